@@ -1,0 +1,64 @@
+# The course's everyday verbs. Run `make help` for the list.
+# Every target that needs the environment creates it first (`make setup`).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+# Offline and private: no tool phones home from any target.
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+export DVC_NO_ANALYTICS := 1
+export GX_ANALYTICS_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help setup pipeline test lint lab notebooks lock clean distclean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## create .venv (Python 3.11) and install the locked environment into it
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+	  { echo "Python 3.11 is required, found $$($(PYTHON) --version 2>&1) at '$(PYTHON)'; run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip check
+	touch $(STAMP)
+
+pipeline: setup ## run every stage that is out of date (dvc repro)
+	$(BIN)/dvc repro
+
+test: setup ## every test: unit, pipeline (dvc repro in a scratch copy), notebooks (nbval), lint gates
+	$(BIN)/python -m pytest
+
+lint: setup ## ruff on lib/ and tests/, ruff on the notebooks (nbqa), the Pynblint gate
+	$(BIN)/ruff check lib tests conftest.py
+	$(BIN)/nbqa ruff notebooks
+	$(BIN)/python -m lib.quality $(NOTEBOOKS)
+
+lab: setup ## open JupyterLab on the notebooks with the project's kernel
+	$(BIN)/jupyter lab --notebook-dir=. notebooks/1.0-inception.ipynb $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+notebooks: setup ## re-execute every lesson in place, top to bottom, to refresh its saved outputs
+	for nb in $(NOTEBOOKS); do \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=1200 "$$nb" || exit 1; \
+	done
+
+lock: ## re-resolve requirements.lock from pyproject.toml for every platform (needs uv)
+	uv pip compile pyproject.toml --extra course --universal --python-version 3.11 -o requirements.lock
+
+clean: ## delete every pipeline output (keeps .venv and the DVC cache)
+	rm -rf data/raw/*.csv data/processed reports/figures reports/notebooks/*.ipynb metrics models/*.skops models/*.json
+	rm -rf .pytest_cache
+
+distclean: clean ## clean, and delete .venv, the MLflow store and the DVC cache
+	rm -rf $(VENV) mlflow.db mlruns .dvc/cache .dvc/tmp

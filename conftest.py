@@ -1,0 +1,58 @@
+"""Session set-up for ``tests/`` and for nbval's run of ``notebooks/``.
+
+Every test reads and writes a scratch copy of the project, never the working
+tree: see ``tests/sandbox.py``.
+"""
+
+import pytest
+
+from tests import sandbox
+
+
+def pytest_configure(config):
+    config.stash[SANDBOX] = sandbox.configure()
+    config.stash[WORKTREE_BEFORE] = sandbox.worktree_state()
+
+
+SANDBOX = pytest.StashKey[sandbox.Sandbox]()
+WORKTREE_BEFORE = pytest.StashKey[object]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Build the pipeline before nbval starts the first notebook's kernel."""
+    if item.path.suffix == ".ipynb":
+        item.config.stash[SANDBOX].ensure_pipeline()
+
+
+def pytest_collection_modifyitems(items):
+    """Run the working-tree check after everything else."""
+    last = [item for item in items if item.get_closest_marker("worktree_check")]
+    items[:] = [item for item in items if item not in last] + last
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Delete the sandbox after a green run; keep it, and say where, after a red one."""
+    box = session.config.stash.get(SANDBOX, None)
+    if box is None or not box.owned:
+        return
+    if exitstatus == 0:
+        box.cleanup()
+    else:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"pipeline sandbox kept for inspection: {box.root}")
+
+
+@pytest.fixture(scope="session")
+def project(request) -> sandbox.Sandbox:
+    """The session's project, with the pipeline run in it (built on first use)."""
+    box = request.config.stash[SANDBOX]
+    box.ensure_pipeline()
+    return box
+
+
+@pytest.fixture(scope="session")
+def worktree_before(request):
+    """``git status`` of the working tree when the session started (None outside Git)."""
+    return request.config.stash[WORKTREE_BEFORE]

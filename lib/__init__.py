@@ -1,0 +1,35 @@
+"""Shared code of the penguins MLOps course.
+
+The notebooks narrate and call this package; everything longer than a few lines
+lives here, with a docstring and a unit test. One module per concern:
+
+- ``paths``: where every file of the project lives, resolved from the project root;
+- ``params``: ``params.yaml``, the single source of every tunable, and its checks;
+- ``data``: acquisition of the raw LTER export;
+- ``plots``: the figures of the lessons;
+- ``cards``: the dataset card (and, from Milestone 2, the model card).
+
+Importing ``lib`` switches off the telemetry of MLflow, DVC, Great Expectations
+and the Hugging Face hub for this process and every process it starts, so the
+course runs offline and sends nothing anywhere.
+"""
+
+import os
+import warnings
+
+# Each tool reads its own switch; all are set before any of them is imported.
+TELEMETRY_OFF = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "1",
+    "DVC_NO_ANALYTICS": "1",
+    "GX_ANALYTICS_ENABLED": "false",
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+}
+os.environ.update(TELEMETRY_OFF)
+
+# tqdm (through huggingface_hub) warns on import that ipywidgets is absent; the
+# course shows no progress bars, so the warning is noise in every lesson.
+warnings.filterwarnings("ignore", message="IProgress not found", module="tqdm")
+
+__all__ = ["TELEMETRY_OFF"]

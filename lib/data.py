@@ -1,0 +1,106 @@
+"""Data acquisition: the raw LTER export, copied byte for byte into ``data/raw/``.
+
+The raw file is never edited. Cleaning (Milestone 2) reads it and writes new files,
+so every later step can be traced back to exactly what came in.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import shutil
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from lib import paths, schema
+
+PACKAGE_SOURCE = "palmerpenguins"
+
+
+class RawDataError(ValueError):
+    """The raw export is missing, or is not the Palmer Station LTER export."""
+
+
+def packaged_raw_export() -> Path:
+    """Return the path of the raw LTER export that ships inside the ``palmerpenguins`` package."""
+    return Path(str(resources.files("palmerpenguins") / "data" / "penguins-raw.csv"))
+
+
+def resolve_source(source: str) -> Path:
+    """Return the file a ``raw_source`` parameter names.
+
+    ``'palmerpenguins'`` means the export packaged with the library (offline, CC0);
+    anything else is the path of a CSV delivery, relative to the project root.
+    """
+    if source == PACKAGE_SOURCE:
+        return packaged_raw_export()
+    path = Path(source).expanduser()
+    return path if path.is_absolute() else paths.PROJ_ROOT / path
+
+
+def read_header(path: Path) -> list[str]:
+    """Return the column names on the first line of the CSV file ``path``."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        return next(csv.reader(handle), [])
+
+
+def check_raw_header(path: Path) -> None:
+    """Raise :class:`RawDataError` unless ``path`` is a CSV with the 17 LTER columns, in order."""
+    if not path.is_file():
+        raise RawDataError(f"raw data source {path} does not exist: expected the LTER export as a CSV file")
+    try:
+        header = read_header(path)
+    except UnicodeDecodeError as exc:
+        raise RawDataError(f"{path} is not a UTF-8 text CSV file ({exc})") from exc
+    if tuple(header) != schema.RAW_COLUMNS:
+        missing = [c for c in schema.RAW_COLUMNS if c not in header]
+        extra = [c for c in header if c not in schema.RAW_COLUMNS]
+        raise RawDataError(
+            f"{path} is not the Palmer Station LTER export: expected its 17 columns "
+            f"{list(schema.RAW_COLUMNS)} in that order; missing {missing}, unexpected {extra}"
+        )
+
+
+def acquire_raw(source: str = PACKAGE_SOURCE, destination: Path | None = None) -> Path:
+    """Copy the raw export named by ``source`` unchanged to ``destination`` and return it.
+
+    The header is checked first and the copy is written to a temporary file that
+    replaces ``destination`` only when complete, so a bad source never leaves a
+    half-written or wrong file where the last good one was.
+    """
+    destination = Path(destination) if destination is not None else paths.RAW_DATA_FILE
+    origin = resolve_source(source)
+    check_raw_header(origin)
+    paths.ensure_parent(destination)
+    handle, tmp_name = tempfile.mkstemp(dir=destination.parent, prefix=".acquire-", suffix=".csv")
+    os.close(handle)
+    try:
+        shutil.copyfile(origin, tmp_name)
+        os.replace(tmp_name, destination)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return destination
+
+
+def load_raw(path: Path | None = None) -> pd.DataFrame:
+    """Read the raw export (``NA`` and empty cells become missing values)."""
+    path = Path(path) if path is not None else paths.RAW_DATA_FILE
+    if not path.is_file():
+        raise RawDataError(
+            f"{paths.relative(path)} is missing: run 'make pipeline' or the 1.0-inception notebook to acquire it"
+        )
+    return pd.read_csv(path)
+
+
+def md5sum(path: Path) -> str:
+    """Return the MD5 hex digest of a file (the hash DVC uses for its cache)."""
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()

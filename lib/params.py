@@ -1,0 +1,121 @@
+"""``params.yaml``: the one place every tunable lives, and the checks on its values.
+
+DVC reads the file (``dvc params diff``) and ``dvc.yaml`` hands each value to its
+notebook with ``papermill -p NAME VALUE``. A notebook's ``parameters`` cell holds
+the same values as defaults, and the cell after it calls :func:`check`, so a bad
+value stops the run at once with a message that names it, instead of failing
+later somewhere that does not.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lib import paths
+
+
+class InvalidParameter(ValueError):
+    """A parameter value that its rule refuses; the message names the parameter."""
+
+
+def load_params(path: Path | str | None = None) -> dict[str, Any]:
+    """Read ``params.yaml`` (or ``path``) and return its sections as a dict.
+
+    Raises ``FileNotFoundError`` or ``ValueError`` with what to do when the file is
+    missing or is not a YAML mapping.
+    """
+    path = Path(path) if path is not None else paths.PARAMS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: it holds every stage's parameters; restore it with "
+            "'git checkout -- params.yaml'"
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must be a mapping of sections (prepare:, train:, ...), found {type(data).__name__}")
+    return data
+
+
+def stage_params(section: str, path: Path | str | None = None) -> dict[str, Any]:
+    """Return one section of ``params.yaml`` (``prepare``, ``train``, ...)."""
+    data = load_params(path)
+    if section not in data or not isinstance(data[section], dict):
+        raise KeyError(f"params.yaml has no section '{section}'; sections found: {sorted(data)}")
+    return data[section]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a parameter must be: a description for the message, and a predicate."""
+
+    expected: str
+    accepts: Callable[[Any], bool]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)) and math.isfinite(value)
+
+
+def int_between(low: int, high: int) -> Rule:
+    """An integer in ``[low, high]``."""
+    return Rule(f"an integer from {low} to {high}", lambda v: _is_int(v) and low <= v <= high)
+
+
+def number_between(low: float, high: float, *, inclusive: bool = True) -> Rule:
+    """A finite number in ``[low, high]`` (or ``(low, high)`` when not inclusive)."""
+    if inclusive:
+        return Rule(f"a number from {low} to {high}", lambda v: _is_number(v) and low <= v <= high)
+    return Rule(f"a number strictly between {low} and {high}", lambda v: _is_number(v) and low < v < high)
+
+
+def boolean() -> Rule:
+    """``True`` or ``False`` (in YAML: ``true`` or ``false``)."""
+    return Rule("true or false", lambda v: isinstance(v, bool))
+
+
+def text_matching(pattern: str, expected: str) -> Rule:
+    """A string that fully matches the regular expression ``pattern``."""
+    compiled = re.compile(pattern)
+    return Rule(expected, lambda v: isinstance(v, str) and compiled.fullmatch(v) is not None)
+
+
+# Every notebook parameter, by the name it has in its notebook's parameters cell.
+RULES: dict[str, Rule] = {
+    "raw_source": text_matching(r"palmerpenguins|.+\.csv", "'palmerpenguins' or the path of a CSV export"),
+    "min_macro_f1": number_between(0.0, 1.0),
+    "min_island_accuracy": number_between(0.0, 1.0),
+    "max_p99_latency_ms": number_between(0.1, 60_000.0),
+}
+
+
+def check(**values: Any) -> dict[str, Any]:
+    """Check notebook parameters against :data:`RULES` and return them unchanged.
+
+    Raises :class:`InvalidParameter` naming the first parameter whose value is not
+    what its rule expects, or that has no rule at all.
+    """
+    for name, value in values.items():
+        rule = RULES.get(name)
+        if rule is None:
+            raise InvalidParameter(f"parameter '{name}' is unknown; known parameters: {sorted(RULES)}")
+        if not rule.accepts(value):
+            raise InvalidParameter(
+                f"parameter '{name}' is {value!r} ({type(value).__name__}), expected {rule.expected}; "
+                "fix it in params.yaml (or in the papermill -p option) and run again"
+            )
+    return dict(values)
+

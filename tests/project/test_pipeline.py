@@ -1,0 +1,79 @@
+"""The DVC pipeline: one papermill stage per lesson, complete deps, and a real run of it."""
+
+import ast
+import re
+
+import pandas as pd
+import pytest
+
+from tests import lessons
+from tests.sandbox import WORKTREE
+
+NOTEBOOK_IDS = [nb.name for nb in lessons.NOTEBOOKS]
+
+
+def lib_modules_used(notebook) -> set[str]:
+    """The lib modules a notebook imports, and the lib modules those import, transitively."""
+    todo = set()
+    for cell in lessons.code_cells(notebook):
+        source = "\n".join(line for line in cell.source.splitlines() if not line.startswith("%"))
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and node.module == "lib":
+                todo |= {alias.name for alias in node.names}
+    seen = set()
+    while todo:
+        module = todo.pop()
+        seen.add(module)
+        tree = ast.parse((WORKTREE / "lib" / f"{module}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "lib":
+                todo |= {alias.name for alias in node.names} - seen
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lib."):
+                todo |= {node.module.split(".")[1]} - seen
+    return seen
+
+
+@pytest.mark.parametrize("notebook", lessons.NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_stage_runs_its_notebook_with_papermill(notebook):
+    """papermill, the python3 kernel, and the executed copy in reports/notebooks/ as an uncached out."""
+    name, stage = lessons.stage_of(notebook)
+    words = stage["cmd"].split()
+    executed = f"reports/notebooks/{notebook.name}"
+    assert words[:3] == ["papermill", f"notebooks/{notebook.name}", executed]
+    assert "-k python3" in " ".join(words)
+    outs = {next(iter(o)) if isinstance(o, dict) else o: o for o in stage["outs"]}
+    assert outs[executed] == {executed: {"cache": False}}
+    assert f"notebooks/{notebook.name}" in stage["deps"]
+
+
+@pytest.mark.parametrize("notebook", lessons.NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_stage_depends_on_every_lib_module_it_runs(notebook):
+    """Changing any lib module the lesson uses (directly or not) re-runs the stage."""
+    name, stage = lessons.stage_of(notebook)
+    needed = {f"lib/{module}.py" for module in lib_modules_used(notebook)}
+    missing = needed - set(stage["deps"])
+    assert not missing, f"stage '{name}' misses deps {sorted(missing)}"
+
+
+def test_dvc_analytics_are_off_in_the_committed_config():
+    """No DVC command phones home, whoever runs it."""
+    config = (WORKTREE / ".dvc" / "config").read_text(encoding="utf-8")
+    assert re.search(r"^\s*analytics\s*=\s*false\s*$", config, re.MULTILINE)
+
+
+def test_pipeline_runs_on_a_fresh_copy(project):
+    """dvc repro on a copy of the project runs every stage and writes the lessons' outputs."""
+    for stage in lessons.dvc_stages():
+        assert f"Running stage '{stage}'" in project.repro_output
+    raw = pd.read_csv(project.root / "data" / "raw" / "penguins_raw.csv")
+    assert raw.shape == (344, 17)
+    assert (project.root / "docs" / "cards" / "dataset_card.md").read_text() == (
+        WORKTREE / "docs" / "cards" / "dataset_card.md"
+    ).read_text(), "the committed dataset card differs from the one the pipeline writes"
+    for notebook in lessons.NOTEBOOKS:
+        assert (project.root / "reports" / "notebooks" / notebook.name).is_file()
+
+
+def test_second_repro_has_nothing_to_do(project):
+    """Right after a run, every stage is up to date."""
+    assert "Data and pipelines are up to date." in project.second_repro_output

@@ -1,0 +1,80 @@
+"""lib.cards: the dataset card states facts computed from the data, in every section."""
+
+import pandas as pd
+import pytest
+import yaml
+
+from lib import cards, data
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return pd.read_csv(data.packaged_raw_export())
+
+
+@pytest.fixture(scope="module")
+def card_text(raw):
+    return str(cards.build_dataset_card(raw, "0123456789abcdef"))
+
+
+def test_statistics_are_computed_from_the_data(raw):
+    """Counts come from the frame, not from typed-in numbers."""
+    stats = cards.dataset_statistics(raw)
+    assert stats["n_rows"] == 344 and stats["n_columns"] == 17
+    assert stats["species_counts"] == {"Adelie": 152, "Chinstrap": 68, "Gentoo": 124}
+    assert stats["rows_without_measurements"] == 2
+    assert stats["sex_unknown"] == 11
+    assert stats["island_species"].loc["Torgersen"].to_dict() == {"Adelie": 52, "Chinstrap": 0, "Gentoo": 0}
+
+
+def test_statistics_follow_the_data_when_it_changes(raw):
+    """Dropping rows changes the card's numbers: they cannot drift from the data."""
+    stats = cards.dataset_statistics(raw[raw["Island"] != "Torgersen"])
+    assert stats["n_rows"] == 292
+    assert stats["species_counts"]["Adelie"] == 100
+
+
+def test_card_metadata_header(card_text):
+    """The YAML header has the Hub's licence, task, size and name fields."""
+    header = yaml.safe_load(card_text.split("---")[1])
+    assert header["license"] == "cc0-1.0"
+    assert header["task_categories"] == "tabular-classification"
+    assert header["size_categories"] == "n<1K"
+    assert header["pretty_name"] == "Palmer Penguins (raw LTER export)"
+
+
+def test_card_has_content_in_every_section(card_text):
+    """No template placeholder is left, and the key facts are stated."""
+    assert "[More Information Needed]" not in card_text
+    for fact in ["344 rows", "0123456789abcdef", "| Torgersen | 52 | 0 | 0 |", "Culmen Length (mm)",
+                 "10.1371/journal.pone.0090081", "CC0", "sex is unknown for 11 rows"]:
+        assert fact in card_text, fact
+
+
+def test_write_card_and_read_a_section_back(tmp_path, raw):
+    """write_card writes markdown ending in one newline; section() returns one section's body."""
+    card = cards.build_dataset_card(raw, "abc")
+    target = cards.write_card(card, tmp_path / "cards" / "card.md")
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("---\n") and text.endswith("\n") and not text.endswith("\n\n")
+    bias = cards.section(text, "Bias, Risks, and Limitations")
+    assert "Island is almost the label" in bias and "## Citation" not in bias
+    with pytest.raises(KeyError, match="no section"):
+        cards.section(text, "Nonexistent")
+
+
+@pytest.mark.parametrize(("rows", "tag"), [(999, "n<1K"), (1000, "1K<n<10K"), (2_000_000, "n>1M")])
+def test_size_category(rows, tag):
+    """Hugging Face size tags follow the row count."""
+    assert cards.size_category(rows) == tag
+
+
+def test_markdown_table_escapes_pipes():
+    """Cells containing | do not break the table."""
+    table = cards.markdown_table(["a", "b"], [("x|y", 1)])
+    assert table.splitlines() == ["| a | b |", "|---|---|", "| x\\|y | 1 |"]
+
+
+def test_short_species():
+    """The raw label's first word is the common name."""
+    assert cards.short_species("Chinstrap penguin (Pygoscelis antarctica)") == "Chinstrap"
