@@ -17,7 +17,7 @@ export GX_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup pipeline test lint lab notebooks lock clean distclean
+.PHONY: help setup pipeline test lint lab mlflow-ui notebooks lock clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ lint: setup ## ruff on lib/ and tests/, ruff on the notebooks (nbqa), the Pynbli
 
 lab: setup ## open JupyterLab on the notebooks with the project's kernel
 	$(BIN)/jupyter lab --notebook-dir=. notebooks/1.0-inception.ipynb $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+mlflow-ui: setup ## browse the MLflow runs and the model registry at http://127.0.0.1:5000
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port 5000
 
 notebooks: setup ## re-execute every lesson in place, top to bottom, to refresh its saved outputs
 	for nb in $(NOTEBOOKS); do \

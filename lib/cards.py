@@ -1,4 +1,4 @@
-"""Cards: the dataset card, built with Hugging Face's ``DatasetCard`` from the data itself.
+"""Cards: the dataset card and the model card, built with Hugging Face's card classes.
 
 Every number in a card is computed from the file it describes, so the card
 cannot drift from the data: re-running the stage rewrites it. The text around
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from huggingface_hub import DatasetCard, DatasetCardData
+from huggingface_hub import DatasetCard, DatasetCardData, EvalResult, ModelCard, ModelCardData
 
 from lib import paths, schema
 
@@ -216,7 +216,176 @@ def build_dataset_card(raw: pd.DataFrame, raw_md5: str) -> DatasetCard:
     )
 
 
-def write_card(card: DatasetCard, path: Path) -> Path:
+def _per_island_rows(metrics: dict[str, float], test: pd.DataFrame) -> list[tuple]:
+    counts = test["island"].astype(str).value_counts()
+    return [
+        (island, int(counts.get(island, 0)), f"{metrics[f'test_accuracy_{island}']:.4f}",
+         f"{metrics[f'test_macro_f1_{island}']:.4f}")
+        for island in schema.CATEGORICAL_FEATURES[0].values if f"test_accuracy_{island}" in metrics
+    ]
+
+
+def build_model_card(
+    *,
+    model_name: str,
+    champion: str,
+    hyperparameters: dict[str, Any],
+    candidates: pd.DataFrame,
+    metrics: dict[str, float],
+    importance: pd.Series,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    cv_folds: int,
+    seed: int,
+    requirements: dict[str, float],
+    software: dict[str, str],
+) -> ModelCard:
+    """Build the model card of the champion from the training session's real results.
+
+    ``candidates`` has one row per candidate with ``candidate``, ``cv_macro_f1``,
+    ``cv_macro_f1_std``, ``test_macro_f1`` and ``test_accuracy``; ``metrics`` are the
+    champion's own (as logged to MLflow). Nothing that changes between identical runs
+    (run ids, registry versions, dates) goes into the card, so it is reproducible.
+    """
+    min_f1, min_island = requirements["min_macro_f1"], requirements["min_island_accuracy"]
+    island_rows = _per_island_rows(metrics, test)
+    worst_island = min(float(row[2]) for row in island_rows)
+    meets = metrics["test_macro_f1"] >= min_f1 and worst_island >= min_island
+    card_data = ModelCardData(
+        model_name=model_name,
+        license="mit",
+        library_name="sklearn",
+        language="en",
+        pipeline_tag="tabular-classification",
+        tags=["tabular-classification", "penguins", "mlops-course", champion.replace("_", "-")],
+        metrics=["f1", "accuracy"],
+        eval_results=[
+            EvalResult(task_type="tabular-classification", dataset_type="palmer-penguins",
+                       dataset_name="Palmer Penguins (held-out test split)", dataset_split="test",
+                       metric_type="f1", metric_name="macro-F1", metric_value=round(metrics["test_macro_f1"], 4)),
+            EvalResult(task_type="tabular-classification", dataset_type="palmer-penguins",
+                       dataset_name="Palmer Penguins (held-out test split)", dataset_split="test",
+                       metric_type="accuracy", metric_name="accuracy", metric_value=round(metrics["test_accuracy"], 4)),
+        ],
+    )
+    table = markdown_table(
+        ["candidate", f"CV macro-F1 ({cv_folds} folds)", "test macro-F1", "test accuracy"],
+        [(f"**{row.candidate}**" if row.candidate == champion else row.candidate,
+          f"{row.cv_macro_f1:.4f} ± {row.cv_macro_f1_std:.4f}", f"{row.test_macro_f1:.4f}", f"{row.test_accuracy:.4f}")
+         for row in candidates.itertuples()],
+    )
+    per_class = markdown_table(["species", "test F1"], [(c, f"{metrics[f'test_f1_{c}']:.4f}") for c in schema.CLASSES])
+    islands = markdown_table(["island", "test rows", "accuracy", "macro-F1"], island_rows)
+    inputs = ", ".join(f"`{name}`" for name in schema.FEATURES)
+    hyper = ", ".join(f"`{key}={value}`" for key, value in sorted(hyperparameters.items()))
+    top = ", ".join(f"`{name}` ({value:.3f})" for name, value in importance.head(3).items())
+    counts = ", ".join(f"{name} {n}" for name, n in train[schema.LABEL].value_counts().sort_index().items())
+    return ModelCard.from_template(
+        card_data,
+        model_id=model_name,
+        model_summary=(
+            f"A scikit-learn {champion.replace('_', ' ')} pipeline that predicts the species of an adult penguin "
+            "(Adelie, Chinstrap or Gentoo) from its island, sex and four body measurements, with a probability per "
+            "species. It is the model every lesson of this MLOps course builds, tests and serves."
+        ),
+        model_description=(
+            f"The champion of {len(candidates)} candidates trained in lesson 2.2 and tracked with MLflow, chosen by "
+            f"cross-validated macro-F1. Inputs: {inputs} (sex may be missing). Preprocessing and classifier form one "
+            "pipeline, exported with skops (no pickle) and registered in MLflow with the alias `champion`."
+        ),
+        developers="The authors of the penguins MLOps course",
+        funded_by="Not applicable: a teaching project",
+        shared_by="The penguins MLOps course repository",
+        model_type=f"Tabular multi-class classifier ({champion.replace('_', ' ')}, scikit-learn pipeline)",
+        language="Not applicable (tabular inputs)",
+        license="MIT (the code and the model); the training data are CC0 1.0",
+        base_model="None: trained from scratch",
+        repo="This course's repository: `notebooks/2.2-experiment-tracking.ipynb` trains it",
+        paper="Gorman, Williams & Fraser (2014), doi:10.1371/journal.pone.0090081, for the data",
+        demo="The API started in `notebooks/4.1-deployment.ipynb` (`POST /predict`)",
+        direct_use=(
+            "Predicting the species of an adult Adelie, Chinstrap or Gentoo penguin measured as in the Palmer "
+            "Station LTER study, for teaching MLOps and for checking field records."
+        ),
+        downstream_use="A baseline for other tabular classifiers of the same data; the served model of lesson 4.1.",
+        out_of_scope_use=(
+            "Other species, chicks, or colonies outside Biscoe, Dream and Torgersen; any decision about real "
+            "animals without an expert; measurements taken with other protocols or units."
+        ),
+        bias_risks_limitations=(
+            "- **Island shortcut**: in the data Gentoo live only on Biscoe, Chinstrap only on Dream and Torgersen "
+            "has only Adelie, so island alone says much about the species; scores on these islands overstate "
+            "performance elsewhere. The permutation importances below show how much each input is used.\n"
+            f"- **Small data**: {len(train)} training and {len(test)} test rows; one test error moves the "
+            "per-island accuracy by several points.\n"
+            "- **Sampling**: breeding adults of three seasons (2007-2009) in one region."
+        ),
+        bias_recommendations=(
+            "Check per-island results (below) before trusting the overall score; treat inputs outside the "
+            "training ranges as unreliable (the API refuses implausible values); re-train and re-check when "
+            "data from new colonies arrive."
+        ),
+        get_started_code=(
+            "```python\nfrom lib import champion, modeling\n\nmodel = champion.load_model()  # models/, skops\n"
+            "probabilities = model.predict_proba(modeling.features(table))\n\n"
+            "# or through the MLflow registry\nimport mlflow\n"
+            f"model = mlflow.pyfunc.load_model('models:/{model_name}@champion')\n```"
+        ),
+        training_data=(
+            f"`data/processed/train.csv`: {len(train)} rows ({counts}) of the cleaned Palmer Penguins data, a "
+            "stratified split made in lesson 2.1 (see `docs/cards/dataset_card.md`)."
+        ),
+        preprocessing=(
+            "Measurements standardised (zero mean, unit variance, fitted on the training rows only); island and "
+            "sex one-hot encoded, missing sex as its own category `unknown`. All inside the exported pipeline."
+        ),
+        training_regime=f"Full precision (float64) on a CPU; hyperparameters: {hyper}; seed {seed}.",
+        speeds_sizes_times=(
+            "Training takes seconds on a laptop CPU; lesson 3.1 measures its energy with CodeCarbon and lesson "
+            "4.1 the latency of the served model."
+        ),
+        testing_data=(
+            f"`data/processed/test.csv`: {len(test)} held-out rows, stratified by species, never used for "
+            "training or for choosing the champion."
+        ),
+        testing_factors="Species (per-class F1) and island (per-island accuracy and macro-F1).",
+        testing_metrics=(
+            "Macro-F1 (the mean of the per-species F1 scores, so the small Chinstrap class counts as much as the "
+            f"others), chosen at inception with a threshold of {min_f1:.2f}; accuracy; per-island accuracy with a "
+            f"threshold of {min_island:.2f}."
+        ),
+        results=f"{table}\n\nPer species (test set):\n\n{per_class}\n\nPer island (test set):\n\n{islands}",
+        results_summary=(
+            f"The champion, {champion}, reaches a test macro-F1 of {metrics['test_macro_f1']:.4f} and a lowest "
+            f"per-island accuracy of {worst_island:.4f}: the inception requirements (macro-F1 >= {min_f1:.2f}, "
+            f"per-island accuracy >= {min_island:.2f}) are {'met' if meets else 'NOT met'}."
+        ),
+        model_examination=f"Permutation importance on the test set (drop in macro-F1 when shuffled): {top}.",
+        hardware_type="A laptop-class CPU; no accelerator",
+        hours_used="Well under a minute per training session",
+        cloud_provider="None: trained locally",
+        cloud_region="None",
+        co2_emitted="Measured with CodeCarbon in lesson 3.1 (see `metrics/emissions.json`)",
+        model_specs=(
+            "A scikit-learn `Pipeline`: a `ColumnTransformer` (scaler; imputer and one-hot encoder), "
+            "then the classifier."
+        ),
+        compute_infrastructure="The course's DVC pipeline, stage `train`, run by papermill.",
+        hardware_requirements="Any CPU; the exported file is a few kilobytes to megabytes.",
+        software=", ".join(f"{name} {version}" for name, version in sorted(software.items())),
+        citation_bibtex=CITATION_BIBTEX,
+        citation_apa=CITATION_APA,
+        glossary=(
+            "- **Macro-F1**: the unweighted mean of the F1 score of each class.\n"
+            "- **Champion**: the MLflow registry alias of the version chosen to be served."
+        ),
+        more_information="Lesson 2.2 shows every run in MLflow (`make mlflow-ui`).",
+        model_card_authors="Generated by lesson 2.2 from the training session's results",
+        model_card_contact="Open an issue in this course's repository",
+    )
+
+
+def write_card(card: DatasetCard | ModelCard, path: Path) -> Path:
     """Write a card as markdown (YAML metadata first) to ``path`` and return the path."""
     paths.ensure_parent(path)
     text = str(card).rstrip("\n") + "\n"

@@ -1,7 +1,8 @@
-"""Data acquisition: the raw LTER export, copied byte for byte into ``data/raw/``.
+"""The data's journey: acquisition of the raw LTER export, cleaning, and the split.
 
-The raw file is never edited. Cleaning (Milestone 2) reads it and writes new files,
-so every later step can be traced back to exactly what came in.
+The raw file is copied byte for byte into ``data/raw/`` and never edited.
+Cleaning reads it and writes new files in ``data/processed/``, so every later
+step can be traced back to exactly what came in.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
+from sklearn.model_selection import train_test_split
 
 from lib import paths, schema
 
@@ -104,3 +106,69 @@ def md5sum(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 16), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def clean(raw: pd.DataFrame) -> pd.DataFrame:
+    """Turn the raw export into the model's table, in the raw rows' order.
+
+    - columns renamed to snake_case and reduced to the model's features and label
+      (``island``, the four measurements, ``sex``, ``species``);
+    - species shortened to its common name (``Adelie Penguin (Pygoscelis adeliae)`` -> ``Adelie``);
+    - sex lower-cased; anything but ``MALE``/``FEMALE`` (``.``, blanks) becomes missing;
+    - rows missing any body measurement dropped (the model needs all four).
+    """
+    missing = [column for column in schema.RAW_COLUMNS if column not in raw.columns]
+    if missing:
+        raise RawDataError(f"the raw data lacks the columns {missing}: expected the LTER export's {schema.RAW_COLUMNS}")
+    rename = {f.raw: f.name for f in (*schema.NUMERIC_FEATURES, *schema.CATEGORICAL_FEATURES)}
+    rename[schema.RAW_SPECIES_COLUMN] = schema.LABEL
+    table = raw.rename(columns=rename)[list(schema.PROCESSED_COLUMNS)].copy()
+    table[schema.LABEL] = table[schema.LABEL].astype("string").str.split().str[0]
+    sex = table["sex"].astype("string").str.strip().str.lower()
+    table["sex"] = sex.where(sex.isin(["female", "male"]))
+    for column in schema.NUMERIC:
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype("float64")
+    table = table.dropna(subset=list(schema.NUMERIC), how="any")
+    return table.astype({"island": "string", "sex": "string", schema.LABEL: "string"}).reset_index(drop=True)
+
+
+def cleaning_report(raw: pd.DataFrame, cleaned: pd.DataFrame) -> dict[str, int]:
+    """Count what cleaning changed: rows in and out, and sex values that became missing."""
+    sex = raw["Sex"].astype("string").str.strip().str.upper()
+    return {
+        "raw_rows": int(len(raw)),
+        "clean_rows": int(len(cleaned)),
+        "rows_dropped": int(len(raw) - len(cleaned)),
+        "invalid_sex_values": int((sex.notna() & ~sex.isin(["MALE", "FEMALE"])).sum()),
+        "unknown_sex_kept": int(cleaned["sex"].isna().sum()),
+    }
+
+
+def split(table: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split into train and test, stratified by species, reproducibly for a given seed."""
+    train, test = train_test_split(table, test_size=test_size, random_state=seed, stratify=table[schema.LABEL])
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def write_csv(table: pd.DataFrame, destination: Path) -> Path:
+    """Write ``table`` as CSV through a temporary file, so a failure never leaves a partial file."""
+    paths.ensure_parent(destination)
+    handle, tmp_name = tempfile.mkstemp(dir=destination.parent, prefix=".write-", suffix=".csv")
+    os.close(handle)
+    try:
+        table.to_csv(tmp_name, index=False)
+        os.replace(tmp_name, destination)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return destination
+
+
+def load_processed(path: Path) -> pd.DataFrame:
+    """Read a processed split with the schema's types (``sex`` may be missing)."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(
+            f"{paths.relative(path)} is missing: run 'make pipeline' or the 2.1-data-versioning notebook to make it"
+        )
+    dtypes = {"island": "string", "sex": "string", schema.LABEL: "string"} | {c: "float64" for c in schema.NUMERIC}
+    return pd.read_csv(path, dtype=dtypes)

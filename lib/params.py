@@ -99,6 +99,18 @@ RULES: dict[str, Rule] = {
     "min_macro_f1": number_between(0.0, 1.0),
     "min_island_accuracy": number_between(0.0, 1.0),
     "max_p99_latency_ms": number_between(0.1, 60_000.0),
+    "test_size": number_between(0.0, 1.0, inclusive=False),
+    "seed": int_between(0, 2**32 - 1),
+    "experiment": text_matching(r"[A-Za-z0-9][A-Za-z0-9_.-]*", "a name of letters, digits, '_', '.' or '-'"),
+    "registered_model": text_matching(r"[A-Za-z0-9][A-Za-z0-9_.-]*", "a name of letters, digits, '_', '.' or '-'"),
+    "cv_folds": int_between(2, 20),
+    "lr_c": number_between(1e-6, 1e6),
+    "rf_n_estimators": int_between(1, 5000),
+    "rf_max_depth": int_between(1, 100),
+    "rf_min_samples_leaf": int_between(1, 100),
+    "gb_max_iter": int_between(1, 5000),
+    "gb_learning_rate": number_between(1e-4, 1.0),
+    "gb_max_depth": int_between(1, 100),
 }
 
 

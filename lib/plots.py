@@ -7,8 +7,10 @@ notebook cell that ends with the figure shows it once, and tests can inspect it.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from sklearn.metrics import ConfusionMatrixDisplay
 
 from lib import schema
 
@@ -77,4 +79,67 @@ def bill_scatter(raw: pd.DataFrame) -> Figure:
     ax.set_ylabel("bill (culmen) depth, mm")
     ax.legend(title="species")
     ax.set_title("Two bill measurements already separate the species")
+    return fig
+
+
+def split_balance(train: pd.DataFrame, test: pd.DataFrame, label: str = "species") -> Figure:
+    """Share of each class in the train and test splits, side by side (stratification keeps them equal)."""
+    shares = pd.DataFrame({
+        f"train ({len(train)} rows)": train[label].value_counts(normalize=True),
+        f"test ({len(test)} rows)": test[label].value_counts(normalize=True),
+    }).sort_index()
+    fig = Figure(figsize=(7, 3.8), layout="constrained")
+    ax = fig.subplots()
+    width = 0.38
+    for offset, (column, hatch) in zip((-width / 2, width / 2), zip(shares.columns, ("", "//"), strict=True),
+                                       strict=True):
+        positions = [i + offset for i in range(len(shares))]
+        colors = [SPECIES_COLORS.get(name, "#4c72b0") for name in shares.index]
+        bars = ax.bar(positions, shares[column], width, color=colors, hatch=hatch, edgecolor="white", label=column)
+        ax.bar_label(bars, labels=[f"{v:.0%}" for v in shares[column]], padding=2, fontsize=8)
+    ax.set_xticks(range(len(shares)), shares.index)
+    ax.set_ylabel("share of the split")
+    ax.set_ylim(0, shares.to_numpy().max() * 1.2)
+    ax.legend()
+    ax.set_title("Class balance per split (plain: train, hatched: test)")
+    return fig
+
+
+def candidate_comparison(table: pd.DataFrame) -> Figure:
+    """Cross-validated macro-F1 (bar, with one standard deviation) and test macro-F1 (dot) per candidate."""
+    ordered = table.iloc[::-1]
+    fig = Figure(figsize=(7, 0.7 * len(ordered) + 1.6), layout="constrained")
+    ax = fig.subplots()
+    ax.barh(ordered["candidate"], ordered["cv_macro_f1"], xerr=ordered["cv_macro_f1_std"], color="#9ecae1",
+            capsize=4, label="cross-validated (train)")
+    ax.scatter(ordered["test_macro_f1"], ordered["candidate"], color="#08519c", zorder=3, label="held-out test")
+    low = min(ordered["cv_macro_f1"].min() - ordered["cv_macro_f1_std"].max(), ordered["test_macro_f1"].min())
+    ax.set_xlim(max(0.0, low - 0.02), 1.005)
+    ax.set_xlabel("macro-F1")
+    ax.legend(loc="lower left")
+    ax.set_title("Candidates compared (runs read back from MLflow)")
+    return fig
+
+
+def importances(by_candidate: dict[str, pd.Series]) -> Figure:
+    """One panel per candidate: the permutation importance of each input."""
+    fig = Figure(figsize=(4 * len(by_candidate), 3.2), layout="constrained")
+    axes = fig.subplots(1, len(by_candidate), sharex=True, squeeze=False)[0]
+    for ax, (name, importance) in zip(axes, by_candidate.items(), strict=True):
+        ordered = importance.sort_values()
+        ax.barh(ordered.index, ordered.to_numpy(), color="#4c72b0")
+        ax.set_title(name)
+        ax.set_xlabel("drop in macro-F1")
+    fig.suptitle("Which inputs each candidate relies on (permutation importance, test set)")
+    return fig
+
+
+def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, title: str) -> Figure:
+    """The confusion matrix: rows are the true species, columns the predicted ones."""
+    fig = Figure(figsize=(4.6, 4), layout="constrained")
+    ax = fig.subplots()
+    ConfusionMatrixDisplay.from_predictions(
+        truth, predicted, labels=list(schema.CLASSES), ax=ax, colorbar=False, cmap="Blues"
+    )
+    ax.set_title(title)
     return fig

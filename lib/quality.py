@@ -8,11 +8,12 @@ prints every lint and exits 1 when there is any, for ``make lint`` and pre-commi
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from lib.processes import tool, tool_env
 
 
 def pynblint_lints(notebook: Path | str, timeout: float = 120) -> list[dict]:
@@ -25,13 +26,11 @@ def pynblint_lints(notebook: Path | str, timeout: float = 120) -> list[dict]:
     notebook = Path(notebook)
     if not notebook.is_file():
         raise FileNotFoundError(f"{notebook} does not exist: expected a .ipynb file")
-    executable = Path(sys.executable).with_name("pynblint")
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         result = subprocess.run(
-            [str(executable), str(notebook), "--quiet", "--output", str(report), "--yes"],
-            capture_output=True, text=True, timeout=timeout, check=False,
-            env={**os.environ, "NO_COLOR": "1"},
+            [tool("pynblint"), str(notebook), "--quiet", "--output", str(report), "--yes"],
+            capture_output=True, text=True, timeout=timeout, check=False, env=tool_env(),
         )
         if not report.is_file():
             raise RuntimeError(f"pynblint wrote no report for {notebook}:\n{result.stdout}{result.stderr}")

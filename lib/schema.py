@@ -50,3 +50,64 @@ RAW_MEASUREMENT_COLUMNS: tuple[str, ...] = (
     "Flipper Length (mm)",
     "Body Mass (g)",
 )
+
+
+@dataclass(frozen=True)
+class NumericFeature:
+    """A body measurement the model takes: clean name, raw column, unit and plausible range.
+
+    The range is what a real adult penguin of these species can measure, with a
+    margin (the data span well inside it); the data checks and the API refuse
+    values outside it.
+    """
+
+    name: str
+    raw: str
+    unit: str
+    minimum: float
+    maximum: float
+    description: str
+
+
+@dataclass(frozen=True)
+class CategoricalFeature:
+    """A categorical input: clean name, raw column, allowed values, and whether it may be missing."""
+
+    name: str
+    raw: str
+    values: tuple[str, ...]
+    nullable: bool
+    description: str
+
+
+NUMERIC_FEATURES: tuple[NumericFeature, ...] = (
+    NumericFeature("bill_length_mm", "Culmen Length (mm)", "mm", 25.0, 70.0, "length of the bill (culmen)"),
+    NumericFeature("bill_depth_mm", "Culmen Depth (mm)", "mm", 10.0, 25.0, "depth of the bill (culmen)"),
+    NumericFeature("flipper_length_mm", "Flipper Length (mm)", "mm", 150.0, 250.0, "length of the flipper"),
+    NumericFeature("body_mass_g", "Body Mass (g)", "g", 2000.0, 7000.0, "body mass"),
+)
+CATEGORICAL_FEATURES: tuple[CategoricalFeature, ...] = (
+    CategoricalFeature("island", "Island", ("Biscoe", "Dream", "Torgersen"), False, "island of the nest"),
+    CategoricalFeature("sex", "Sex", ("female", "male"), True, "sex from molecular analysis; missing when unknown"),
+)
+FEATURES: tuple[str, ...] = ("island", *(f.name for f in NUMERIC_FEATURES), "sex")
+NUMERIC: tuple[str, ...] = tuple(f.name for f in NUMERIC_FEATURES)
+CATEGORICAL: tuple[str, ...] = tuple(f.name for f in CATEGORICAL_FEATURES)
+LABEL = "species"
+CLASSES: tuple[str, ...] = ("Adelie", "Chinstrap", "Gentoo")
+PROCESSED_COLUMNS: tuple[str, ...] = (*FEATURES, LABEL)
+
+
+def feature_schema() -> dict:
+    """The model's inputs, in order, and its output, as plain data (model.json, the API, the cards)."""
+    by_name = {f.name: f for f in (*NUMERIC_FEATURES, *CATEGORICAL_FEATURES)}
+    features = []
+    for name in FEATURES:
+        feature = by_name[name]
+        if isinstance(feature, NumericFeature):
+            features.append({"name": name, "type": "number", "unit": feature.unit, "minimum": feature.minimum,
+                             "maximum": feature.maximum, "nullable": False, "description": feature.description})
+        else:
+            features.append({"name": name, "type": "category", "values": list(feature.values),
+                             "nullable": feature.nullable, "description": feature.description})
+    return {"features": features, "label": {"name": LABEL, "classes": list(CLASSES)}}

@@ -20,6 +20,8 @@ def lib_modules_used(notebook) -> set[str]:
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.ImportFrom) and node.module == "lib":
                 todo |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lib."):
+                todo.add(node.module.split(".")[1])
     seen = set()
     while todo:
         module = todo.pop()

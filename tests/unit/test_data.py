@@ -78,3 +78,73 @@ def test_md5sum_matches_hashlib(tmp_path):
     file = tmp_path / "blob"
     file.write_bytes(b"x" * 200_000)
     assert data.md5sum(file) == hashlib.md5(b"x" * 200_000).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return data.load_raw(data.packaged_raw_export())
+
+
+def test_clean_keeps_the_model_columns_with_snake_case_names(raw):
+    """Only the features and the label remain, in schema order, with clean names and types."""
+    table = data.clean(raw)
+    assert tuple(table.columns) == schema.PROCESSED_COLUMNS
+    assert set(table["species"]) == set(schema.CLASSES)
+    assert table[list(schema.NUMERIC)].dtypes.eq("float64").all()
+
+
+def test_clean_turns_invalid_sex_into_missing_and_lowercases(raw):
+    """'.', blanks and other codes become missing; MALE/FEMALE become male/female."""
+    messy = raw.iloc[[0, 1, 2, 4, 5, 6]].copy()  # row 3 has no measurements
+    messy["Sex"] = ["MALE", "FEMALE", ".", " ", "unknown", None]
+    table = data.clean(messy)
+    assert table["sex"].tolist()[:2] == ["male", "female"]
+    assert table["sex"].isna().tolist() == [False, False, True, True, True, True]
+    report = data.cleaning_report(messy, table)
+    assert report["invalid_sex_values"] == 3  # ".", " " and "unknown"; None was already missing
+    assert report["unknown_sex_kept"] == 4
+
+
+def test_clean_drops_rows_missing_a_measurement(raw):
+    """The two unmeasured rows go, and so does a row with one measurement missing."""
+    messy = raw.copy()
+    messy.loc[0, "Body Mass (g)"] = None
+    table = data.clean(messy)
+    assert len(table) == 344 - 2 - 1
+    assert data.cleaning_report(messy, table)["rows_dropped"] == 3
+    assert table[list(schema.NUMERIC)].notna().all().all()
+
+
+def test_clean_refuses_a_table_without_the_raw_columns(raw):
+    """A frame that is not the raw export is named as such."""
+    with pytest.raises(data.RawDataError, match="lacks the columns"):
+        data.clean(raw.drop(columns=["Island"]))
+
+
+def test_split_is_stratified_disjoint_and_reproducible(raw):
+    """Same seed, same rows; class shares equal within a row; no row in both splits."""
+    table = data.clean(raw)
+    train, test = data.split(table, test_size=0.25, seed=7)
+    again_train, _ = data.split(table, test_size=0.25, seed=7)
+    other_train, _ = data.split(table, test_size=0.25, seed=8)
+    assert len(train) + len(test) == len(table) and len(test) == 86
+    assert train.equals(again_train) and not train.equals(other_train)
+    assert train.merge(test, how="inner").empty
+    for species in schema.CLASSES:
+        expected = (table["species"] == species).mean() * len(test)
+        assert abs((test["species"] == species).sum() - expected) <= 1
+
+
+def test_write_csv_round_trips_through_load_processed(tmp_path, raw):
+    """What is written reads back equal, with the schema's types."""
+    table = data.clean(raw)
+    target = data.write_csv(table, tmp_path / "processed" / "train.csv")
+    back = data.load_processed(target)
+    assert back.equals(table)
+    assert [p.name for p in target.parent.iterdir()] == ["train.csv"]
+
+
+def test_load_processed_missing_names_the_lesson(tmp_path):
+    """The error names the notebook and the command that make the file."""
+    with pytest.raises(FileNotFoundError, match="2.1-data-versioning"):
+        data.load_processed(tmp_path / "train.csv")

@@ -39,3 +39,34 @@ def test_bill_scatter_has_a_series_per_species(raw):
     ax = plots.bill_scatter(raw).axes[0]
     assert [text.get_text() for text in ax.get_legend().get_texts()] == ["Adelie", "Chinstrap", "Gentoo"]
     assert sum(len(c.get_offsets()) for c in ax.collections) == 344
+
+
+def test_split_balance_shows_equal_shares():
+    """Two bars per class; labels are the shares of each split."""
+    train = pd.DataFrame({"species": ["Adelie"] * 6 + ["Gentoo"] * 4})
+    test = pd.DataFrame({"species": ["Adelie"] * 3 + ["Gentoo"] * 2})
+    ax = plots.split_balance(train, test).axes[0]
+    assert [round(p.get_height(), 2) for p in ax.patches] == [0.6, 0.4, 0.6, 0.4]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train (10 rows)", "test (5 rows)"]
+
+
+def test_candidate_comparison_has_a_bar_and_a_dot_per_candidate():
+    """CV bars carry the values; test scores are drawn as points."""
+    table = pd.DataFrame({"candidate": ["a", "b"], "cv_macro_f1": [0.99, 0.97], "cv_macro_f1_std": [0.01, 0.02],
+                          "test_macro_f1": [1.0, 0.96]})
+    ax = plots.candidate_comparison(table).axes[0]
+    assert sorted(p.get_width() for p in ax.patches) == [0.97, 0.99]
+    assert len(ax.collections[-1].get_offsets()) == 2
+
+
+def test_confusion_matrix_counts():
+    """Cell (true, predicted) holds the count of such rows."""
+    fig = plots.confusion_matrix(["Adelie", "Adelie", "Gentoo"], ["Adelie", "Gentoo", "Gentoo"], "t")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["1", "0", "1", "0", "0", "0", "0", "0", "1"]
+
+
+def test_importances_has_a_panel_per_candidate():
+    """One panel per candidate, titled with its name."""
+    fig = plots.importances({"a": pd.Series({"x": 0.2, "y": 0.1}), "b": pd.Series({"x": 0.0, "y": 0.3})})
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b"]

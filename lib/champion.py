@@ -1,0 +1,160 @@
+"""The champion model as files in ``models/``: export for serving without MLflow, and a safe load.
+
+The model is stored with skops, not pickle: loading a pickle runs whatever code it
+contains, loading a skops file only builds the types it is allowed to. The types
+beyond skops' own defaults that this project's models need are listed here,
+reviewed once, in :data:`TRUSTED_TYPES`; a file asking for anything else is refused.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import skops.io as sio
+from sklearn.pipeline import Pipeline
+
+from lib import paths
+
+MODEL_FILE_NAME = "penguins-classifier.skops"
+METADATA_FILE_NAME = "model.json"
+# Types outside skops' default trust that the candidates' pipelines contain.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "numpy.dtype",
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+)
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+class ModelFileError(RuntimeError):
+    """The model export is missing, unreadable, or asks to load untrusted types."""
+
+
+def model_file(models_dir: Path | None = None) -> Path:
+    """Return the path of the exported model file."""
+    return (Path(models_dir) if models_dir is not None else paths.MODELS_DIR) / MODEL_FILE_NAME
+
+
+def metadata_file(models_dir: Path | None = None) -> Path:
+    """Return the path of the exported model's metadata (``model.json``)."""
+    return (Path(models_dir) if models_dir is not None else paths.MODELS_DIR) / METADATA_FILE_NAME
+
+
+def trusted_types_of(model: Pipeline) -> list[str]:
+    """Return the non-default types skops needs for ``model``; raise if one is not in :data:`TRUSTED_TYPES`."""
+    needed = sorted(sio.get_untrusted_types(data=sio.dumps(model)))
+    unknown = [name for name in needed if name not in TRUSTED_TYPES]
+    if unknown:
+        raise ModelFileError(f"the model contains types not reviewed in TRUSTED_TYPES: {unknown}")
+    return needed
+
+
+def _renumber(schema: Any, numbers: dict[int, int]) -> Any:
+    """Replace skops' object ids (memory addresses) by their order of first appearance."""
+    if isinstance(schema, dict):
+        renamed = {}
+        for key, value in schema.items():
+            if key == "__id__" and isinstance(value, int):
+                renamed[key] = numbers.setdefault(value, len(numbers))
+            elif key == "file" and isinstance(value, str) and value.endswith(".npy"):
+                renamed[key] = f"{numbers.setdefault(int(value[:-4]), len(numbers))}.npy"
+            else:
+                renamed[key] = _renumber(value, numbers)
+        return renamed
+    if isinstance(schema, list):
+        return [_renumber(item, numbers) for item in schema]
+    return schema
+
+
+def deterministic_dumps(model: Pipeline) -> bytes:
+    """Serialise with skops so that equal models give equal bytes.
+
+    skops names array files and shared objects after their memory addresses, and
+    stamps the zip entries with the current time; both are renumbered and fixed
+    here, so the export's hash changes only when the model does.
+    """
+    source = zipfile.ZipFile(io.BytesIO(sio.dumps(model)))
+    numbers: dict[int, int] = {}
+    schema = _renumber(json.loads(source.read("schema.json")), numbers)
+    entries = {"schema.json": json.dumps(schema, sort_keys=True).encode("utf-8")}
+    for name in source.namelist():
+        if name.endswith(".npy"):
+            entries[f"{numbers[int(name[:-4])]}.npy"] = source.read(name)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for name in sorted(entries):
+            entry = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, entries[name])
+    return buffer.getvalue()
+
+
+def _atomic_write(path: Path, content: bytes) -> None:
+    paths.ensure_parent(path)
+    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".export-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.replace(tmp_name, path)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+
+
+def export(model: Pipeline, metadata: dict[str, Any], models_dir: Path | None = None) -> tuple[Path, Path]:
+    """Write the model (skops) and its metadata (JSON) to ``models/``; return both paths.
+
+    Both are written to temporary files first and moved into place only when complete.
+    """
+    target_model, target_meta = model_file(models_dir), metadata_file(models_dir)
+    content = deterministic_dumps(model)
+    document = {**metadata, "model_file": MODEL_FILE_NAME, "trusted_types": trusted_types_of(model)}
+    _atomic_write(target_model, content)
+    _atomic_write(target_meta, (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    return target_model, target_meta
+
+
+def load_metadata(models_dir: Path | None = None) -> dict[str, Any]:
+    """Read ``model.json``; raise :class:`ModelFileError` naming the file and the fix when it is absent or broken."""
+    path = metadata_file(models_dir)
+    if not path.is_file():
+        raise ModelFileError(
+            f"{path} is missing: train and export the champion with 'make pipeline' (or the 2.2 notebook)"
+        )
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{path} is not valid JSON ({exc}): re-export it with 'make pipeline'") from exc
+
+
+def load_model(models_dir: Path | None = None) -> Pipeline:
+    """Load the exported model, trusting only :data:`TRUSTED_TYPES` beyond skops' defaults.
+
+    Raises :class:`ModelFileError` when the file is missing, is not a skops file, or
+    asks for a type that is not trusted.
+    """
+    path = model_file(models_dir)
+    if not path.is_file():
+        raise ModelFileError(
+            f"{path} is missing: train and export the champion with 'make pipeline' (or the 2.2 notebook)"
+        )
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except (zipfile.BadZipFile, KeyError, ValueError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path} is not a readable skops file ({exc}): re-export it with 'make pipeline'") from exc
+    refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if refused:
+        raise ModelFileError(f"{path} asks to load types that are not trusted: {refused}; refusing to load it")
+    try:
+        model = sio.load(path, trusted=list(TRUSTED_TYPES))
+    except Exception as exc:  # skops raises many types for damaged content
+        raise ModelFileError(f"{path} could not be loaded ({type(exc).__name__}: {exc}): re-export it") from exc
+    if not hasattr(model, "predict_proba"):
+        raise ModelFileError(f"{path} holds a {type(model).__name__}, not a classifier with predict_proba")
+    return model

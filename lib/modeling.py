@@ -1,0 +1,153 @@
+"""The candidate models: their pipelines, cross-validation, evaluation and explanation.
+
+Every candidate is one scikit-learn ``Pipeline``: the same preprocessing (scaled
+measurements, one-hot island and sex, unknown sex as its own category) followed by
+a classifier. Keeping the preprocessing inside the pipeline means the exported
+model takes the raw feature values the API receives, with nothing to re-implement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.inspection import permutation_importance
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold, cross_validate
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from lib import schema
+
+UNKNOWN = "unknown"
+CANDIDATES: dict[str, type] = {
+    "logistic_regression": LogisticRegression,
+    "random_forest": RandomForestClassifier,
+    "gradient_boosting": HistGradientBoostingClassifier,
+}
+SEEDED = {"random_forest", "gradient_boosting"}
+
+
+def features(table: pd.DataFrame) -> pd.DataFrame:
+    """Return the model's input columns, in schema order, as scikit-learn expects them.
+
+    Categorical columns become ``object`` with ``np.nan`` for missing values (scikit-learn's
+    imputers do not accept pandas' ``pd.NA``); measurements become ``float64``.
+    """
+    missing = [column for column in schema.FEATURES if column not in table.columns]
+    if missing:
+        raise KeyError(f"the table lacks the model's inputs {missing}; expected {list(schema.FEATURES)}")
+    frame = table[list(schema.FEATURES)].copy()
+    for column in schema.CATEGORICAL:
+        values = frame[column].astype(object)
+        frame[column] = values.where(pd.notna(values), np.nan)
+    return frame.astype({column: "float64" for column in schema.NUMERIC})
+
+
+def labels(table: pd.DataFrame) -> np.ndarray:
+    """Return the species labels as a plain string array."""
+    return table[schema.LABEL].astype(str).to_numpy()
+
+
+def preprocessor() -> ColumnTransformer:
+    """Scale the measurements; one-hot encode island and sex, with missing sex as 'unknown'."""
+    categories = [list(f.values) + ([UNKNOWN] if f.nullable else []) for f in schema.CATEGORICAL_FEATURES]
+    categorical = make_pipeline(
+        SimpleImputer(strategy="constant", fill_value=UNKNOWN),
+        OneHotEncoder(categories=categories, handle_unknown="ignore"),
+    )
+    return ColumnTransformer(
+        [
+            ("measurements", StandardScaler(), list(schema.NUMERIC)),
+            ("categories", categorical, list(schema.CATEGORICAL)),
+        ],
+        verbose_feature_names_out=True,
+    )
+
+
+def build_candidate(name: str, hyperparameters: Mapping[str, Any], seed: int) -> Pipeline:
+    """Return the unfitted pipeline of candidate ``name`` with its hyperparameters (and the seed if it uses one)."""
+    if name not in CANDIDATES:
+        raise KeyError(f"unknown candidate '{name}'; candidates are {sorted(CANDIDATES)}")
+    settings = dict(hyperparameters)
+    if name in SEEDED:
+        settings["random_state"] = seed
+    if name == "logistic_regression":
+        settings.setdefault("max_iter", 5000)
+    return Pipeline([("preprocess", preprocessor()), ("classifier", CANDIDATES[name](**settings))])
+
+
+def cross_validate_candidate(model: Pipeline, train: pd.DataFrame, folds: int, seed: int) -> dict[str, float]:
+    """Stratified, shuffled, seeded k-fold cross-validation: mean and standard deviation of accuracy and macro-F1."""
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    scores = cross_validate(model, features(train), labels(train), cv=splitter, scoring=["accuracy", "f1_macro"])
+    return {
+        "cv_accuracy": float(np.mean(scores["test_accuracy"])),
+        "cv_accuracy_std": float(np.std(scores["test_accuracy"])),
+        "cv_macro_f1": float(np.mean(scores["test_f1_macro"])),
+        "cv_macro_f1_std": float(np.std(scores["test_f1_macro"])),
+    }
+
+
+def evaluate(model: Pipeline, test: pd.DataFrame) -> dict[str, float]:
+    """Held-out metrics: accuracy, macro-F1, F1 per species, and accuracy and macro-F1 per island."""
+    truth, predicted = labels(test), model.predict(features(test))
+    metrics = {
+        "test_accuracy": float(accuracy_score(truth, predicted)),
+        "test_macro_f1": float(f1_score(truth, predicted, average="macro")),
+    }
+    per_class = f1_score(truth, predicted, average=None, labels=list(schema.CLASSES), zero_division=0)
+    metrics |= {f"test_f1_{species}": float(score) for species, score in zip(schema.CLASSES, per_class, strict=True)}
+    islands = test["island"].astype(str).to_numpy()
+    for island in schema.CATEGORICAL_FEATURES[0].values:
+        rows = islands == island
+        if rows.any():
+            metrics[f"test_accuracy_{island}"] = float(accuracy_score(truth[rows], predicted[rows]))
+            metrics[f"test_macro_f1_{island}"] = float(
+                f1_score(truth[rows], predicted[rows], average="macro", labels=sorted(set(truth[rows])))
+            )
+    return metrics
+
+
+def feature_importance(model: Pipeline, test: pd.DataFrame, seed: int, repeats: int = 10) -> pd.Series:
+    """Permutation importance of each input on the test set: the drop in macro-F1 when it is shuffled.
+
+    The same measure for every candidate (coefficients and impurity importances are
+    not comparable across model types), on the model's own inputs, largest first.
+    """
+    result = permutation_importance(
+        model, features(test), labels(test), scoring="f1_macro", n_repeats=repeats, random_state=seed
+    )
+    return pd.Series(result.importances_mean, index=list(schema.FEATURES), name="importance").sort_values(
+        ascending=False
+    )
+
+
+class RequirementNotMet(RuntimeError):
+    """The champion misses a success criterion agreed at inception; the message lists which."""
+
+
+def check_requirements(metrics: dict[str, float], min_macro_f1: float, min_island_accuracy: float) -> list[str]:
+    """Check the champion's test metrics against the inception requirements; return what was checked.
+
+    Raises :class:`RequirementNotMet` naming every criterion that fails, so the stage stops
+    before anything is registered or exported.
+    """
+    checks = [("test macro-F1", metrics["test_macro_f1"], min_macro_f1)]
+    checks += [
+        (f"accuracy on {key.removeprefix('test_accuracy_')}", value, min_island_accuracy)
+        for key, value in sorted(metrics.items()) if key.startswith("test_accuracy_")
+    ]
+    failed = [f"{what} = {value:.4f} < {floor:.2f}" for what, value, floor in checks if value < floor]
+    if failed:
+        raise RequirementNotMet(
+            "the champion does not meet the inception requirements: " + "; ".join(failed)
+            + ". Nothing was registered or exported; improve the candidates or revisit params.yaml (requirements)."
+        )
+    return [f"{what} = {value:.4f} >= {floor:.2f}" for what, value, floor in checks]

@@ -1,0 +1,202 @@
+"""Experiment tracking with MLflow on the embedded default: SQLite at the project root.
+
+``configure`` points MLflow at ``sqlite:///<project>/mlflow.db`` (absolute, so the
+same store is used from a notebook, a DVC stage or a test, whatever the working
+directory) with artifacts in ``<project>/mlruns``. A team outgrowing it sets
+``MLFLOW_TRACKING_URI`` to a tracking server instead; nothing else changes.
+
+A training session is one parent run with a nested run per candidate, so a lesson
+compares exactly the candidates it trained, however many sessions the store holds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.models import infer_signature
+from sklearn.pipeline import Pipeline
+
+from lib import modeling, paths, plots, schema
+from lib.champion import trusted_types_of
+
+SESSION_TAG = "penguins.role"
+MODEL_ARTIFACT = "model"
+PIP_REQUIREMENTS = ("scikit-learn", "skops", "pandas", "numpy")
+
+for noisy in ("mlflow", "alembic"):
+    logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def default_tracking_uri(root: Path | None = None) -> str:
+    """Return the embedded store's URI: ``sqlite:///`` and the absolute path of ``mlflow.db``."""
+    root = Path(root) if root is not None else paths.PROJ_ROOT
+    return f"sqlite:///{(root / 'mlflow.db').as_posix()}"
+
+
+def configure() -> str:
+    """Point MLflow (tracking and registry) at ``$MLFLOW_TRACKING_URI`` or the embedded store; return the URI."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return uri
+
+
+def experiment(name: str) -> str:
+    """Return the id of experiment ``name``, creating it with its artifacts under ``<project>/mlruns``."""
+    found = mlflow.get_experiment_by_name(name)
+    if found is not None:
+        mlflow.set_experiment(experiment_id=found.experiment_id)
+        return found.experiment_id
+    location = (paths.PROJ_ROOT / "mlruns").resolve().as_uri()
+    experiment_id = mlflow.create_experiment(name, artifact_location=location)
+    mlflow.set_experiment(experiment_id=experiment_id)
+    return experiment_id
+
+
+def pip_requirements() -> list[str]:
+    """The exact versions the model needs to load (skips MLflow's slow inference of them)."""
+    return [f"{package}=={metadata.version(package)}" for package in PIP_REQUIREMENTS]
+
+
+@dataclass
+class CandidateResult:
+    """What training one candidate produced: its fitted model, run, logged model and metrics."""
+
+    name: str
+    model: Pipeline
+    run_id: str
+    model_uri: str
+    metrics: dict[str, float]
+    importance: pd.Series
+
+
+def log_candidate(
+    name: str, hyperparameters: dict[str, Any], train: pd.DataFrame, test: pd.DataFrame, *, cv_folds: int, seed: int
+) -> CandidateResult:
+    """Cross-validate, fit and evaluate one candidate inside a nested MLflow run, logging everything.
+
+    Logged: hyperparameters and settings (params); CV and test metrics, per species and
+    per island (metrics); the training set as a dataset input; the confusion matrix and
+    the permutation importances (artifacts); the model with its signature and an input
+    example, serialised with skops (no pickle).
+    """
+    model = modeling.build_candidate(name, hyperparameters, seed)
+    with mlflow.start_run(run_name=name, nested=True) as run:
+        mlflow.set_tags({SESSION_TAG: "candidate", "candidate": name})
+        mlflow.log_params({**hyperparameters, "candidate": name, "cv_folds": cv_folds, "seed": seed})
+        with warnings.catch_warnings():
+            # MLflow registers two local-file source classes and warns that it picked one.
+            warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+            dataset = mlflow.data.from_pandas(
+                train, source=paths.relative(paths.TRAIN_FILE), targets=schema.LABEL, name="penguins-train"
+            )
+        mlflow.log_input(dataset, context="training")
+        metrics = modeling.cross_validate_candidate(model, train, cv_folds, seed)
+        x_train = modeling.features(train)
+        model.fit(x_train, modeling.labels(train))
+        metrics |= modeling.evaluate(model, test)
+        mlflow.log_metrics(metrics)
+        predicted = model.predict(modeling.features(test))
+        mlflow.log_figure(plots.confusion_matrix(modeling.labels(test), predicted, f"{name}: test set"),
+                          "confusion_matrix.png")
+        importance = modeling.feature_importance(model, test, seed)
+        mlflow.log_dict(importance.round(6).to_dict(), "feature_importance.json")
+        mlflow.log_figure(plots.importances({name: importance}), "feature_importance.png")
+        info = mlflow.sklearn.log_model(
+            model, name=MODEL_ARTIFACT, serialization_format="skops",
+            skops_trusted_types=trusted_types_of(model), pyfunc_predict_fn="predict_proba",
+            signature=infer_signature(x_train, model.predict_proba(x_train)),
+            input_example=x_train.head(3), pip_requirements=pip_requirements(),
+        )
+    return CandidateResult(name, model, run.info.run_id, info.model_uri, metrics, importance)
+
+
+def session_runs(experiment_id: str, session_run_id: str) -> pd.DataFrame:
+    """The candidate runs of one training session, best cross-validated macro-F1 first."""
+    return mlflow.search_runs(
+        experiment_ids=[experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{session_run_id}'",
+        order_by=["metrics.cv_macro_f1 DESC", "tags.candidate ASC"],
+    )
+
+
+def latest_session(experiment_name: str) -> tuple[str, pd.DataFrame]:
+    """Return the newest training session's run id and its candidate runs (for later lessons)."""
+    found = mlflow.get_experiment_by_name(experiment_name)
+    sessions = None if found is None else mlflow.search_runs(
+        experiment_ids=[found.experiment_id], filter_string=f"tags.`{SESSION_TAG}` = 'session'",
+        order_by=["attributes.start_time DESC"], max_results=1,
+    )
+    if sessions is None or sessions.empty:
+        raise LookupError(
+            f"no training session in MLflow experiment '{experiment_name}' at {mlflow.get_tracking_uri()}: "
+            "run the 2.2-experiment-tracking notebook (or 'make pipeline') first"
+        )
+    session_id = sessions.loc[0, "run_id"]
+    return session_id, session_runs(found.experiment_id, session_id)
+
+
+def register(result: CandidateResult, model_name: str, alias: str = "champion") -> int:
+    """Register a candidate's logged model as a new version of ``model_name`` and move ``alias`` to it."""
+    client = MlflowClient()
+    try:
+        client.get_registered_model(model_name)
+    except mlflow.exceptions.MlflowException:
+        client.create_registered_model(
+            model_name, description="Species of an adult penguin from island, sex and four body measurements."
+        )
+    version = client.create_model_version(
+        model_name, source=result.model_uri, run_id=result.run_id,
+        tags={"candidate": result.name, "cv_macro_f1": f"{result.metrics['cv_macro_f1']:.4f}"},
+        description=f"{result.name}, chosen by cross-validated macro-F1",
+    )
+    client.set_registered_model_alias(model_name, alias, version.version)
+    return int(version.version)
+
+
+SCORE_KEYS = ("cv_macro_f1", "cv_macro_f1_std", "test_macro_f1", "test_accuracy")
+COMPARISON_COLUMNS = ("cv_macro_f1", "cv_macro_f1_std", "cv_accuracy", "test_macro_f1", "test_accuracy")
+
+
+def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Turn ``mlflow.search_runs`` output into one row per candidate, best CV macro-F1 first."""
+    table = pd.DataFrame({"candidate": runs["tags.candidate"]})
+    for column in COMPARISON_COLUMNS:
+        table[column] = runs[f"metrics.{column}"].astype(float)
+    return table.sort_values(["cv_macro_f1", "candidate"], ascending=[False, True]).reset_index(drop=True)
+
+
+def write_scores(table: pd.DataFrame, champion_metrics: dict[str, float], champion_name: str,
+                 metrics_dir: Path | None = None) -> tuple[Path, Path]:
+    """Write ``metrics/scores.json`` (DVC metrics) and ``metrics/candidates.csv`` (a DVC plot), rounded to 4 places.
+
+    The scores keep the headline numbers (the champion's CV and test scores, its worst
+    island, and each candidate's macro-F1); the full detail is in MLflow and the model card.
+    """
+    metrics_dir = Path(metrics_dir) if metrics_dir is not None else paths.METRICS_DIR
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    islands = [value for key, value in champion_metrics.items() if key.startswith("test_accuracy_")]
+    headline = {key: champion_metrics[key] for key in SCORE_KEYS if key in champion_metrics}
+    scores = {
+        "champion": champion_name,
+        **{key: round(value, 4) for key, value in headline.items()},
+        **({"worst_island_accuracy": round(min(islands), 4)} if islands else {}),
+        "candidates": {
+            row.candidate: {"cv_macro_f1": round(row.cv_macro_f1, 4), "test_macro_f1": round(row.test_macro_f1, 4)}
+            for row in table.itertuples()
+        },
+    }
+    scores_file, candidates_file = metrics_dir / "scores.json", metrics_dir / "candidates.csv"
+    scores_file.write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
+    table.round(4).to_csv(candidates_file, index=False)
+    return scores_file, candidates_file

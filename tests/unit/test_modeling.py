@@ -1,0 +1,102 @@
+"""lib.modeling: the candidates' pipelines, their evaluation, and the requirements gate."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lib import data, modeling, schema
+
+
+@pytest.fixture(scope="module")
+def splits():
+    table = data.clean(data.load_raw(data.packaged_raw_export()))
+    return data.split(table, test_size=0.25, seed=42)
+
+
+@pytest.fixture(scope="module")
+def fitted(splits):
+    train, _ = splits
+    model = modeling.build_candidate("logistic_regression", {"C": 1.0}, seed=42)
+    return model.fit(modeling.features(train), modeling.labels(train))
+
+
+def test_features_are_sklearn_ready(splits):
+    """Schema order, float measurements, np.nan (not pd.NA) for a missing sex."""
+    train, _ = splits
+    frame = modeling.features(train.assign(sex=pd.array([pd.NA] * len(train), dtype="string")))
+    assert tuple(frame.columns) == schema.FEATURES
+    assert frame["sex"].map(lambda v: isinstance(v, float) and np.isnan(v)).all()
+    with pytest.raises(KeyError, match="lacks the model's inputs"):
+        modeling.features(train.drop(columns=["island"]))
+
+
+def test_unknown_candidate_is_named(splits):
+    """A typo in a candidate name lists the real ones."""
+    with pytest.raises(KeyError, match="unknown candidate 'svm'"):
+        modeling.build_candidate("svm", {}, seed=1)
+
+
+@pytest.mark.parametrize(
+    ("name", "hyperparameters"),
+    [("random_forest", {"n_estimators": 20}), ("gradient_boosting", {"max_iter": 20})],
+)
+def test_seeded_candidates_are_reproducible(splits, name, hyperparameters):
+    """The same seed gives the same probabilities; the seed reaches the classifier."""
+    train, test = splits
+    runs = []
+    for _ in range(2):
+        model = modeling.build_candidate(name, hyperparameters, seed=3)
+        runs.append(model.fit(modeling.features(train), modeling.labels(train)).predict_proba(modeling.features(test)))
+    assert np.array_equal(runs[0], runs[1])
+    assert model.named_steps["classifier"].random_state == 3
+
+
+def test_pipeline_accepts_missing_sex_and_unseen_category(fitted, splits):
+    """A missing sex is its own category; an unseen island does not crash the encoder."""
+    _, test = splits
+    rows = modeling.features(test.head(2)).assign(sex=[np.nan, np.nan], island=["Biscoe", "Anvers"])
+    probabilities = fitted.predict_proba(rows)
+    assert probabilities.shape == (2, 3) and np.allclose(probabilities.sum(axis=1), 1)
+
+
+def test_cross_validation_reports_mean_and_spread(splits):
+    """Four numbers between 0 and 1; the folds are seeded."""
+    train, _ = splits
+    model = modeling.build_candidate("logistic_regression", {"C": 1.0}, seed=42)
+    first = modeling.cross_validate_candidate(model, train, folds=3, seed=1)
+    assert set(first) == {"cv_accuracy", "cv_accuracy_std", "cv_macro_f1", "cv_macro_f1_std"}
+    assert all(0 <= value <= 1 for value in first.values())
+    assert first == modeling.cross_validate_candidate(model, train, folds=3, seed=1)
+
+
+def test_evaluate_reports_per_species_and_per_island(fitted, splits):
+    """Overall, per-species and per-island metrics; a wrong prediction lowers them."""
+    _, test = splits
+    metrics = modeling.evaluate(fitted, test)
+    for key in ["test_accuracy", "test_macro_f1", "test_f1_Chinstrap", "test_accuracy_Torgersen",
+                "test_macro_f1_Dream"]:
+        assert key in metrics
+    flipped = test.copy()
+    flipped.loc[flipped["species"] == "Gentoo", "species"] = "Adelie"
+    worse = modeling.evaluate(fitted, flipped)
+    assert worse["test_accuracy_Biscoe"] < metrics["test_accuracy_Biscoe"]
+
+
+def test_check_requirements_passes_and_fails_with_names():
+    """Met criteria are listed; missed ones are all named in the error."""
+    good = {"test_macro_f1": 0.97, "test_accuracy_Biscoe": 0.95, "test_accuracy_Dream": 1.0}
+    assert len(modeling.check_requirements(good, 0.95, 0.9)) == 3
+    bad = {"test_macro_f1": 0.90, "test_accuracy_Biscoe": 0.80, "test_accuracy_Dream": 1.0}
+    with pytest.raises(modeling.RequirementNotMet) as error:
+        modeling.check_requirements(bad, 0.95, 0.9)
+    assert "test macro-F1 = 0.9000 < 0.95" in str(error.value)
+    assert "accuracy on Biscoe = 0.8000 < 0.90" in str(error.value)
+    assert "Dream" not in str(error.value)
+
+
+def test_feature_importance_covers_every_input(fitted, splits):
+    """One importance per input; bill length matters more than sex."""
+    _, test = splits
+    importance = modeling.feature_importance(fitted, test, seed=0, repeats=3)
+    assert set(importance.index) == set(schema.FEATURES)
+    assert importance["bill_length_mm"] > importance["sex"]

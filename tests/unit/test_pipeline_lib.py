@@ -1,0 +1,48 @@
+"""lib.pipeline and lib.structure: the lesson's picture of the pipeline is read from the real files."""
+
+import pytest
+
+from lib import pipeline, structure
+from tests.sandbox import WORKTREE
+
+STAGES = {
+    "a": {"cmd": "x", "deps": ["src.py"], "outs": ["data/one.csv"]},
+    "b": {"cmd": "y", "deps": ["data/one.csv"], "outs": [{"models/m.skops": {"cache": False}}], "params": ["b"]},
+    "c": {"cmd": "z", "deps": ["models/m.skops", "data/one.csv"], "params": ["c.k"]},
+}
+
+
+def test_stage_graph_links_producers_and_consumers():
+    """Stage -> file -> stage edges; source files that no stage writes are left out."""
+    graph = pipeline.stage_graph(STAGES)
+    assert set(graph.edges) == {("a", "data/one.csv"), ("data/one.csv", "b"), ("data/one.csv", "c"),
+                                ("b", "models/m.skops"), ("models/m.skops", "c")}
+    assert "src.py" not in graph
+
+
+def test_the_projects_pipeline_is_a_chain_from_inception():
+    """In dvc.yaml, inception feeds prepare, which feeds train."""
+    graph = pipeline.stage_graph(pipeline.load_stages(WORKTREE / "dvc.yaml"))
+    assert graph.has_edge("inception", "data/raw/penguins_raw.csv")
+    assert graph.has_edge("data/raw/penguins_raw.csv", "prepare")
+    assert graph.has_edge("data/processed/train.csv", "train")
+
+
+def test_plot_labels_every_stage():
+    """Each stage appears as a label in the figure."""
+    figure = pipeline.plot_stage_graph(pipeline.stage_graph(STAGES))
+    labels = {text.get_text() for text in figure.axes[0].texts}
+    assert {"a", "b", "c"} <= labels
+
+
+def test_parameter_rows_expand_sections_and_keys():
+    """A declared section lists all its keys; a dotted key lists one."""
+    rows = pipeline.parameter_rows(STAGES, {"b": {"p": 1, "q": 2}, "c": {"k": 3, "other": 4}})
+    assert rows == [("b", "b.p", 1), ("b", "b.q", 2), ("c", "c.k", 3)]
+
+
+def test_layout_matches_the_tree(tmp_path):
+    """Every committed entry of the layout table exists; a missing one is reported."""
+    assert len(structure.layout_rows(WORKTREE)) == len(structure.LAYOUT)
+    with pytest.raises(FileNotFoundError, match="lacks"):
+        structure.layout_rows(tmp_path)

@@ -1,0 +1,118 @@
+"""lib.tracking: runs land in the configured store with everything the lesson promises."""
+
+import json
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from lib import data, modeling, tracking
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return data.split(data.clean(data.load_raw(data.packaged_raw_export())), test_size=0.25, seed=42)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A fresh SQLite store for this module, selected through MLFLOW_TRACKING_URI."""
+    folder = tmp_path_factory.mktemp("mlflow")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{folder / 'mlflow.db'}")
+    patch.setattr(tracking.paths, "PROJ_ROOT", folder)
+    uri = tracking.configure()
+    yield folder, uri
+    patch.undo()
+    tracking.configure()
+
+
+@pytest.fixture(scope="module")
+def session(store, splits):
+    train, test = splits
+    experiment_id = tracking.experiment("unit-test")
+    with mlflow.start_run(run_name="training-session") as parent:
+        mlflow.set_tag(tracking.SESSION_TAG, "session")
+        results = {
+            name: tracking.log_candidate(name, hyper, train, test, cv_folds=3, seed=1)
+            for name, hyper in {"logistic_regression": {"C": 0.5}, "random_forest": {"n_estimators": 10}}.items()
+        }
+    return experiment_id, parent.info.run_id, results
+
+
+def test_default_uri_is_absolute_sqlite(tmp_path):
+    """The embedded store's URI names mlflow.db by its absolute path."""
+    assert tracking.default_tracking_uri(tmp_path) == f"sqlite:///{tmp_path.as_posix()}/mlflow.db"
+
+
+def test_configure_honours_the_environment(store):
+    """MLFLOW_TRACKING_URI wins over the embedded default."""
+    folder, uri = store
+    assert uri == f"sqlite:///{folder / 'mlflow.db'}" and mlflow.get_tracking_uri() == uri
+
+
+def test_experiment_artifacts_live_beside_the_store(store, session):
+    """Artifacts go to <project>/mlruns, whatever the working directory."""
+    folder, _ = store
+    location = mlflow.get_experiment(session[0]).artifact_location
+    assert location == (folder / "mlruns").resolve().as_uri()
+
+
+def test_a_run_records_params_metrics_dataset_artifacts_and_model(session, splits):
+    """Everything the lesson lists is in the run."""
+    _, _, results = session
+    run = MlflowClient().get_run(results["logistic_regression"].run_id)
+    assert run.data.params["C"] == "0.5" and run.data.params["cv_folds"] == "3"
+    for metric in ["cv_macro_f1", "cv_macro_f1_std", "test_macro_f1", "test_f1_Chinstrap", "test_accuracy_Dream"]:
+        assert metric in run.data.metrics
+    assert [d.dataset.name for d in run.inputs.dataset_inputs] == ["penguins-train"]
+    artifacts = {a.path for a in MlflowClient().list_artifacts(run.info.run_id)}
+    assert {"confusion_matrix.png", "feature_importance.json", "feature_importance.png"} <= artifacts
+    model = mlflow.pyfunc.load_model(results["logistic_regression"].model_uri)
+    assert model.metadata.signature.inputs.input_names() == list(modeling.schema.FEATURES)
+    assert model.predict(modeling.features(splits[1].head(2))).shape == (2, 3)
+
+
+def test_session_runs_returns_only_that_sessions_children(session, splits):
+    """A second session does not leak into the first one's comparison."""
+    experiment_id, parent_id, _ = session
+    with mlflow.start_run(run_name="other-session"):
+        tracking.log_candidate("logistic_regression", {"C": 2.0}, *splits, cv_folds=2, seed=1)
+    runs = tracking.session_runs(experiment_id, parent_id)
+    assert sorted(runs["tags.candidate"]) == ["logistic_regression", "random_forest"]
+    table = tracking.comparison_table(runs)
+    assert list(table.columns) == ["candidate", *tracking.COMPARISON_COLUMNS]
+    assert table["cv_macro_f1"].is_monotonic_decreasing
+
+
+def test_latest_session_finds_the_newest_parent(session):
+    """Later lessons find the last training session by its tag."""
+    _, parent_id, _ = session
+    found, runs = tracking.latest_session("unit-test")
+    assert found == parent_id and len(runs) == 2
+    with pytest.raises(LookupError, match="run the 2.2-experiment-tracking notebook"):
+        tracking.latest_session("no-such-experiment")
+
+
+def test_register_adds_versions_and_moves_the_alias(session):
+    """Each registration is a new version; the champion alias follows the latest."""
+    _, _, results = session
+    first = tracking.register(results["random_forest"], "unit-model")
+    second = tracking.register(results["logistic_regression"], "unit-model")
+    assert second == first + 1
+    version = MlflowClient().get_model_version_by_alias("unit-model", "champion")
+    assert int(version.version) == second and version.tags["candidate"] == "logistic_regression"
+
+
+def test_write_scores_makes_dvc_metrics_and_plot(tmp_path):
+    """scores.json nests the candidates; candidates.csv has a row each; numbers rounded."""
+    table = pd.DataFrame({"candidate": ["a", "b"], "cv_macro_f1": [0.987654, 0.9], "cv_macro_f1_std": [0.01, 0.02],
+                          "cv_accuracy": [0.99, 0.91], "test_macro_f1": [1.0, 0.95], "test_accuracy": [1.0, 0.96]})
+    champion = {"test_macro_f1": 0.999999, "test_accuracy_Dream": 0.95, "test_accuracy_Biscoe": 0.9, "test_f1_x": 1}
+    scores, candidates = tracking.write_scores(table, champion, "a", tmp_path)
+    document = json.loads(scores.read_text())
+    assert document["champion"] == "a" and document["test_macro_f1"] == 1.0
+    assert document["worst_island_accuracy"] == 0.9 and "test_f1_x" not in document
+    assert document["candidates"]["a"]["cv_macro_f1"] == 0.9877
+    assert pd.read_csv(candidates)["candidate"].tolist() == ["a", "b"]
