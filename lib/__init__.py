@@ -27,6 +27,8 @@ TELEMETRY_OFF = {
     "HF_HUB_DISABLE_TELEMETRY": "1",
 }
 os.environ.update(TELEMETRY_OFF)
+# CodeCarbon logs every measurement at INFO; the lessons print what matters themselves.
+os.environ.setdefault("CODECARBON_LOG_LEVEL", "error")
 
 # tqdm (through huggingface_hub) warns on import that ipywidgets is absent; the
 # course shows no progress bars, so the warning is noise in every lesson.

@@ -79,13 +79,13 @@ def deterministic_dumps(model: Pipeline) -> bytes:
     stamps the zip entries with the current time; both are renumbered and fixed
     here, so the export's hash changes only when the model does.
     """
-    source = zipfile.ZipFile(io.BytesIO(sio.dumps(model)))
     numbers: dict[int, int] = {}
-    schema = _renumber(json.loads(source.read("schema.json")), numbers)
-    entries = {"schema.json": json.dumps(schema, sort_keys=True).encode("utf-8")}
-    for name in source.namelist():
-        if name.endswith(".npy"):
-            entries[f"{numbers[int(name[:-4])]}.npy"] = source.read(name)
+    with zipfile.ZipFile(io.BytesIO(sio.dumps(model))) as source:
+        schema = _renumber(json.loads(source.read("schema.json")), numbers)
+        entries = {"schema.json": json.dumps(schema, sort_keys=True).encode("utf-8")}
+        for name in source.namelist():
+            if name.endswith(".npy"):
+                entries[f"{numbers[int(name[:-4])]}.npy"] = source.read(name)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as target:
         for name in sorted(entries):

@@ -111,6 +111,9 @@ RULES: dict[str, Rule] = {
     "gb_max_iter": int_between(1, 5000),
     "gb_learning_rate": number_between(1e-4, 1.0),
     "gb_max_depth": int_between(1, 100),
+    "country_iso_code": text_matching(r"[A-Z]{3}", "an ISO 3166-1 alpha-3 country code such as 'ESP'"),
+    "training_repeats": int_between(1, 1000),
+    "inference_repeats": int_between(1, 100_000),
 }
 
 
@@ -130,4 +133,3 @@ def check(**values: Any) -> dict[str, Any]:
                 "fix it in params.yaml (or in the papermill -p option) and run again"
             )
     return dict(values)
-

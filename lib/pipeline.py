@@ -26,10 +26,11 @@ def _out_path(out: str | dict) -> str:
 
 
 def stage_graph(stages: dict[str, dict]) -> nx.DiGraph:
-    """Build the data-flow graph: stage -> file it writes -> stage that reads it.
+    """Build the data-flow graph: stage -> folder of files it writes -> stage that reads them.
 
-    Only files that another stage reads are drawn; the notebooks and lib modules
-    a stage depends on are left out, so the graph shows how data flows.
+    Only files that another stage reads are drawn, grouped by folder (a node
+    ``data/processed/`` lists ``train.csv`` and ``test.csv``); the notebooks and lib
+    modules a stage depends on are left out, so the graph shows how data flows.
     """
     produced = {_out_path(out): name for name, stage in stages.items() for out in stage.get("outs", [])}
     graph = nx.DiGraph()
@@ -37,12 +38,14 @@ def stage_graph(stages: dict[str, dict]) -> nx.DiGraph:
     for name, stage in stages.items():
         for dep in stage.get("deps", []):
             producer = produced.get(dep)
-            if producer is None:
-                producer = next((p for out, p in produced.items() if dep.startswith(out.rstrip("/") + "/")), None)
-            if producer is not None and producer != name:
-                graph.add_node(dep, kind="file")
-                graph.add_edge(producer, dep)
-                graph.add_edge(dep, name)
+            if producer is None or producer == name:
+                continue
+            folder = dep.rsplit("/", 1)[0] + "/" if "/" in dep else dep
+            if folder not in graph:
+                graph.add_node(folder, kind="files", files=set())
+            graph.nodes[folder]["files"].add(dep.rsplit("/", 1)[-1])
+            graph.add_edge(producer, folder)
+            graph.add_edge(folder, name)
     return graph
 
 
@@ -54,7 +57,7 @@ def plot_stage_graph(graph: nx.DiGraph) -> Figure:
     layers = max((data["layer"] for _, data in graph.nodes(data=True)), default=0) + 1
     position = nx.multipartite_layout(graph, subset_key="layer", align="vertical", scale=1.0)
     fig = Figure(figsize=(max(8, 1.9 * layers), 5.5), layout="constrained")
-    ax = fig.subplots()
+    ax = fig.add_subplot()
     nx.draw_networkx_edges(graph, position, ax=ax, arrows=True, arrowsize=14, edge_color="#777777",
                            node_size=2500, min_source_margin=18, min_target_margin=18)
     for node, data in graph.nodes(data=True):
@@ -63,7 +66,8 @@ def plot_stage_graph(graph: nx.DiGraph) -> Figure:
             ax.text(x, y, node, ha="center", va="center", fontsize=10, fontweight="bold",
                     bbox={"boxstyle": "round,pad=0.45", "facecolor": "#d9e8f5", "edgecolor": "#2b6cb0"})
         else:
-            ax.text(x, y, node.replace("/", "/\n", 1), ha="center", va="center", fontsize=8,
+            label = node + "\n" + "\n".join(sorted(data["files"]))
+            ax.text(x, y, label, ha="center", va="center", fontsize=8,
                     bbox={"boxstyle": "square,pad=0.3", "facecolor": "white", "edgecolor": "#bbbbbb"})
     ax.set_axis_off()
     ax.margins(0.12)

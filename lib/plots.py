@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from lib import schema
@@ -25,7 +26,7 @@ def missing_values(raw: pd.DataFrame) -> Figure:
     """Bar chart of the number of missing values in each column (columns with none included)."""
     counts = raw.isna().sum().iloc[::-1]
     fig = Figure(figsize=(8, 5), layout="constrained")
-    ax = fig.subplots()
+    ax = fig.add_subplot()
     bars = ax.barh(counts.index, counts.to_numpy(), color="#4c72b0")
     ax.bar_label(bars, padding=2)
     ax.set_xlabel(f"missing values (of {len(raw)} rows)")
@@ -37,7 +38,7 @@ def class_balance(labels: pd.Series, title: str = "Penguins per species") -> Fig
     """Bar chart of how many rows each class has, with counts and shares on the bars."""
     counts = labels.value_counts().sort_index()
     fig = Figure(figsize=(6, 3.5), layout="constrained")
-    ax = fig.subplots()
+    ax = fig.add_subplot()
     colors = [SPECIES_COLORS.get(name, "#4c72b0") for name in counts.index]
     bars = ax.bar(counts.index, counts.to_numpy(), color=colors)
     ax.bar_label(bars, labels=[f"{n} ({n / counts.sum():.0%})" for n in counts], padding=2)
@@ -68,7 +69,7 @@ def bill_scatter(raw: pd.DataFrame) -> Figure:
     """Bill length against bill depth, one colour per species: the classic separation."""
     species = _species(raw)
     fig = Figure(figsize=(7, 5), layout="constrained")
-    ax = fig.subplots()
+    ax = fig.add_subplot()
     for name in sorted(species.dropna().unique()):
         rows = raw[species == name]
         ax.scatter(
@@ -89,7 +90,7 @@ def split_balance(train: pd.DataFrame, test: pd.DataFrame, label: str = "species
         f"test ({len(test)} rows)": test[label].value_counts(normalize=True),
     }).sort_index()
     fig = Figure(figsize=(7, 3.8), layout="constrained")
-    ax = fig.subplots()
+    ax = fig.add_subplot()
     width = 0.38
     for offset, (column, hatch) in zip((-width / 2, width / 2), zip(shares.columns, ("", "//"), strict=True),
                                        strict=True):
@@ -109,7 +110,7 @@ def candidate_comparison(table: pd.DataFrame) -> Figure:
     """Cross-validated macro-F1 (bar, with one standard deviation) and test macro-F1 (dot) per candidate."""
     ordered = table.iloc[::-1]
     fig = Figure(figsize=(7, 0.7 * len(ordered) + 1.6), layout="constrained")
-    ax = fig.subplots()
+    ax = fig.add_subplot()
     ax.barh(ordered["candidate"], ordered["cv_macro_f1"], xerr=ordered["cv_macro_f1_std"], color="#9ecae1",
             capsize=4, label="cross-validated (train)")
     ax.scatter(ordered["test_macro_f1"], ordered["candidate"], color="#08519c", zorder=3, label="held-out test")
@@ -137,9 +138,29 @@ def importances(by_candidate: dict[str, pd.Series]) -> Figure:
 def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, title: str) -> Figure:
     """The confusion matrix: rows are the true species, columns the predicted ones."""
     fig = Figure(figsize=(4.6, 4), layout="constrained")
-    ax = fig.subplots()
+    ax = fig.add_subplot()
     ConfusionMatrixDisplay.from_predictions(
         truth, predicted, labels=list(schema.CLASSES), ax=ax, colorbar=False, cmap="Blues"
     )
     ax.set_title(title)
+    return fig
+
+
+def accuracy_vs_emissions(table: pd.DataFrame) -> Figure:
+    """Left: cross-validated macro-F1 against kg CO2eq per training; right: energy per training."""
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    left.scatter(table["train_emissions_kg"], table["cv_macro_f1"], s=60, color="#08519c")
+    for row in table.itertuples():
+        left.annotate(row.candidate, (row.train_emissions_kg, row.cv_macro_f1), textcoords="offset points",
+                      xytext=(6, 4), fontsize=9)
+    left.set_xscale("log")
+    left.xaxis.set_minor_formatter(NullFormatter())
+    left.set_xlabel("kg CO2eq per training (log scale)")
+    left.set_ylabel("cross-validated macro-F1")
+    left.set_title("Better is up and to the left")
+    ordered = table.sort_values("train_energy_kwh")
+    right.barh(ordered["candidate"], ordered["train_energy_kwh"] * 1000, color="#74a9cf")
+    right.set_xlabel("Wh per training")
+    right.set_title("Energy per training")
     return fig

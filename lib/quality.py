@@ -1,17 +1,24 @@
-"""Static analysis of the lessons: the Pynblint gate.
+"""Quality assurance: static analysis of notebooks and code, the test runs, and the quality report.
 
 Pynblint always exits 0, whatever it finds, so a gate must read its JSON report.
 :func:`pynblint_lints` does that for one notebook; ``python -m lib.quality NB...``
 prints every lint and exits 1 when there is any, for ``make lint`` and pre-commit.
+Ruff, nbqa, pylint and pytest are run the same way: as the command-line tools a
+developer would run, with their machine-readable output parsed into tables.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from xml.etree import ElementTree
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
 
 from lib.processes import tool, tool_env
 
@@ -37,6 +44,109 @@ def pynblint_lints(notebook: Path | str, timeout: float = 120) -> list[dict]:
         return json.loads(report.read_text(encoding="utf-8")).get("lints", [])
 
 
+def ruff_findings(targets: list[Path], cwd: Path) -> list[dict]:
+    """Run ``ruff check`` on files or folders; return its findings (code, message, file, line)."""
+    result = subprocess.run(
+        [tool("ruff"), "check", "--output-format", "json", *map(str, targets)],
+        cwd=cwd, capture_output=True, text=True, check=False, env=tool_env(),
+    )
+    if result.returncode not in (0, 1):
+        raise RuntimeError(f"ruff failed:\n{result.stdout}{result.stderr}")
+    return [
+        {"code": item["code"], "message": item["message"], "file": _relative(item["filename"], cwd),
+         "line": item["location"]["row"]}
+        for item in json.loads(result.stdout or "[]")
+    ]
+
+
+NBQA_LINE = re.compile(
+    r"^(?P<file>[^:]+\.ipynb):(?P<cell>cell_\d+):(?P<line>\d+):\d+: (?P<code>[A-Z]+\d+) (?P<message>.*)$"
+)
+
+
+def nbqa_ruff_findings(notebooks_dir: Path, cwd: Path) -> list[dict]:
+    """Run ruff on every notebook through nbqa; return findings located by notebook, cell and line."""
+    result = subprocess.run(
+        [tool("nbqa"), "ruff", str(notebooks_dir), "--output-format", "concise"],
+        cwd=cwd, capture_output=True, text=True, check=False, env=tool_env(),
+    )
+    findings = []
+    for line in result.stdout.splitlines():
+        match = NBQA_LINE.match(line.strip())
+        if match:
+            findings.append({**match.groupdict(), "file": _relative(match["file"], cwd)})
+    if result.returncode not in (0, 1) or (result.returncode == 1 and not findings):
+        raise RuntimeError(f"nbqa ruff failed:\n{result.stdout}{result.stderr}")
+    return findings
+
+
+def pylint_report(targets: list[Path], cwd: Path) -> dict:
+    """Run pylint; return its score out of 10 and its messages (symbol, message, file, line)."""
+    result = subprocess.run(
+        [tool("pylint"), "--output-format=json2", *map(str, targets)],
+        cwd=cwd, capture_output=True, text=True, check=False, env=tool_env(),
+    )
+    try:
+        report = json.loads(result.stdout)
+    except json.JSONDecodeError as exc:
+        raise RuntimeError(f"pylint gave no JSON report:\n{result.stdout}{result.stderr}") from exc
+    return {
+        "score": round(float(report["statistics"]["score"]), 2),
+        "messages": [{"symbol": m["symbol"], "message": m["message"], "file": _relative(m["path"], cwd),
+                      "line": m["line"]} for m in report["messages"]],
+    }
+
+
+FAMILIES = {
+    "test_minimum_functionality": "minimum functionality",
+    "test_invariance": "invariance",
+    "test_directional": "directional",
+    "test_performance_floor": "performance floor",
+    "test_island_slice": "per-island slice",
+}
+
+
+def run_pytest(target: Path, cwd: Path, env: dict[str, str] | None = None) -> list[dict]:
+    """Run pytest on ``target`` and return one row per test: its family, id, outcome and message."""
+    with tempfile.TemporaryDirectory() as tmp:
+        junit = Path(tmp) / "junit.xml"
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", str(target), "-q", "-p", "no:cacheprovider", "-p", "no:nbval",
+             "-o", "addopts=", f"--junitxml={junit}"],
+            cwd=cwd, capture_output=True, text=True, check=False, env=tool_env(env),
+        )
+        if not junit.is_file():
+            raise RuntimeError(f"pytest wrote no report:\n{result.stdout}{result.stderr}")
+        root = ElementTree.parse(junit).getroot()
+    rows = []
+    for case in root.iter("testcase"):
+        name = case.get("name", "")
+        function = name.split("[", 1)[0]
+        problem = next((child for child in case if child.tag in ("failure", "error", "skipped")), None)
+        rows.append({
+            "family": FAMILIES.get(function, function.removeprefix("test_").replace("_", " ")),
+            "test": name,
+            "outcome": "passed" if problem is None else {"failure": "failed"}.get(problem.tag, problem.tag),
+            "message": "" if problem is None else (problem.get("message") or "").splitlines()[0][:200],
+        })
+    return rows
+
+
+def write_report(report: dict, path: Path) -> Path:
+    """Write the quality report as sorted, indented JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def _relative(name: str, cwd: Path) -> str:
+    path = Path(name) if Path(name).is_absolute() else Path(cwd) / name
+    try:
+        return path.resolve().relative_to(Path(cwd).resolve()).as_posix()
+    except ValueError:
+        return name
+
+
 def main(argv: list[str] | None = None) -> int:
     """Lint each notebook named in ``argv``; print the lints; return 1 if there is any."""
     notebooks = argv if argv is not None else sys.argv[1:]
@@ -55,3 +165,26 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def write_sloppy_example(folder: Path | None = None) -> Path:
+    """Write ``Untitled1.ipynb``, a notebook with the habits Pynblint flags, and return its path.
+
+    No title or text, cells run out of order, an import in a later cell, an empty
+    cell, and a cell never run: what a notebook looks like after an afternoon of
+    trial and error. It goes to a new temporary folder unless ``folder`` is given.
+    """
+    path = Path(folder if folder is not None else tempfile.mkdtemp(prefix="pynblint-example-")) / "Untitled1.ipynb"
+    cells = [
+        new_code_cell("import pandas as pd\ndf = pd.read_csv('data.csv')", execution_count=3),
+        new_code_cell("df.describe()", execution_count=1),
+        new_code_cell("import numpy as np\nnp.log(df['x'])", execution_count=2),
+        new_code_cell("", execution_count=None),
+        new_code_cell("model.fit(df)", execution_count=None),
+        new_code_cell("df.head()", execution_count=4),
+    ]
+    notebook = new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path

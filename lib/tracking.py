@@ -22,7 +22,9 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+import yaml
 from mlflow import MlflowClient
+from mlflow.data.pandas_dataset import from_pandas
 from mlflow.models import infer_signature
 from sklearn.pipeline import Pipeline
 
@@ -97,7 +99,7 @@ def log_candidate(
         with warnings.catch_warnings():
             # MLflow registers two local-file source classes and warns that it picked one.
             warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
-            dataset = mlflow.data.from_pandas(
+            dataset = from_pandas(
                 train, source=paths.relative(paths.TRAIN_FILE), targets=schema.LABEL, name="penguins-train"
             )
         mlflow.log_input(dataset, context="training")
@@ -200,3 +202,28 @@ def write_scores(table: pd.DataFrame, champion_metrics: dict[str, float], champi
     scores_file.write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
     table.round(4).to_csv(candidates_file, index=False)
     return scores_file, candidates_file
+
+
+def log_to_run(run_id: str, metrics: dict[str, float]) -> None:
+    """Add metrics to a finished run (later lessons add energy figures to the training runs)."""
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_metrics(metrics)
+
+
+RUN_SETTINGS = ("candidate", "cv_folds", "seed")
+
+
+def candidate_settings(runs: pd.DataFrame) -> dict[str, tuple[dict[str, Any], int]]:
+    """Recover each candidate's hyperparameters and seed from its run (``mlflow.search_runs`` output).
+
+    MLflow stores params as strings, and the runs table has a column for every param
+    of every candidate; each run's own non-empty params are parsed back with YAML.
+    """
+    settings = {}
+    for _, row in runs.iterrows():
+        recorded = {key.removeprefix("params."): value for key, value in row.items()
+                    if key.startswith("params.") and isinstance(value, str)}
+        hyperparameters = {key: yaml.safe_load(value) for key, value in sorted(recorded.items())
+                           if key not in RUN_SETTINGS}
+        settings[row["tags.candidate"]] = (hyperparameters, int(recorded["seed"]))
+    return settings

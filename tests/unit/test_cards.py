@@ -82,7 +82,8 @@ def test_short_species():
 
 def _model_card(test_accuracy_dream=1.0):
     table = pd.DataFrame({"candidate": ["logistic_regression", "random_forest"], "cv_macro_f1": [0.99, 0.98],
-                          "cv_macro_f1_std": [0.01, 0.02], "test_macro_f1": [0.97, 0.96], "test_accuracy": [0.98, 0.97]})
+                          "cv_macro_f1_std": [0.01, 0.02], "test_macro_f1": [0.97, 0.96],
+                          "test_accuracy": [0.98, 0.97]})
     metrics = {"test_macro_f1": 0.97, "test_accuracy": 0.98, "test_f1_Adelie": 0.98, "test_f1_Chinstrap": 0.93,
                "test_f1_Gentoo": 1.0, "test_accuracy_Biscoe": 1.0, "test_macro_f1_Biscoe": 1.0,
                "test_accuracy_Dream": test_accuracy_dream, "test_macro_f1_Dream": 0.9,

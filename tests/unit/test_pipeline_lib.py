@@ -13,19 +13,20 @@ STAGES = {
 
 
 def test_stage_graph_links_producers_and_consumers():
-    """Stage -> file -> stage edges; source files that no stage writes are left out."""
+    """Stage -> folder -> stage edges, files grouped by folder; files no stage writes are left out."""
     graph = pipeline.stage_graph(STAGES)
-    assert set(graph.edges) == {("a", "data/one.csv"), ("data/one.csv", "b"), ("data/one.csv", "c"),
-                                ("b", "models/m.skops"), ("models/m.skops", "c")}
+    assert set(graph.edges) == {("a", "data/"), ("data/", "b"), ("data/", "c"), ("b", "models/"), ("models/", "c")}
+    assert graph.nodes["models/"]["files"] == {"m.skops"}
     assert "src.py" not in graph
 
 
 def test_the_projects_pipeline_is_a_chain_from_inception():
     """In dvc.yaml, inception feeds prepare, which feeds train."""
     graph = pipeline.stage_graph(pipeline.load_stages(WORKTREE / "dvc.yaml"))
-    assert graph.has_edge("inception", "data/raw/penguins_raw.csv")
-    assert graph.has_edge("data/raw/penguins_raw.csv", "prepare")
-    assert graph.has_edge("data/processed/train.csv", "train")
+    assert graph.has_edge("inception", "data/raw/")
+    assert graph.has_edge("data/raw/", "prepare")
+    assert graph.has_edge("data/processed/", "train")
+    assert graph.nodes["data/processed/"]["files"] == {"train.csv", "test.csv"}
 
 
 def test_plot_labels_every_stage():

@@ -70,3 +70,12 @@ def test_importances_has_a_panel_per_candidate():
     """One panel per candidate, titled with its name."""
     fig = plots.importances({"a": pd.Series({"x": 0.2, "y": 0.1}), "b": pd.Series({"x": 0.0, "y": 0.3})})
     assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
+
+
+def test_accuracy_vs_emissions_plots_each_candidate():
+    """A labelled point per candidate on a log axis, and an energy bar per candidate in Wh."""
+    table = pd.DataFrame({"candidate": ["a", "b"], "cv_macro_f1": [0.99, 0.98],
+                          "train_emissions_kg": [1e-7, 1e-6], "train_energy_kwh": [1e-6, 2e-6]})
+    left, right = plots.accuracy_vs_emissions(table).axes
+    assert left.get_xscale() == "log" and [t.get_text() for t in left.texts] == ["a", "b"]
+    assert sorted(round(p.get_width(), 6) for p in right.patches) == [0.001, 0.002]

@@ -44,3 +44,53 @@ def test_missing_notebook_is_an_error(tmp_path):
     """A path that is not there is named."""
     with pytest.raises(FileNotFoundError, match="expected a .ipynb"):
         quality.pynblint_lints(tmp_path / "none.ipynb")
+
+
+def test_ruff_findings_locate_problems(tmp_path):
+    """ruff's JSON becomes rows with code, file (relative) and line."""
+    (tmp_path / "bad.py").write_text("import os\n")
+    findings = quality.ruff_findings([tmp_path / "bad.py"], cwd=tmp_path)
+    assert [(f["code"], f["file"], f["line"]) for f in findings] == [("F401", "bad.py", 1)]
+
+
+def test_nbqa_findings_name_notebook_and_cell(tmp_path):
+    """ruff on notebook cells, through nbqa, reports the cell of each finding."""
+    code = new_code_cell("import os\nx = 1", execution_count=1)
+    _notebook(tmp_path / "nb.ipynb", [new_markdown_cell("# T"), code])
+    findings = quality.nbqa_ruff_findings(tmp_path, cwd=tmp_path)
+    assert ("nb.ipynb", "cell_1", "F401") in [(f["file"], f["cell"], f["code"]) for f in findings]
+
+
+def test_pylint_report_scores(tmp_path):
+    """pylint's score and messages are parsed from its JSON report."""
+    (tmp_path / "mod.py").write_text('"""Doc."""\n\n\ndef f(x):\n    """Doc."""\n    return y\n')
+    report = quality.pylint_report([tmp_path / "mod.py"], cwd=tmp_path)
+    assert report["score"] < 10
+    assert "undefined-variable" in {m["symbol"] for m in report["messages"]}
+
+
+def test_run_pytest_reports_each_test_with_its_family(tmp_path):
+    """Outcomes and families come from pytest's JUnit report."""
+    (tmp_path / "test_x.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.parametrize('v', [1, 2])\ndef test_invariance(v):\n    assert v == 1\n\n"
+        "def test_directional():\n    pass\n"
+    )
+    rows = quality.run_pytest(tmp_path / "test_x.py", cwd=tmp_path)
+    assert [(r["family"], r["test"], r["outcome"]) for r in rows] == [
+        ("invariance", "test_invariance[1]", "passed"),
+        ("invariance", "test_invariance[2]", "failed"),
+        ("directional", "test_directional", "passed"),
+    ]
+
+
+def test_sloppy_example_has_the_smells(tmp_path):
+    """The lesson's example notebook trips the lints it is meant to show."""
+    slugs = {lint["slug"] for lint in quality.pynblint_lints(quality.write_sloppy_example(tmp_path))}
+    assert {"non-linear-execution", "untitled-notebook", "empty-cells", "non-executed-cells"} <= slugs
+
+
+def test_write_report_is_sorted_json(tmp_path):
+    """The quality report is stable JSON."""
+    path = quality.write_report({"b": 1, "a": {"d": 2, "c": 3}}, tmp_path / "q" / "quality.json")
+    assert path.read_text() == '{\n  "a": {\n    "c": 3,\n    "d": 2\n  },\n  "b": 1\n}\n'

@@ -116,3 +116,20 @@ def test_write_scores_makes_dvc_metrics_and_plot(tmp_path):
     assert document["worst_island_accuracy"] == 0.9 and "test_f1_x" not in document
     assert document["candidates"]["a"]["cv_macro_f1"] == 0.9877
     assert pd.read_csv(candidates)["candidate"].tolist() == ["a", "b"]
+
+
+def test_candidate_settings_come_back_typed(session, store):
+    """Hyperparameters and seed are parsed back from the run's string params, per candidate."""
+    experiment_id, parent_id, _ = session
+    settings = tracking.candidate_settings(tracking.session_runs(experiment_id, parent_id))
+    assert settings["logistic_regression"] == ({"C": 0.5}, 1)
+    assert settings["random_forest"] == ({"n_estimators": 10}, 1)
+
+
+def test_log_to_run_adds_metrics_to_a_finished_run(session):
+    """Later lessons can add figures to a training run, which stays finished."""
+    _, _, results = session
+    run_id = results["random_forest"].run_id
+    tracking.log_to_run(run_id, {"training_energy_kwh": 1.5e-6})
+    run = MlflowClient().get_run(run_id)
+    assert run.data.metrics["training_energy_kwh"] == 1.5e-6 and run.info.status == "FINISHED"

@@ -1,0 +1,129 @@
+"""Energy and emissions of training and inference, measured with CodeCarbon's offline tracker.
+
+CodeCarbon estimates the energy a piece of code draws (CPU, RAM, GPU) and turns it
+into kg of CO2-equivalent with the carbon intensity of the country's grid. Offline,
+it needs only the country code; nothing is sent anywhere. Where the CPU exposes
+Intel RAPL energy counters it reads them; elsewhere (most VMs, macOS, Windows) it
+estimates CPU power from the CPU load and the processor's rated power (TDP).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+from codecarbon import OfflineEmissionsTracker, OutputMethod
+
+logging.getLogger("codecarbon").setLevel(logging.ERROR)
+
+CSV_COLUMNS = {"run_id": "run_id", "duration_s": "duration", "emissions_kg": "emissions",
+               "energy_kwh": "energy_consumed", "cpu_power_w": "cpu_power", "ram_power_w": "ram_power"}
+METHODS = {
+    "intel_rapl": "measured: Intel RAPL energy counters of the CPU package",
+    "intel_power_gadget": "measured: Intel Power Gadget",
+    "cpu_load": "estimated: CPU load x the processor's rated power (TDP), as RAPL counters are not readable here",
+    "constant": "estimated: a constant share of the processor's rated power (TDP), CPU load unknown",
+    "tdp": "estimated: the processor's rated power (TDP)",
+}
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One tracked piece of work: what it was, how often it ran, and what it cost."""
+
+    label: str
+    repeats: int
+    duration_s: float
+    emissions_kg: float
+    energy_kwh: float
+    cpu_power_w: float
+    ram_power_w: float
+    method: str
+
+    def per_repeat(self) -> dict[str, float]:
+        """Duration, emissions and energy of one repetition."""
+        return {"duration_s": self.duration_s / self.repeats, "emissions_kg": self.emissions_kg / self.repeats,
+                "energy_kwh": self.energy_kwh / self.repeats}
+
+
+def measurement_method(tracker: OfflineEmissionsTracker) -> str:
+    """Say how the tracker obtained the CPU's power on this machine (measured or estimated, and how)."""
+    modes = [getattr(device, "_mode", None) for device in getattr(tracker, "_hardware", [])
+             if type(device).__name__ == "CPU"]
+    mode = next((m for m in modes if m), None)
+    return METHODS.get(mode, f"unknown ({mode!r}): see CodeCarbon's log")
+
+
+def read_emissions(csv_file: Path, run_id: str) -> dict[str, float]:
+    """Read one tracker run from CodeCarbon's CSV, by column name (the file has ~38 columns)."""
+    table = pd.read_csv(csv_file)
+    missing = [column for column in CSV_COLUMNS.values() if column not in table.columns]
+    if missing:
+        raise KeyError(f"{csv_file} lacks CodeCarbon's columns {missing}; is it an emissions.csv?")
+    rows = table[table[CSV_COLUMNS["run_id"]] == run_id]
+    if rows.empty:
+        raise LookupError(f"{csv_file} has no row for tracker run {run_id}")
+    row = rows.iloc[-1]
+    return {name: float(row[column]) for name, column in CSV_COLUMNS.items() if name != "run_id"}
+
+
+def measure(work: Callable[[], object], *, label: str, repeats: int, country_iso_code: str,
+            output_dir: Path) -> Measurement:
+    """Run ``work`` ``repeats`` times under an offline tracker; return what CodeCarbon wrote for it."""
+    Path(output_dir).mkdir(parents=True, exist_ok=True)
+    tracker = OfflineEmissionsTracker(
+        country_iso_code=country_iso_code, output_dir=str(output_dir), project_name=label,
+        log_level="error", output_methods=[OutputMethod.CSV], measure_power_secs=1,
+    )
+    tracker.start()
+    try:
+        for _ in range(repeats):
+            work()
+    finally:
+        tracker.stop()
+    method = measurement_method(tracker)
+    values = read_emissions(Path(output_dir) / "emissions.csv", tracker.final_emissions_data.run_id)
+    return Measurement(label=label, repeats=repeats, method=method, **values)
+
+
+def summary_table(measurements: dict[str, Measurement], scores: pd.DataFrame) -> pd.DataFrame:
+    """Join per-training costs with each candidate's macro-F1 (``scores`` has ``candidate``, ``test_macro_f1``...)."""
+    rows = []
+    for name, measurement in measurements.items():
+        once = measurement.per_repeat()
+        rows.append({"candidate": name, **{f"train_{k}": v for k, v in once.items()},
+                     "cpu_power_w": measurement.cpu_power_w})
+    costs = pd.DataFrame(rows)
+    return scores[["candidate", "cv_macro_f1", "test_macro_f1"]].merge(costs, on="candidate")
+
+
+def as_dict(measurement: Measurement) -> dict[str, object]:
+    """The measurement as plain data (for JSON)."""
+    return asdict(measurement)
+
+
+
+def write_metrics(training: dict[str, Measurement], inference: Measurement, *, predictions_per_repeat: int,
+                  table: pd.DataFrame, country_iso_code: str, metrics_dir: Path) -> tuple[Path, Path]:
+    """Write ``metrics/emissions.json`` (DVC metrics) and ``metrics/energy.csv`` (a DVC plot).
+
+    Training costs are per training of each candidate; inference costs per 1000
+    predictions of the champion. Values keep 4 significant digits.
+    """
+    metrics_dir = Path(metrics_dir)
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    per_1k = {key: value * 1000 / predictions_per_repeat for key, value in inference.per_repeat().items()}
+    summary = {
+        "country_iso_code": country_iso_code,
+        "method": inference.method,
+        "training": {name: {k: float(f"{v:.4g}") for k, v in m.per_repeat().items()} for name, m in training.items()},
+        "inference_per_1000_predictions": {k: float(f"{v:.4g}") for k, v in per_1k.items()},
+    }
+    json_file, csv_file = metrics_dir / "emissions.json", metrics_dir / "energy.csv"
+    json_file.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    table.to_csv(csv_file, index=False, float_format="%.6g")
+    return json_file, csv_file
