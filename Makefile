@@ -17,7 +17,7 @@ export GX_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup pipeline test lint lab mlflow-ui notebooks lock clean distclean
+.PHONY: help setup pipeline test lint lab api mlflow-ui notebooks lock clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ lint: setup ## ruff on lib/ and tests/, ruff on the notebooks (nbqa), the Pynbli
 lab: setup ## open JupyterLab on the notebooks with the project's kernel
 	$(BIN)/jupyter lab --notebook-dir=. notebooks/1.0-inception.ipynb $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+api: setup ## serve the exported champion on http://127.0.0.1:8000 in the foreground (docs at /docs)
+	$(BIN)/python -m lib.serving 8000
+
 mlflow-ui: setup ## browse the MLflow runs and the model registry at http://127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port 5000
 
@@ -56,8 +59,9 @@ notebooks: setup ## re-execute every lesson in place, top to bottom, to refresh 
 	    --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=1200 "$$nb" || exit 1; \
 	done
 
-lock: ## re-resolve requirements.lock from pyproject.toml for every platform (needs uv)
+lock: ## re-resolve requirements.lock (everything) and requirements-serve.lock (the API image) from pyproject.toml
 	uv pip compile pyproject.toml --extra course --universal --python-version 3.11 -o requirements.lock
+	uv pip compile pyproject.toml --universal --python-version 3.11 -c requirements.lock -o requirements-serve.lock
 
 clean: ## delete every pipeline output (keeps .venv and the DVC cache)
 	rm -rf data/raw/*.csv data/processed reports/figures reports/notebooks/*.ipynb metrics models/*.skops models/*.json

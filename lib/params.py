@@ -114,6 +114,8 @@ RULES: dict[str, Rule] = {
     "country_iso_code": text_matching(r"[A-Z]{3}", "an ISO 3166-1 alpha-3 country code such as 'ESP'"),
     "training_repeats": int_between(1, 1000),
     "inference_repeats": int_between(1, 100_000),
+    "keep_serving": boolean(),
+    "latency_requests": int_between(10, 100_000),
 }
 
 

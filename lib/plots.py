@@ -164,3 +164,60 @@ def accuracy_vs_emissions(table: pd.DataFrame) -> Figure:
     right.set_xlabel("Wh per training")
     right.set_title("Energy per training")
     return fig
+
+
+def system_design() -> Figure:
+    """The ML system's components and data flow, from the raw data to the clients of the API."""
+    boxes = {
+        "data": (0.08, 0.75, "Palmer LTER export\n(palmerpenguins)", "#fde0c5"),
+        "pipeline": (0.34, 0.75, "DVC pipeline\n6 lessons run by papermill\nGX gate, tests", "#d9e8f5"),
+        "mlflow": (0.62, 0.75, "MLflow\nruns + registry\n@champion", "#d9e8f5"),
+        "export": (0.62, 0.35, "models/\nskops + model.json", "#e5f5e0"),
+        "api": (0.88, 0.55, "FastAPI on uvicorn\nmicro-batched\npredict_proba", "#c7e9c0"),
+        "clients": (0.88, 0.12, "clients\n(field app, notebooks,\nload balancer)", "#f2f0f7"),
+        "dvc": (0.34, 0.35, "DVC cache / remote\ndata and model versions", "#f0f0f0"),
+        "energy": (0.08, 0.35, "CodeCarbon\n(offline, batch)", "#f0f0f0"),
+    }
+    arrows = [("data", "pipeline", "acquire"), ("pipeline", "mlflow", "track, register"),
+              ("pipeline", "export", "export"), ("pipeline", "dvc", "version"), ("mlflow", "api", "or load"),
+              ("export", "api", "load at start"), ("clients", "api", "HTTP JSON"),
+              ("energy", "pipeline", "measure")]
+    fig = Figure(figsize=(11, 5.2), layout="constrained")
+    ax = fig.add_subplot()
+    texts = {
+        key: ax.text(x, y, label, ha="center", va="center", fontsize=9,
+                     bbox={"boxstyle": "round,pad=0.6", "facecolor": colour, "edgecolor": "#555555"})
+        for key, (x, y, label, colour) in boxes.items()
+    }
+    fig.canvas.draw()  # lay the boxes out, so arrows can stop at their edges
+    for start, end, label in arrows:
+        (x0, y0), (x1, y1) = boxes[start][:2], boxes[end][:2]
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={
+            "arrowstyle": "-|>", "color": "#555555", "shrinkA": 3, "shrinkB": 3,
+            "patchA": texts[start].get_bbox_patch(), "patchB": texts[end].get_bbox_patch()})
+        offset = (0.012, 0.0) if abs(x1 - x0) < 0.01 else (0.0, 0.025)
+        ax.text((x0 + x1) / 2 + offset[0], (y0 + y1) / 2 + offset[1], label, fontsize=8, color="#333333",
+                ha="left" if offset[0] else "center")
+    ax.set_xlim(-0.05, 1.02)
+    ax.set_ylim(0, 0.95)
+    ax.set_axis_off()
+    ax.set_title("The penguin classifier as a system: offline pipeline (left), online service (right)")
+    return fig
+
+
+def latency_histogram(latencies_ms: np.ndarray, limit_ms: float | None = None) -> Figure:
+    """Histogram of request latencies with the median, the 99th percentile and an optional limit."""
+    latencies_ms = np.asarray(latencies_ms, dtype=float)
+    p50, p99 = np.percentile(latencies_ms, [50, 99])
+    fig = Figure(figsize=(7, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    ax.hist(latencies_ms, bins=40, color="#74a9cf")
+    ax.axvline(p50, color="#08519c", label=f"p50 {p50:.2f} ms")
+    ax.axvline(p99, color="#cb181d", label=f"p99 {p99:.2f} ms")
+    if limit_ms is not None and limit_ms <= latencies_ms.max() * 1.5:
+        ax.axvline(limit_ms, color="black", linestyle="--", label=f"requirement {limit_ms:g} ms")
+    ax.set_xlabel("latency of one /predict request, ms")
+    ax.set_ylabel("requests")
+    ax.legend()
+    ax.set_title(f"{len(latencies_ms)} sequential requests")
+    return fig

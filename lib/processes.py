@@ -1,4 +1,4 @@
-"""Running the project's command-line tools from a lesson, with plain, reproducible output.
+"""Running the project's tools and servers from a lesson, with plain, reproducible output.
 
 A Jupyter kernel exports ``FORCE_COLOR=1`` and ``CLICOLOR_FORCE=1``, so every tool
 it starts would draw colours and spinners into the saved outputs. :func:`tool_env`
@@ -9,8 +9,17 @@ removes them and puts the environment's own ``bin/`` first on ``PATH``, so
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
+
+from lib import paths
 
 FORCING = ("FORCE_COLOR", "CLICOLOR_FORCE", "CLICOLOR", "PY_COLORS")
 
@@ -28,3 +37,68 @@ def tool(name: str) -> str:
     """Return the path of a console script installed beside this interpreter (``pynblint``, ``ruff``, ...)."""
     candidate = Path(sys.executable).with_name(name)
     return str(candidate) if candidate.exists() else name
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A uvicorn process serving the API in the background; ``stop()`` (or ``with``) ends it."""
+
+    process: subprocess.Popen
+    url: str
+
+    def stop(self, timeout: float = 10) -> int:
+        """Stop the server with SIGTERM (SIGKILL after ``timeout``) and return its exit code.
+
+        uvicorn shuts down gracefully on SIGTERM and then re-raises it, so a clean stop
+        returns ``-15`` on POSIX (0 on older uvicorn releases).
+        """
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def start_server(port: int | None = None, env: dict[str, str] | None = None, timeout: float = 60) -> Server:
+    """Start ``uvicorn lib.serving:app`` on 127.0.0.1 and wait until ``/health`` answers 200.
+
+    Raises ``RuntimeError`` with the server's own output if it exits or does not
+    become healthy in ``timeout`` seconds (and stops it).
+    """
+    port = port or free_port()
+    command = [sys.executable, "-m", "uvicorn", "lib.serving:app", "--host", "127.0.0.1", "--port", str(port),
+               "--no-access-log", "--log-level", "warning"]
+    # The Server owns the process and stops it; a with-block would end it here.
+    process = subprocess.Popen(  # pylint: disable=consider-using-with
+        command, env=tool_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=paths.PROJ_ROOT
+    )
+    server = Server(process, f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"the API exited with code {process.returncode} before it was ready:\n{output}")
+        try:
+            if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"the API did not answer /health within {timeout} s")

@@ -1,5 +1,6 @@
 """lib.plots: each lesson figure draws what its title says."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -79,3 +80,21 @@ def test_accuracy_vs_emissions_plots_each_candidate():
     left, right = plots.accuracy_vs_emissions(table).axes
     assert left.get_xscale() == "log" and [t.get_text() for t in left.texts] == ["a", "b"]
     assert sorted(round(p.get_width(), 6) for p in right.patches) == [0.001, 0.002]
+
+
+def test_system_design_has_every_component():
+    """The diagram names the offline and online parts, joined by labelled arrows."""
+    ax = plots.system_design().axes[0]
+    labels = " ".join(t.get_text() for t in ax.texts)
+    for part in ["DVC pipeline", "MLflow", "models/", "FastAPI", "clients", "CodeCarbon", "load at start"]:
+        assert part in labels
+    assert len([c for c in ax.get_children() if type(c).__name__ == "Annotation"]) == 8
+
+
+def test_latency_histogram_marks_percentiles_and_the_limit():
+    """p50 and p99 lines with their values, and the requirement when it is in view."""
+    ax = plots.latency_histogram(np.arange(1, 101, dtype=float), limit_ms=120).axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["p50 50.50 ms", "p99 99.01 ms", "requirement 120 ms"]
+    far = plots.latency_histogram(np.arange(1, 101, dtype=float), limit_ms=1000).axes[0]
+    assert len(far.get_legend().get_texts()) == 2

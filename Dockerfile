@@ -1,0 +1,39 @@
+# The prediction API: the exported champion served by uvicorn, nothing else.
+#
+#   make pipeline                        # produces models/ (the image copies it)
+#   docker build -t penguins-api .
+#   docker run --rm -p 8000:8000 penguins-api
+#
+# To serve from a remote MLflow registry instead, see docs/deployment/docker.md.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MLFLOW_DISABLE_TELEMETRY=true \
+    DO_NOT_TRACK=1 \
+    PENGUINS_PROJECT_ROOT=/app
+
+WORKDIR /app
+
+# Only the serving dependencies, pinned: requirements-serve.lock is the subset of
+# requirements.lock that lib/serving.py needs (make lock writes both).
+COPY requirements-serve.lock ./
+RUN pip install -r requirements-serve.lock
+
+# Optional: MLflow, to load models:/penguins-classifier@champion from a registry.
+ARG WITH_MLFLOW=false
+RUN if [ "$WITH_MLFLOW" = "true" ]; then pip install "mlflow==3.17.2"; fi
+
+# The code the API imports, and the model it serves.
+COPY lib/__init__.py lib/paths.py lib/schema.py lib/champion.py lib/serving.py lib/
+COPY models/penguins-classifier.skops models/model.json models/
+
+RUN useradd --create-home --uid 10001 api
+USER api
+
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=15s --retries=3 \
+  CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status != 200)"]
+CMD ["uvicorn", "lib.serving:app", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]

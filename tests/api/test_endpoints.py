@@ -1,0 +1,206 @@
+"""Every endpoint, every error path, through FastAPI's TestClient."""
+
+import asyncio
+import json
+import math
+
+import httpx
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from lib import champion, modeling, schema, serving
+
+
+def test_health_reports_the_loaded_model(client, metadata):
+    """200, a model is loaded, and its version is the exported one."""
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "model_loaded": True, "model_version": str(metadata["version"]),
+                               "detail": None}
+
+
+def test_model_describes_what_is_served(client, metadata):
+    """Name, version, metrics, the feature schema in order, and the class labels."""
+    info = client.get("/model").json()
+    assert info["name"] == metadata["name"] and info["version"] == str(metadata["version"])
+    assert info["classes"] == list(schema.CLASSES)
+    assert [f["name"] for f in info["features"]] == list(schema.FEATURES)
+    assert info["metrics"]["test_macro_f1"] == metadata["metrics"]["test_macro_f1"]
+    assert info["source"].startswith("export:")
+
+
+def test_predict_answers_species_probabilities_and_version(client, example, metadata):
+    """The documented example is a Gentoo; probabilities cover every class and sum to 1."""
+    body = client.post("/predict", json=example).json()
+    assert body["species"] == "Gentoo"
+    assert list(body["probabilities"]) == list(schema.CLASSES)
+    assert math.isclose(sum(body["probabilities"].values()), 1, abs_tol=1e-5)
+    assert body["model_version"] == str(metadata["version"])
+
+
+def test_predict_equals_the_model_itself(client, example, models_dir):
+    """The API adds no transformation: same probabilities as predict_proba on the same row."""
+    model = champion.load_model(models_dir)
+    for sex in ("female", "male", None):
+        row = modeling.features(serving.to_frame([serving.Penguin(**(example | {"sex": sex}))]))
+        expected = model.predict_proba(row)[0]
+        answered = client.post("/predict", json=example | {"sex": sex}).json()["probabilities"]
+        assert np.allclose([answered[c] for c in schema.CLASSES], expected, atol=1e-6)
+
+
+def test_unknown_sex_is_accepted(client, example):
+    """sex may be null."""
+    assert client.post("/predict", json=example | {"sex": None}).status_code == 200
+
+
+def test_batch_answers_in_order(client, example):
+    """One answer per penguin, in request order, equal to the single answers."""
+    penguins = [example, example | {"island": "Torgersen", "bill_length_mm": 39.1, "bill_depth_mm": 18.7,
+                                     "flipper_length_mm": 181, "body_mass_g": 3750, "sex": "male"},
+                example | {"island": "Dream", "bill_length_mm": 49.5, "bill_depth_mm": 18.4,
+                           "flipper_length_mm": 196, "body_mass_g": 3700, "sex": None}]
+    batch = client.post("/predict/batch", json={"penguins": penguins}).json()
+    assert [p["species"] for p in batch["predictions"]] == ["Gentoo", "Adelie", "Chinstrap"]
+    singles = [client.post("/predict", json=p).json() for p in penguins]
+    assert batch["predictions"] == singles
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        ({"island": "Atlantis"}, "island", "Input should be 'Biscoe', 'Dream' or 'Torgersen'"),
+        ({"island": None}, "island", "Input should be 'Biscoe', 'Dream' or 'Torgersen'"),
+        ({"bill_length_mm": -3.0}, "bill_length_mm", "greater than or equal to 25"),
+        ({"flipper_length_mm": 2150}, "flipper_length_mm", "less than or equal to 250"),
+        ({"body_mass_g": 5}, "body_mass_g", "greater than or equal to 2000"),
+        ({"bill_depth_mm": "14.5"}, "bill_depth_mm", "valid number"),
+        ({"body_mass_g": True}, "body_mass_g", "valid number"),
+        ({"sex": "M"}, "sex", "Input should be 'female' or 'male'"),
+        ({"colour": "black"}, "colour", "Extra inputs are not permitted"),
+    ],
+    ids=["unknown-island", "null-island", "negative", "absurd-flipper", "absurd-mass", "string-number",
+         "bool-number", "bad-sex", "extra-field"],
+)
+def test_invalid_penguin_gets_422_naming_the_field(client, example, change, field, reason):
+    """Each invalid input is refused with the field's location and the reason."""
+    response = client.post("/predict", json=example | change)
+    assert response.status_code == 422
+    errors = response.json()["detail"]
+    assert any(e["loc"] == ["body", field] and reason in e["msg"] for e in errors), errors
+
+
+@pytest.mark.parametrize("missing", list(schema.FEATURES))
+def test_missing_field_gets_422(client, example, missing):
+    """Every field is required (sex too: send null when it is unknown)."""
+    body = {k: v for k, v in example.items() if k != missing}
+    errors = client.post("/predict", json=body).json()["detail"]
+    assert errors == [{"loc": ["body", missing], "msg": "Field required", "type": "missing"}]
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_refused(client, example, literal):
+    """NaN and infinities (which Python's JSON parser accepts) are not measurements."""
+    text = json.dumps(example).replace("5000", literal)
+    response = client.post("/predict", content=text, headers={"content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "body_mass_g"]
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"", b"[]", b'"a string"'])
+def test_malformed_bodies_get_422(client, content):
+    """Broken JSON or a body that is not an object is a 422, never a 500."""
+    response = client.post("/predict", content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_batch_limits(models_dir, example):
+    """An empty batch and one over the configured limit are refused, naming 'penguins'; the limit passes."""
+    with TestClient(serving.create_app(serving.Settings(models_dir=models_dir, batch_limit=5))) as small:
+        assert small.post("/predict/batch", json={"penguins": [example] * 5}).status_code == 200
+        too_many = small.post("/predict/batch", json={"penguins": [example] * 6})
+        assert too_many.status_code == 422
+        assert too_many.json()["detail"] == [{"loc": ["body", "penguins"], "type": "too_long",
+                                              "msg": "List should have at most 5 items after validation, not 6"}]
+        empty = small.post("/predict/batch", json={"penguins": []}).json()["detail"][0]
+        assert empty["loc"] == ["body", "penguins"] and empty["type"] == "too_short"
+        assert small.post("/predict/batch", json={"penguins": [example], "x": 1}).status_code == 422
+
+
+def test_default_batch_limit_is_1000(client, example):
+    """1000 penguins are answered; 1001 are refused."""
+    assert len(client.post("/predict/batch", json={"penguins": [example] * 1000}).json()["predictions"]) == 1000
+    assert client.post("/predict/batch", json={"penguins": [example] * 1001}).status_code == 422
+
+
+def test_openapi_page_documents_the_examples(client):
+    """/docs is served and the schema carries the request example and the field bounds."""
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    penguin = spec["components"]["schemas"]["Penguin"]
+    assert penguin["examples"][0]["island"] == "Biscoe"
+    assert penguin["properties"]["body_mass_g"]["minimum"] == 2000
+
+
+def test_missing_model_fails_start_up_with_the_fix(tmp_path):
+    """By default the API refuses to start without a model, naming the file and the command."""
+    app = serving.create_app(serving.Settings(models_dir=tmp_path))
+    with pytest.raises(serving.ModelUnavailable, match=r"penguins-classifier\.skops is missing.*make pipeline"):
+        with TestClient(app):
+            pass
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupted"])
+def test_without_a_usable_model_every_endpoint_is_a_clear_503(tmp_path, models_dir, example, damage):
+    """With PENGUINS_REQUIRE_MODEL=0 the API starts, and answers 503 with the reason, not a 500."""
+    if damage == "corrupted":
+        (tmp_path / champion.MODEL_FILE_NAME).write_bytes(b"PK\x03\x04 not a model")
+        (tmp_path / champion.METADATA_FILE_NAME).write_text((models_dir / champion.METADATA_FILE_NAME).read_text())
+    with TestClient(serving.create_app(serving.Settings(models_dir=tmp_path, require_model=False))) as degraded:
+        health = degraded.get("/health")
+        assert health.status_code == 503 and health.json()["model_loaded"] is False
+        for method, path, body in [("get", "/model", None), ("post", "/predict", example),
+                                   ("post", "/predict/batch", {"penguins": [example]})]:
+            response = getattr(degraded, method)(path, json=body) if body else degraded.get(path)
+            assert response.status_code == 503
+            assert "make pipeline" in response.json()["detail"] or "re-export" in response.json()["detail"]
+
+
+def test_settings_refuse_bad_values(monkeypatch):
+    """A wrong setting is named at start-up."""
+    monkeypatch.setenv("PENGUINS_BATCH_LIMIT", "many")
+    with pytest.raises(ValueError, match="PENGUINS_BATCH_LIMIT must be an integer"):
+        serving.Settings()
+    monkeypatch.setenv("PENGUINS_BATCH_LIMIT", "10")
+    monkeypatch.setenv("PENGUINS_MODEL_SOURCE", "s3")
+    with pytest.raises(ValueError, match="'export' or 'registry'"):
+        serving.Settings()
+
+
+def test_registry_source_serves_the_same_model(project, client, example, monkeypatch):
+    """Served from the MLflow registry (models:/...@champion), the answers are the export's."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project.root / 'mlflow.db'}")
+    settings = serving.Settings(model_source="registry", model_uri="models:/penguins-classifier@champion")
+    with TestClient(serving.create_app(settings)) as registry:
+        info = registry.get("/model").json()
+        assert info["source"] == "registry:models:/penguins-classifier@champion"
+        assert info["version"] == client.get("/model").json()["version"]
+        assert registry.post("/predict", json=example).json() == client.post("/predict", json=example).json()
+
+
+def test_concurrent_requests_share_model_calls(models_dir, example):
+    """Requests that arrive together are answered correctly, in fewer model calls than requests."""
+    app = serving.create_app(serving.Settings(models_dir=models_dir))
+    bodies = [example | {"body_mass_g": 4000 + 10 * i, "sex": [None, "male", "female"][i % 3]} for i in range(64)]
+
+    async def scenario():
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+                together = await asyncio.gather(*(http.post("/predict", json=b) for b in bodies))
+                one_by_one = [await http.post("/predict", json=b) for b in bodies]
+            return together, one_by_one, app.state.serving["batcher"]
+
+    together, one_by_one, batcher = asyncio.run(scenario())
+    assert [r.json() for r in together] == [r.json() for r in one_by_one]
+    assert batcher.calls < 2 * len(bodies)  # 64 sequential calls, plus far fewer for the 64 concurrent ones
+    assert batcher.rows == 2 * len(bodies)

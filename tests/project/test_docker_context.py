@@ -1,0 +1,115 @@
+"""The API image: it copies every lib module the API imports, and its lock covers every import."""
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+import httpx
+from packaging.markers import Marker
+from packaging.utils import canonicalize_name
+
+from lib import processes
+from tests.sandbox import WORKTREE
+
+DOCKERFILE = (WORKTREE / "Dockerfile").read_text(encoding="utf-8")
+
+
+def lib_closure(module: str) -> set[str]:
+    """lib modules that lib.<module> imports, transitively, at module level (lazy imports excluded)."""
+    seen, todo = set(), {module}
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        tree = ast.parse((WORKTREE / "lib" / f"{name}.py").read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module == "lib":
+                todo |= {alias.name for alias in node.names} - seen
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lib."):
+                todo |= {node.module.split(".")[1]} - seen
+    return seen
+
+
+def test_image_copies_exactly_what_the_api_imports():
+    """The COPY line holds lib/__init__.py and every module lib.serving needs, and nothing else."""
+    copied = set(re.findall(r"lib/(\w+)\.py", next(line for line in DOCKERFILE.splitlines()
+                                                     if line.startswith("COPY lib/"))))
+    assert copied == lib_closure("serving") | {"__init__"}
+    ignored = (WORKTREE / ".dockerignore").read_text(encoding="utf-8")
+    for module in copied:
+        assert f"!lib/{module}.py" in ignored
+
+
+def lock_pins(name: str) -> dict[str, tuple[str, str | None]]:
+    """name -> (version, marker) of each package pinned in a lock file (the Linux entry where there are several)."""
+    found = {}
+    for line in (WORKTREE / name).read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)(?:\s*;\s*(.+))?$", line.strip())
+        if match and (match[3] is None or Marker(match[3]).evaluate()):
+            found[canonicalize_name(match[1])] = (match[2], match[3])
+    return found
+
+
+def test_serving_lock_is_a_subset_of_the_main_lock():
+    """The image gets the very versions the model was trained and tested with."""
+    main = lock_pins("requirements.lock")
+    for name, (version, _) in lock_pins("requirements-serve.lock").items():
+        assert main.get(name, (None,))[0] == version, f"{name}: serve lock {version}, main lock {main.get(name)}"
+
+
+def image_site(folder: Path) -> Path:
+    """A site-packages holding only the serving lock's distributions (links into this environment's)."""
+    site = folder / "site-packages"
+    site.mkdir()
+    for name in lock_pins("requirements-serve.lock"):
+        dist = metadata.distribution(name)
+        for entry in {Path(str(f)).parts[0] for f in dist.files or []}:
+            source = Path(dist.locate_file(entry))
+            if not entry.startswith("..") and source.exists() and not (site / entry).exists():
+                (site / entry).symlink_to(source)
+    return site
+
+
+def test_the_image_contents_serve_the_model(tmp_path, project):
+    """With only the image's files and the serving lock's packages, uvicorn serves /health and /predict."""
+    app = tmp_path / "app"
+    for line in DOCKERFILE.splitlines():
+        if line.startswith(("COPY lib/", "COPY models/")):
+            *sources, target = line.split()[1:]
+            (app / target).mkdir(parents=True, exist_ok=True)
+            root = project.root if target.startswith("models") else WORKTREE
+            for source in sources:
+                shutil.copy(root / source, app / target)
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": f"{app}{os.pathsep}{image_site(tmp_path)}",
+           "PENGUINS_PROJECT_ROOT": str(app)}
+    port = processes.free_port()
+    server = subprocess.Popen([sys.executable, "-S", "-m", "uvicorn", "lib.serving:app", "--port", str(port)],
+                              cwd=app, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(300):
+            if server.poll() is not None:
+                raise AssertionError(f"the image's API exited: {server.stdout.read()}")
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert health.json()["model_loaded"] is True
+        body = {"island": "Biscoe", "bill_length_mm": 45.1, "bill_depth_mm": 14.5, "flipper_length_mm": 215,
+                "body_mass_g": 5000, "sex": "female"}
+        assert httpx.post(f"http://127.0.0.1:{port}/predict", json=body).json()["species"] == "Gentoo"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_image_runs_as_a_non_root_user_with_a_health_check():
+    """USER is set before CMD, and the HEALTHCHECK asks /health."""
+    assert re.search(r"^USER (?!root)\w+", DOCKERFILE, re.MULTILINE)
+    assert "HEALTHCHECK" in DOCKERFILE and "/health" in DOCKERFILE
+    assert DOCKERFILE.index("USER ") < DOCKERFILE.index("CMD [")
