@@ -17,7 +17,7 @@ export GX_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup pipeline test lint lab api mlflow-ui notebooks lock clean distclean
+.PHONY: help setup pipeline test lint lab api bench mlflow-ui notebooks lock clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -40,7 +40,7 @@ test: setup ## every test: unit, pipeline (dvc repro in a scratch copy), noteboo
 	$(BIN)/python -m pytest
 
 lint: setup ## ruff on lib/ and tests/, ruff on the notebooks (nbqa), the Pynblint gate
-	$(BIN)/ruff check lib tests conftest.py
+	$(BIN)/ruff check lib tests benchmarks conftest.py
 	$(BIN)/nbqa ruff notebooks
 	$(BIN)/python -m lib.quality $(NOTEBOOKS)
 
@@ -49,6 +49,13 @@ lab: setup ## open JupyterLab on the notebooks with the project's kernel
 
 api: setup ## serve the exported champion on http://127.0.0.1:8000 in the foreground (docs at /docs)
 	$(BIN)/python -m lib.serving 8000
+
+bench: setup ## measure the API against the model in-process and mlflow models serve (needs wrk) -> reports/bench.json
+	@command -v wrk >/dev/null || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+	  else echo "make bench needs wrk: 'sudo apt-get install wrk' (Debian, Ubuntu) or 'brew install wrk' (macOS)"; exit 1; fi; }
+	@test -f models/model.json || $(MAKE) pipeline
+	$(BIN)/python -m benchmarks.run
 
 mlflow-ui: setup ## browse the MLflow runs and the model registry at http://127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port 5000

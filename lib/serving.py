@@ -10,11 +10,12 @@ reviewed trusted types) or, when configured, from the MLflow registry. Requests 
 validated against the feature schema of ``lib.schema`` (the same bounds the data
 checks use), so invalid input gets a 422 naming the field and the reason.
 
-Concurrent requests are **micro-batched**: they wait in a queue, and a single
-worker thread runs one ``predict_proba`` call for everything that queued while it
-was busy. Alone, a request is computed at once; under load, many share one call,
-so the model's fixed cost per call (pandas and the column transformer) is paid once
-per batch instead of once per request.
+Inference skips the pandas round trip: ``lib.inference`` replays the fitted
+preprocessing with numpy (checked against the pipeline when the model loads) and
+calls the fitted classifier directly. Concurrent requests are **micro-batched**:
+they wait in a queue, and a single worker thread runs one call for everything that
+queued while it was busy. Alone, a request is computed at once; under load, many
+share one call, so the fixed cost of a call is paid once per batch.
 
 Settings come from environment variables (see :class:`Settings`).
 """
@@ -32,7 +33,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import pandas as pd
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -40,7 +40,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from lib import champion, paths, schema
+from lib import champion, inference, paths, schema
 
 logger = logging.getLogger("penguins.api")
 
@@ -104,6 +104,16 @@ class BatchPrediction(BaseModel):
     model_version: str
 
 
+class Problem(BaseModel):
+    """An error that is not about one field: a body that cannot be parsed, or no model loaded."""
+
+    detail: str
+
+
+UNAVAILABLE = {503: {"model": Problem, "description": "no model is loaded (the detail says why and what to do)"}}
+UNPARSABLE = {400: {"model": Problem, "description": "the body cannot be parsed (for example, it is not UTF-8)"}}
+
+
 class Health(BaseModel):
     """Liveness and readiness."""
 
@@ -120,6 +130,8 @@ class ModelInfo(BaseModel):
     version: str
     candidate: str | None = None
     source: str
+    inference: Literal["numpy", "pandas"] = Field(
+        description="numpy: the preprocessing replayed without pandas; pandas: the pipeline as exported")
     metrics: dict[str, float]
     features: list[dict[str, Any]]
     classes: list[str]
@@ -144,7 +156,9 @@ class Settings:
     - ``PENGUINS_BATCH_LIMIT``: the most penguins per ``/predict/batch`` request (default 1000);
     - ``PENGUINS_MAX_BATCH_ROWS``: the most rows the micro-batcher puts in one model call (default 2048);
     - ``PENGUINS_REQUIRE_MODEL``: ``1`` (default) refuses to start without a model; ``0`` starts and
-      answers 503 until one is there.
+      answers 503 until one is there;
+    - ``PENGUINS_INFERENCE``: ``auto`` (default: the numpy path when the pipeline compiles) or
+      ``pandas`` (always the exported pipeline on a DataFrame; for comparison).
     """
 
     model_source: str = field(default_factory=lambda: os.environ.get("PENGUINS_MODEL_SOURCE", "export"))
@@ -154,36 +168,46 @@ class Settings:
     batch_limit: int = field(default_factory=lambda: _env_int("PENGUINS_BATCH_LIMIT", 1000))
     max_batch_rows: int = field(default_factory=lambda: _env_int("PENGUINS_MAX_BATCH_ROWS", 2048))
     require_model: bool = field(default_factory=lambda: os.environ.get("PENGUINS_REQUIRE_MODEL", "1") != "0")
+    inference: str = field(default_factory=lambda: os.environ.get("PENGUINS_INFERENCE", "auto"))
 
     def __post_init__(self) -> None:
         if self.model_source not in ("export", "registry"):
             raise ValueError(f"PENGUINS_MODEL_SOURCE must be 'export' or 'registry', got {self.model_source!r}")
+        if self.inference not in ("auto", "pandas"):
+            raise ValueError(f"PENGUINS_INFERENCE must be 'auto' or 'pandas', got {self.inference!r}")
         if self.batch_limit < 1 or self.max_batch_rows < 1:
             raise ValueError("PENGUINS_BATCH_LIMIT and PENGUINS_MAX_BATCH_ROWS must be at least 1")
 
 
 @dataclass
 class LoadedModel:
-    """A model ready to serve, with what ``/model`` reports about it."""
+    """A model ready to serve: its probability function, and what ``/model`` reports about it."""
 
-    model: Any
+    predict: inference.Predict
     info: ModelInfo
 
 
-def load_from_export(models_dir: Path) -> LoadedModel:
+def ready(model: Any, path: str = "auto", **info: Any) -> LoadedModel:
+    """Pick the inference path for a loaded pipeline (``auto``: numpy if it compiles) and describe it."""
+    compiled = inference.compile_pipeline(model) if path == "auto" else None
+    predict = compiled or inference.pandas_path(model)
+    return LoadedModel(predict, ModelInfo(inference="numpy" if compiled else "pandas",
+                                          features=schema.feature_schema()["features"],
+                                          classes=[str(c) for c in model.classes_], **info))
+
+
+def load_from_export(models_dir: Path, path: str = "auto") -> LoadedModel:
     """Load the skops export and its ``model.json`` (raises ``champion.ModelFileError`` with the fix)."""
     model = champion.load_model(models_dir)
     meta = champion.load_metadata(models_dir)
-    info = ModelInfo(
-        name=meta.get("name", "penguins-classifier"), version=str(meta.get("version", "unknown")),
+    return ready(
+        model, path, name=meta.get("name", "penguins-classifier"), version=str(meta.get("version", "unknown")),
         candidate=meta.get("candidate"), source=f"export:{champion.model_file(models_dir)}",
         metrics={k: float(v) for k, v in meta.get("metrics", {}).items()},
-        features=schema.feature_schema()["features"], classes=[str(c) for c in model.classes_],
     )
-    return LoadedModel(model, info)
 
 
-def load_from_registry(model_uri: str) -> LoadedModel:
+def load_from_registry(model_uri: str, path: str = "auto") -> LoadedModel:
     """Load the scikit-learn model behind a registry URI such as ``models:/penguins-classifier@champion``."""
     # Imported here so that serving from the export (the Docker image) needs no MLflow.
     import mlflow  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
@@ -196,24 +220,22 @@ def load_from_registry(model_uri: str) -> LoadedModel:
     client = mlflow.MlflowClient()
     version = client.get_model_version_by_alias(name, alias) if alias else None
     metrics = client.get_run(version.run_id).data.metrics if version and version.run_id else {}
-    info = ModelInfo(
-        name=name, version=str(version.version) if version else "unknown",
+    return ready(
+        model, path, name=name, version=str(version.version) if version else "unknown",
         candidate=(version.tags or {}).get("candidate") if version else None, source=f"registry:{model_uri}",
         metrics={k: float(v) for k, v in metrics.items() if k.startswith(("cv_", "test_"))},
-        features=schema.feature_schema()["features"], classes=[str(c) for c in model.classes_],
     )
-    return LoadedModel(model, info)
 
 
 def load(settings: Settings) -> LoadedModel:
     """Load the model the settings name."""
     if settings.model_source == "registry":
-        return load_from_registry(settings.model_uri)
-    return load_from_export(settings.models_dir)
+        return load_from_registry(settings.model_uri, settings.inference)
+    return load_from_export(settings.models_dir, settings.inference)
 
 
 class MicroBatcher:
-    """Run concurrent prediction requests as shared ``predict_proba`` calls on one worker thread.
+    """Run concurrent prediction requests as shared model calls on one worker thread.
 
     Each request queues its rows and waits. The worker takes everything queued (up
     to ``max_rows``) as one batch, so no request ever waits for a timer: alone, it
@@ -221,10 +243,10 @@ class MicroBatcher:
     the next.
     """
 
-    def __init__(self, model: Any, max_rows: int):
-        self.model = model
+    def __init__(self, predict: inference.Predict, max_rows: int):
+        self.predict_rows = predict
         self.max_rows = max_rows
-        self.queue: asyncio.Queue[tuple[pd.DataFrame, asyncio.Future]] = asyncio.Queue()
+        self.queue: asyncio.Queue[tuple[list[inference.Row], asyncio.Future]] = asyncio.Queue()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict")
         self.task: asyncio.Task | None = None
         self.calls = 0
@@ -242,10 +264,10 @@ class MicroBatcher:
                 await self.task
         self.executor.shutdown(wait=False, cancel_futures=True)
 
-    async def predict(self, frame: pd.DataFrame) -> np.ndarray:
+    async def predict(self, rows: list[inference.Row]) -> np.ndarray:
         """Queue rows and wait for their probabilities."""
         future = asyncio.get_running_loop().create_future()
-        await self.queue.put((frame, future))
+        await self.queue.put((rows, future))
         return await future
 
     async def _run(self) -> None:
@@ -257,9 +279,9 @@ class MicroBatcher:
                 item = self.queue.get_nowait()
                 pending.append(item)
                 rows += len(item[0])
-            frames = [frame for frame, _ in pending]
+            batch = [row for rows, _ in pending for row in rows]
             try:
-                probabilities = await loop.run_in_executor(self.executor, self._compute, frames)
+                probabilities = await loop.run_in_executor(self.executor, self._compute, batch)
             # Whatever the model raises is passed on to each waiting request.
             except Exception as exc:  # pylint: disable=broad-exception-caught
                 for _, future in pending:
@@ -267,28 +289,21 @@ class MicroBatcher:
                         future.set_exception(exc)
                 continue
             start = 0
-            for frame, future in pending:
+            for rows, future in pending:
                 if not future.done():
-                    future.set_result(probabilities[start:start + len(frame)])
-                start += len(frame)
+                    future.set_result(probabilities[start:start + len(rows)])
+                start += len(rows)
 
-    def _compute(self, frames: list[pd.DataFrame]) -> np.ndarray:
-        batch = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    def _compute(self, batch: list[inference.Row]) -> np.ndarray:
         self.calls += 1
         self.rows += len(batch)
-        return self.model.predict_proba(batch)
+        return self.predict_rows(batch)
 
 
-def to_frame(penguins: list[Penguin]) -> pd.DataFrame:
-    """The model's input table for validated penguins (columns in schema order; unknown sex is NaN)."""
-    columns = {name: [] for name in schema.FEATURES}
-    for penguin in penguins:
-        columns["island"].append(penguin.island)
-        for name in schema.NUMERIC:
-            columns[name].append(getattr(penguin, name))
-        columns["sex"].append(penguin.sex if penguin.sex is not None else np.nan)
-    frame = pd.DataFrame(columns)
-    return frame.astype({"island": object, "sex": object, **{name: "float64" for name in schema.NUMERIC}})
+def to_rows(penguins: list[Penguin]) -> list[inference.Row]:
+    """Validated penguins as rows in schema order (island, four measurements, sex or None)."""
+    return [(p.island, p.bill_length_mm, p.bill_depth_mm, p.flipper_length_mm, p.body_mass_g, p.sex)
+            for p in penguins]
 
 
 class ModelUnavailable(RuntimeError):
@@ -331,7 +346,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 raise ModelUnavailable(str(exc)) from None
             logger.warning("starting without a model: %s", exc)
         else:
-            state["batcher"] = MicroBatcher(state["loaded"].model, settings.max_batch_rows)
+            state["batcher"] = MicroBatcher(state["loaded"].predict, settings.max_batch_rows)
             await state["batcher"].start()
         yield
         if state["batcher"] is not None:
@@ -368,17 +383,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 status="no model", model_loaded=False, detail=state["error"]).model_dump())
         return Health(status="ok", model_loaded=True, model_version=state["loaded"].info.version)
 
-    @api.get("/model", response_model=ModelInfo, responses={503: {"description": "no model is loaded"}})
+    @api.get("/model", response_model=ModelInfo, responses=UNAVAILABLE)
     async def model_info() -> ModelInfo:
         """Name, version, metrics, feature schema and class labels of the served model."""
         return loaded().info
 
-    @api.post("/predict", response_model=Prediction, responses={503: {"description": "no model is loaded"}})
+    @api.post("/predict", response_model=Prediction, responses=UNPARSABLE | UNAVAILABLE)
     async def predict(penguin: Penguin) -> Prediction:
         """Classify one penguin (sex may be null when unknown)."""
         model = loaded()
-        rows = await state["batcher"].predict(to_frame([penguin]))
-        return answer(rows[0], model.info.classes, model.info.version)
+        probabilities = await state["batcher"].predict(to_rows([penguin]))
+        return answer(probabilities[0], model.info.classes, model.info.version)
 
     class LimitedBatch(BatchRequest):
         """Several penguins to classify at once (at most the configured batch limit)."""
@@ -386,13 +401,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         penguins: list[Penguin] = Field(min_length=1, max_length=settings.batch_limit,
                                         description=f"1 to {settings.batch_limit} penguins, in answer order")
 
-    @api.post("/predict/batch", response_model=BatchPrediction,
-              responses={503: {"description": "no model is loaded"}})
+    @api.post("/predict/batch", response_model=BatchPrediction, responses=UNPARSABLE | UNAVAILABLE)
     async def predict_batch(request: LimitedBatch) -> BatchPrediction:
         """Classify up to the batch limit of penguins; answers come back in request order."""
         model = loaded()
-        rows = await state["batcher"].predict(to_frame(request.penguins))
-        predictions = [answer(row, model.info.classes, model.info.version) for row in rows]
+        probabilities = await state["batcher"].predict(to_rows(request.penguins))
+        predictions = [answer(row, model.info.classes, model.info.version) for row in probabilities]
         return BatchPrediction(predictions=predictions, model_version=model.info.version)
 
     return api

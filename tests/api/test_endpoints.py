@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from lib import champion, modeling, schema, serving
+from lib import champion, inference, modeling, schema, serving
 
 
 def test_health_reports_the_loaded_model(client, metadata):
@@ -28,6 +28,7 @@ def test_model_describes_what_is_served(client, metadata):
     assert [f["name"] for f in info["features"]] == list(schema.FEATURES)
     assert info["metrics"]["test_macro_f1"] == metadata["metrics"]["test_macro_f1"]
     assert info["source"].startswith("export:")
+    assert info["inference"] == "numpy"  # every candidate pipeline compiles
 
 
 def test_predict_answers_species_probabilities_and_version(client, example, metadata):
@@ -43,7 +44,7 @@ def test_predict_equals_the_model_itself(client, example, models_dir):
     """The API adds no transformation: same probabilities as predict_proba on the same row."""
     model = champion.load_model(models_dir)
     for sex in ("female", "male", None):
-        row = modeling.features(serving.to_frame([serving.Penguin(**(example | {"sex": sex}))]))
+        row = modeling.features(inference.frame(serving.to_rows([serving.Penguin(**(example | {"sex": sex}))])))
         expected = model.predict_proba(row)[0]
         answered = client.post("/predict", json=example | {"sex": sex}).json()["probabilities"]
         assert np.allclose([answered[c] for c in schema.CLASSES], expected, atol=1e-6)
@@ -174,6 +175,19 @@ def test_settings_refuse_bad_values(monkeypatch):
     monkeypatch.setenv("PENGUINS_MODEL_SOURCE", "s3")
     with pytest.raises(ValueError, match="'export' or 'registry'"):
         serving.Settings()
+    monkeypatch.setenv("PENGUINS_MODEL_SOURCE", "export")
+    monkeypatch.setenv("PENGUINS_INFERENCE", "gpu")
+    with pytest.raises(ValueError, match="PENGUINS_INFERENCE must be 'auto' or 'pandas'"):
+        serving.Settings()
+
+
+def test_pandas_inference_gives_the_same_answers(models_dir, client, example):
+    """PENGUINS_INFERENCE=pandas serves the exported pipeline as it is, with the same answers."""
+    with TestClient(serving.create_app(serving.Settings(models_dir=models_dir, inference="pandas"))) as plain:
+        assert plain.get("/model").json()["inference"] == "pandas"
+        for sex in ("female", None):
+            assert plain.post("/predict", json=example | {"sex": sex}).json() == client.post(
+                "/predict", json=example | {"sex": sex}).json()
 
 
 def test_registry_source_serves_the_same_model(project, client, example, monkeypatch):

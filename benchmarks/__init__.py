@@ -1,0 +1,1 @@
+"""Benchmarks of the prediction API against the model in-process and MLflow's scoring server."""

@@ -1,0 +1,262 @@
+"""``make bench``: the API against the limit (the model in-process) and the peer (MLflow's server).
+
+Measured side by side in one run, on one machine, with the same champion model:
+
+- **the limit**: ``predict_proba`` called in-process on 1 row and on 1000 rows;
+- **this API**: ``POST /predict`` and ``POST /predict/batch`` (1000 rows) over HTTP on
+  loopback, at concurrency 1 and 16, after a warm-up, with wrk as the load generator;
+- **the peer**: ``mlflow models serve`` (local env manager) serving the same registered
+  model, with the same payloads and concurrency;
+- **the pipeline**: a cold ``dvc repro`` of every stage in a fresh copy, then a no-op one.
+
+Prints a table and writes ``reports/bench.json``. Run ``make pipeline`` first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from lib import champion, inference, paths, processes, schema, serving
+from tests.sandbox import GIT_IDENTITY, copy_project
+
+HERE = Path(__file__).resolve().parent
+CONCURRENCY = (1, 16)
+TARGETS = {
+    "added_latency_ms": 2.0,       # /predict p50 at concurrency 1, above the in-process 1-row call
+    "throughput_vs_peer": 3.0,     # /predict requests per second at concurrency 16, this API / the peer
+    "batch_1000_p50_ms": 40.0,     # /predict/batch of 1000 penguins, p50 at concurrency 1
+    "noop_repro_s": 3.0,           # dvc repro with nothing to do
+}
+
+
+def penguins(count: int) -> list[dict]:
+    """``count`` plausible, varied penguins (deterministic)."""
+    rng = np.random.default_rng(7)
+    islands, sexes = schema.CATEGORICAL_FEATURES[0].values, ("female", "male", None)
+    return [{"island": islands[i % 3], "bill_length_mm": round(float(rng.uniform(35, 55)), 1),
+             "bill_depth_mm": round(float(rng.uniform(14, 20)), 1),
+             "flipper_length_mm": round(float(rng.uniform(180, 225))),
+             "body_mass_g": round(float(rng.uniform(3000, 6000)), -1), "sex": sexes[i % 3]} for i in range(count)]
+
+
+def peer_body(rows: list[dict]) -> dict:
+    """The same rows in MLflow's ``dataframe_split`` format."""
+    return {"dataframe_split": {"columns": list(schema.FEATURES),
+                                "data": [[row[name] for name in schema.FEATURES] for row in rows]}}
+
+
+def limit(model, rows: list[dict], repeats: int) -> dict:
+    """p50 and p99 of in-process ``predict_proba`` on the DataFrame of ``rows``, after a warm-up."""
+    frame = inference.frame(serving.to_rows([serving.Penguin(**row) for row in rows]))
+    for _ in range(20):
+        model.predict_proba(frame)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.predict_proba(frame)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"p50_ms": float(np.percentile(times, 50)), "p99_ms": float(np.percentile(times, 99)),
+            "rps": 1000 / float(np.mean(times))}
+
+
+def limit_numpy(compiled: inference.CompiledPipeline, rows: list[dict], repeats: int) -> dict:
+    """The same for the numpy path the API uses (preprocessing replayed, then the classifier)."""
+    tuples = serving.to_rows([serving.Penguin(**row) for row in rows])
+    for _ in range(50):
+        compiled.predict_proba(tuples)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        compiled.predict_proba(tuples)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"p50_ms": float(np.percentile(times, 50)), "p99_ms": float(np.percentile(times, 99))}
+
+
+def wrk(url: str, body: Path, connections: int, seconds: int) -> dict:
+    """Run wrk (one thread, ``connections`` open connections) and return its JSON summary."""
+    done = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(HERE / "post.lua"), url],
+        capture_output=True, text=True, check=True, env={**os.environ, "WRK_BODY": str(body)},
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"requests": result["requests"], "errors": result["errors"] + result["non_2xx"],
+            "rps": result["requests"] / (result["duration_us"] / 1e6),
+            "p50_ms": result["p50_us"] / 1000, "p99_ms": result["p99_us"] / 1000}
+
+
+def load(targets: dict[str, tuple[str, Path]], seconds: int) -> dict:
+    """Every scenario (name -> URL and body) against one server: warm up, then measure, at each concurrency."""
+    results = {}
+    for scenario, (url, body) in targets.items():
+        for connections in CONCURRENCY:
+            wrk(url, body, connections, 2)  # warm-up, discarded
+            results[f"{scenario}@{connections}"] = wrk(url, body, connections, seconds)
+            print(f"  {scenario} at concurrency {connections}: {results[f'{scenario}@{connections}']}", flush=True)
+    return results
+
+
+def start_peer(port: int) -> subprocess.Popen:
+    """``mlflow models serve`` on the registered champion, waiting until it answers /ping."""
+    env = processes.tool_env({"MLFLOW_TRACKING_URI": f"sqlite:///{paths.PROJ_ROOT / 'mlflow.db'}"})
+    peer = subprocess.Popen(
+        ["mlflow", "models", "serve", "-m", "models:/penguins-classifier@champion", "--env-manager", "local",
+         "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    for _ in range(600):
+        if peer.poll() is not None:
+            raise RuntimeError("mlflow models serve exited; is the model registered? run 'make pipeline'")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
+                return peer
+        except httpx.TransportError:
+            time.sleep(0.1)
+    stop_group(peer)
+    raise RuntimeError("mlflow models serve did not answer /ping within 60 s")
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop a process and the children it started (mlflow runs uvicorn under a shell)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def pipeline_seconds() -> dict:
+    """Seconds for a cold ``dvc repro`` of every stage in a fresh copy, and for a no-op one."""
+    with tempfile.TemporaryDirectory(prefix="penguins-bench-") as folder:
+        root = Path(folder)
+        copy_project(paths.PROJ_ROOT, root)
+        env = processes.tool_env({paths.ROOT_ENV_VAR: str(root)})
+        for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", *GIT_IDENTITY, "commit", "-qm", "bench"]):
+            subprocess.run(command, cwd=root, check=True, env=env, capture_output=True)
+        timings = {}
+        for name in ("cold_repro_s", "noop_repro_s"):
+            start = time.perf_counter()
+            subprocess.run(["dvc", "repro"], cwd=root, check=True, env=env, capture_output=True)
+            timings[name] = time.perf_counter() - start
+        return timings
+
+
+def summarise(report: dict) -> list[tuple[str, str, str]]:
+    """The table rows: what, the number, and the target it is held to."""
+    api, peer, lim = report["api"], report["peer"], report["limit"]
+    rows = [
+        ("limit: pipeline predict_proba, 1 row (in-process)", f"p50 {lim['1_row']['p50_ms']:.2f} ms", ""),
+        ("limit: pipeline predict_proba, 1000 rows (in-process)", f"p50 {lim['1000_rows']['p50_ms']:.2f} ms", ""),
+        ("numpy path (what the API calls), 1 row (in-process)",
+         f"p50 {report['limit_numpy']['1_row']['p50_ms']:.3f} ms", ""),
+    ]
+    for name, results in (("this API", api), ("this API, pandas path", report["api_pandas"]),
+                          ("peer: mlflow models serve", peer)):
+        for key, value in results.items():
+            scenario, connections = key.split("@")
+            rows.append((f"{name}: {scenario}, concurrency {connections}",
+                         f"p50 {value['p50_ms']:.2f} ms, p99 {value['p99_ms']:.2f} ms, {value['rps']:.0f} req/s, "
+                         f"{value['errors']} errors", ""))
+    ratios = report["ratios"]
+    rows += [
+        ("/predict p50 above the limit, concurrency 1", f"{ratios['added_latency_ms']:+.2f} ms",
+         f"<= {TARGETS['added_latency_ms']} ms"),
+        ("/predict p50 above the numpy path (HTTP, JSON, validation), concurrency 1",
+         f"{ratios['http_overhead_ms']:+.2f} ms", ""),
+        ("/predict throughput vs peer, concurrency 16", f"{ratios['throughput_vs_peer']:.1f}x",
+         f">= {TARGETS['throughput_vs_peer']}x"),
+        ("/predict throughput vs peer, concurrency 1", f"{ratios['throughput_vs_peer_c1']:.1f}x", ""),
+        ("/predict/batch of 1000, p50 at concurrency 1", f"{ratios['batch_1000_p50_ms']:.2f} ms",
+         f"< {TARGETS['batch_1000_p50_ms']} ms"),
+    ]
+    if "pipeline" in report:
+        rows += [("dvc repro, cold (every stage)", f"{report['pipeline']['cold_repro_s']:.1f} s", ""),
+                 ("dvc repro, nothing to do", f"{report['pipeline']['noop_repro_s']:.2f} s",
+                  f"< {TARGETS['noop_repro_s']} s")]
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print the table; write reports/bench.json."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--seconds", type=int, default=10, help="measured seconds per scenario (default 10)")
+    parser.add_argument("--skip-pipeline", action="store_true", help="do not time dvc repro")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is needed: 'sudo apt-get install wrk' (Debian, Ubuntu) or 'brew install wrk' (macOS)",
+              file=sys.stderr)
+        return 2
+    try:
+        model, meta = champion.load_model(), champion.load_metadata()
+    except champion.ModelFileError as exc:
+        print(f"cannot benchmark: {exc}", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="penguins-bench-payloads-"))
+    one, thousand = penguins(1), penguins(1000)
+    bodies = {"api": {"predict": one[0], "predict/batch": {"penguins": thousand}},
+              "peer": {"predict": peer_body(one), "predict/batch": peer_body(thousand)}}
+    files = {}
+    for server, payloads in bodies.items():
+        for scenario, body in payloads.items():
+            files[(server, scenario)] = work / f"{server}-{scenario.replace('/', '-')}.json"
+            files[(server, scenario)].write_text(json.dumps(body), encoding="utf-8")
+    report = {"model": {"name": meta["name"], "version": meta["version"], "candidate": meta["candidate"]},
+              "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "seconds": args.seconds}
+    print(f"limit: {meta['candidate']} in-process", flush=True)
+    report["limit"] = {"1_row": limit(model, one, 500), "1000_rows": limit(model, thousand, 100)}
+    compiled = inference.CompiledPipeline(model)
+    report["limit_numpy"] = {"1_row": limit_numpy(compiled, one, 2000)}
+    print("this API (uvicorn, 1 process):", flush=True)
+    with processes.start_server() as server:
+        report["api"] = load({s: (f"{server.url}/{s}", files[("api", s)]) for s in ("predict", "predict/batch")},
+                             args.seconds)
+    print("this API with PENGUINS_INFERENCE=pandas (micro-batching alone):", flush=True)
+    with processes.start_server(env={"PENGUINS_INFERENCE": "pandas"}) as server:
+        report["api_pandas"] = load({"predict": (f"{server.url}/predict", files[("api", "predict")])}, args.seconds)
+    print("peer (mlflow models serve, 1 worker):", flush=True)
+    port = processes.free_port()
+    peer = start_peer(port)
+    try:
+        invocations = f"http://127.0.0.1:{port}/invocations"
+        report["peer"] = load({s: (invocations, files[("peer", s)]) for s in ("predict", "predict/batch")},
+                              args.seconds)
+    finally:
+        stop_group(peer)
+    report["ratios"] = {
+        "added_latency_ms": report["api"]["predict@1"]["p50_ms"] - report["limit"]["1_row"]["p50_ms"],
+        "http_overhead_ms": report["api"]["predict@1"]["p50_ms"] - report["limit_numpy"]["1_row"]["p50_ms"],
+        "throughput_vs_peer": report["api"]["predict@16"]["rps"] / report["peer"]["predict@16"]["rps"],
+        "throughput_vs_peer_c1": report["api"]["predict@1"]["rps"] / report["peer"]["predict@1"]["rps"],
+        "batch_1000_p50_ms": report["api"]["predict/batch@1"]["p50_ms"],
+    }
+    if not args.skip_pipeline:
+        print("pipeline: cold dvc repro in a fresh copy, then a no-op one", flush=True)
+        report["pipeline"] = pipeline_seconds()
+    shutil.rmtree(work, ignore_errors=True)
+    rows = summarise(report)
+    report["table"] = [{"measure": m, "value": v, "target": t} for m, v, t in rows]
+    out = paths.REPORTS_DIR / "bench.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print("\n| measure | value | target |\n|---|---|---|")
+    for measure, value, target in rows:
+        print(f"| {measure} | {value} | {target} |")
+    print(f"\nwrote {paths.relative(out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Locust users for the bounded load test (tests/api/test_load.py): no think time, mixed endpoints.
+
+Run by the test as ``locust --headless`` in its own process (locust patches the
+standard library with gevent, which must not happen inside pytest).
+"""
+
+import random
+
+from locust import FastHttpUser, constant, task
+
+PENGUINS = [
+    {"island": "Biscoe", "bill_length_mm": 45.1, "bill_depth_mm": 14.5, "flipper_length_mm": 215,
+     "body_mass_g": 5000, "sex": "female"},
+    {"island": "Torgersen", "bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181,
+     "body_mass_g": 3750, "sex": "male"},
+    {"island": "Dream", "bill_length_mm": 49.5, "bill_depth_mm": 18.4, "flipper_length_mm": 196,
+     "body_mass_g": 3700, "sex": None},
+]
+SPECIES = ["Gentoo", "Adelie", "Chinstrap"]
+
+
+class Client(FastHttpUser):
+    """A client that calls the API as fast as it answers."""
+
+    wait_time = constant(0)
+
+    @task(8)
+    def predict(self):
+        """One penguin; the answer must be its species."""
+        index = random.randrange(len(PENGUINS))
+        with self.client.post("/predict", json=PENGUINS[index], catch_response=True) as response:
+            if response.status_code != 200 or response.json().get("species") != SPECIES[index]:
+                response.failure(f"unexpected answer {response.status_code}: {response.text[:200]}")
+
+    @task(1)
+    def predict_batch(self):
+        """Thirty penguins; answers in order."""
+        with self.client.post("/predict/batch", json={"penguins": PENGUINS * 10}, catch_response=True) as response:
+            answers = response.json().get("predictions", []) if response.status_code == 200 else []
+            if [answer["species"] for answer in answers] != SPECIES * 10:
+                response.failure(f"unexpected batch answer {response.status_code}")
+
+    @task(1)
+    def health(self):
+        """Liveness while under load."""
+        self.client.get("/health")

@@ -1,0 +1,60 @@
+"""lib.inference: the numpy path gives the pipeline's probabilities, or steps aside."""
+
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+from lib import data, inference, modeling
+
+
+@pytest.fixture(scope="module")
+def train():
+    return data.split(data.clean(data.load_raw(data.packaged_raw_export())), test_size=0.25, seed=42)[0]
+
+
+def rows_of(table):
+    return [tuple(None if isinstance(v, float) and np.isnan(v) else v for v in row)
+            for row in modeling.features(table).itertuples(index=False)]
+
+
+CANDIDATES = [
+    ("logistic_regression", {}),
+    ("random_forest", {"n_estimators": 20}),
+    ("gradient_boosting", {"max_iter": 20}),
+]
+
+
+@pytest.mark.parametrize(("name", "hyperparameters"), CANDIDATES)
+def test_compiled_path_equals_the_pipeline(train, name, hyperparameters):
+    """For every candidate, on every training row (unknown sex included), the same probabilities."""
+    model = modeling.build_candidate(name, hyperparameters, seed=0)
+    model.fit(modeling.features(train), modeling.labels(train))
+    fast = inference.compile_pipeline(model)
+    assert fast is not None
+    rows = rows_of(train)
+    assert any(row[-1] is None for row in rows)
+    assert np.allclose(fast(rows), model.predict_proba(modeling.features(train)), rtol=0, atol=1e-9)
+    assert np.allclose(fast(rows), inference.pandas_path(model)(rows), rtol=0, atol=1e-9)
+
+
+def test_unknown_structures_are_left_to_the_pipeline(train):
+    """A pipeline of another shape is not compiled (the API then uses it as it is)."""
+    other = make_pipeline(MinMaxScaler(), modeling.CANDIDATES["logistic_regression"]())
+    other.fit(modeling.features(train)[list(modeling.schema.NUMERIC)], modeling.labels(train))
+    assert inference.compile_pipeline(other) is None
+
+
+def test_a_compiled_path_that_disagrees_is_refused(train, monkeypatch):
+    """The self-check on reference rows rejects a transformation that drifts from the pipeline."""
+    model = modeling.build_candidate("logistic_regression", {}, seed=0).fit(modeling.features(train),
+                                                                            modeling.labels(train))
+    original = inference.CompiledPipeline.transform
+    monkeypatch.setattr(inference.CompiledPipeline, "transform", lambda self, rows: original(self, rows) * 1.01)
+    assert inference.compile_pipeline(model) is None
+
+
+def test_frame_puts_nan_for_unknown_sex():
+    """The pandas path's table has float measurements and NaN for a missing sex."""
+    table = inference.frame([("Dream", 40.0, 18.0, 190.0, 3800.0, None)])
+    assert table["body_mass_g"].dtype == "float64" and np.isnan(table.loc[0, "sex"])
