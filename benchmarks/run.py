@@ -57,31 +57,28 @@ def peer_body(rows: list[dict]) -> dict:
                                 "data": [[row[name] for name in schema.FEATURES] for row in rows]}}
 
 
-def limit(model, rows: list[dict], repeats: int) -> dict:
-    """p50 and p99 of in-process ``predict_proba`` on the DataFrame of ``rows``, after a warm-up."""
-    frame = inference.frame(serving.to_rows([serving.Penguin(**row) for row in rows]))
-    for _ in range(20):
-        model.predict_proba(frame)
+def timed(call, repeats: int, warmup: int = 20) -> dict:
+    """p50 and p99 in ms of ``call()`` over ``repeats`` runs, after ``warmup`` runs."""
+    for _ in range(warmup):
+        call()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        model.predict_proba(frame)
+        call()
         times.append((time.perf_counter() - start) * 1000)
-    return {"p50_ms": float(np.percentile(times, 50)), "p99_ms": float(np.percentile(times, 99)),
-            "rps": 1000 / float(np.mean(times))}
+    return {"p50_ms": float(np.percentile(times, 50)), "p99_ms": float(np.percentile(times, 99))}
+
+
+def limit(model, rows: list[dict], repeats: int) -> dict:
+    """In-process ``predict_proba`` of the exported pipeline on the DataFrame of ``rows``."""
+    frame = inference.frame(serving.to_rows([serving.Penguin(**row) for row in rows]))
+    return timed(lambda: model.predict_proba(frame), repeats)
 
 
 def limit_numpy(compiled: inference.CompiledPipeline, rows: list[dict], repeats: int) -> dict:
     """The same for the numpy path the API uses (preprocessing replayed, then the classifier)."""
     tuples = serving.to_rows([serving.Penguin(**row) for row in rows])
-    for _ in range(50):
-        compiled.predict_proba(tuples)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        compiled.predict_proba(tuples)
-        times.append((time.perf_counter() - start) * 1000)
-    return {"p50_ms": float(np.percentile(times, 50)), "p99_ms": float(np.percentile(times, 99))}
+    return timed(lambda: compiled.predict_proba(tuples), repeats, warmup=50)
 
 
 def wrk(url: str, body: Path, connections: int, seconds: int) -> dict:
