@@ -70,8 +70,9 @@ lock: ## re-resolve requirements.lock (everything) and requirements-serve.lock (
 	uv pip compile pyproject.toml --extra course --universal --python-version 3.11 -o requirements.lock
 	uv pip compile pyproject.toml --universal --python-version 3.11 -c requirements.lock -o requirements-serve.lock
 
-clean: ## delete every pipeline output (keeps .venv and the DVC cache)
-	rm -rf data/raw/*.csv data/processed reports/figures reports/notebooks/*.ipynb metrics models/*.skops models/*.json
+clean: ## delete every pipeline output (keeps .venv, the DVC cache, the MLflow store and the committed cards)
+	rm -rf data/raw/*.csv data/processed models metrics reports/notebooks/*.ipynb
+	rm -rf reports/codecarbon reports/data_docs reports/*.json
 	rm -rf .pytest_cache
 
 distclean: clean ## clean, and delete .venv, the MLflow store and the DVC cache

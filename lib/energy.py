@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -99,12 +99,6 @@ def summary_table(measurements: dict[str, Measurement], scores: pd.DataFrame) ->
                      "cpu_power_w": measurement.cpu_power_w})
     costs = pd.DataFrame(rows)
     return scores[["candidate", "cv_macro_f1", "test_macro_f1"]].merge(costs, on="candidate")
-
-
-def as_dict(measurement: Measurement) -> dict[str, object]:
-    """The measurement as plain data (for JSON)."""
-    return asdict(measurement)
-
 
 
 def write_metrics(training: dict[str, Measurement], inference: Measurement, *, predictions_per_repeat: int,

@@ -43,7 +43,6 @@ DATASET_CARD_FILE = CARDS_DIR / "dataset_card.md"
 MODEL_CARD_FILE = CARDS_DIR / "model_card.md"
 
 REPORTS_DIR = PROJ_ROOT / "reports"
-FIGURES_DIR = REPORTS_DIR / "figures"
 NOTEBOOK_REPORTS_DIR = REPORTS_DIR / "notebooks"
 METRICS_DIR = PROJ_ROOT / "metrics"
 

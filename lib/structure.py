@@ -15,7 +15,7 @@ LAYOUT: tuple[tuple[str, str, str], ...] = (
     ("data/processed/", "the cleaned train and test splits (a DVC output)", "data/processed/"),
     ("models/", "the exported champion model and its metadata (a DVC output)", "models/"),
     ("metrics/", "the pipeline's metrics as JSON, read by `dvc metrics show`", "reports/"),
-    ("reports/", "executed notebooks, figures, Data Docs (DVC outputs)", "reports/, reports/figures/"),
+    ("reports/", "executed notebooks, Data Docs, emissions, quality and API reports (DVC outputs)", "reports/"),
     ("tests/", "pytest: unit tests of lib, data, model, API and notebook tests", "tests/"),
     ("docs/", "one guide per practice, the cards, the deployment guides", "docs/, references/"),
     ("params.yaml", "every tunable of every stage", "(none: DVC's convention)"),
