@@ -106,16 +106,22 @@ def write_metrics(training: dict[str, Measurement], inference: Measurement, *, p
     """Write ``metrics/emissions.json`` (DVC metrics) and ``metrics/energy.csv`` (a DVC plot).
 
     Training costs are per training of each candidate; inference costs per 1000
-    predictions of the champion. Values keep 4 significant digits.
+    predictions of the champion. Emissions are in mg CO2eq and energy in mWh (kg and
+    kWh would print as 0.0 in ``dvc metrics show``); 4 significant digits.
     """
     metrics_dir = Path(metrics_dir)
     metrics_dir.mkdir(parents=True, exist_ok=True)
-    per_1k = {key: value * 1000 / predictions_per_repeat for key, value in inference.per_repeat().items()}
+
+    def readable(costs: dict[str, float], scale: float = 1.0) -> dict[str, float]:
+        return {"duration_s": float(f"{costs['duration_s'] * scale:.4g}"),
+                "emissions_mg": float(f"{costs['emissions_kg'] * scale * 1e6:.4g}"),
+                "energy_mwh": float(f"{costs['energy_kwh'] * scale * 1e6:.4g}")}
+
     summary = {
         "country_iso_code": country_iso_code,
         "method": inference.method,
-        "training": {name: {k: float(f"{v:.4g}") for k, v in m.per_repeat().items()} for name, m in training.items()},
-        "inference_per_1000_predictions": {k: float(f"{v:.4g}") for k, v in per_1k.items()},
+        "training": {name: readable(m.per_repeat()) for name, m in training.items()},
+        "inference_per_1000_predictions": readable(inference.per_repeat(), 1000 / predictions_per_repeat),
     }
     json_file, csv_file = metrics_dir / "emissions.json", metrics_dir / "energy.csv"
     json_file.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -54,6 +54,6 @@ def test_summary_and_metrics_files(tmp_path):
     json_file, csv_file = energy.write_metrics(training, inference, predictions_per_repeat=100, table=table,
                                                country_iso_code="ESP", metrics_dir=tmp_path)
     summary = json.loads(json_file.read_text())
-    assert summary["training"]["b"] == {"duration_s": 2.0, "emissions_kg": 4e-06, "energy_kwh": 2e-05}
-    assert summary["inference_per_1000_predictions"]["duration_s"] == pytest.approx(1.0)
+    assert summary["training"]["b"] == {"duration_s": 2.0, "emissions_mg": 4.0, "energy_mwh": 20.0}
+    assert summary["inference_per_1000_predictions"] == {"duration_s": 1.0, "emissions_mg": 1.0, "energy_mwh": 5.0}
     assert pd.read_csv(csv_file)["candidate"].tolist() == ["b", "a"]
