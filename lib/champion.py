@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -95,18 +93,6 @@ def deterministic_dumps(model: Pipeline) -> bytes:
     return buffer.getvalue()
 
 
-def _atomic_write(path: Path, content: bytes) -> None:
-    paths.ensure_parent(path)
-    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".export-")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.replace(tmp_name, path)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-
-
 def export(model: Pipeline, metadata: dict[str, Any], models_dir: Path | None = None) -> tuple[Path, Path]:
     """Write the model (skops) and its metadata (JSON) to ``models/``; return both paths.
 
@@ -115,8 +101,9 @@ def export(model: Pipeline, metadata: dict[str, Any], models_dir: Path | None = 
     target_model, target_meta = model_file(models_dir), metadata_file(models_dir)
     content = deterministic_dumps(model)
     document = {**metadata, "model_file": MODEL_FILE_NAME, "trusted_types": trusted_types_of(model)}
-    _atomic_write(target_model, content)
-    _atomic_write(target_meta, (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    paths.write_atomically(target_model, lambda tmp: tmp.write_bytes(content))
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    paths.write_atomically(target_meta, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return target_model, target_meta
 
 

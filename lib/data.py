@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import shutil
-import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -77,16 +75,7 @@ def acquire_raw(source: str = PACKAGE_SOURCE, destination: Path | None = None) -
     destination = Path(destination) if destination is not None else paths.RAW_DATA_FILE
     origin = resolve_source(source)
     check_raw_header(origin)
-    paths.ensure_parent(destination)
-    handle, tmp_name = tempfile.mkstemp(dir=destination.parent, prefix=".acquire-", suffix=".csv")
-    os.close(handle)
-    try:
-        shutil.copyfile(origin, tmp_name)
-        os.replace(tmp_name, destination)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-    return destination
+    return paths.write_atomically(destination, lambda tmp: shutil.copyfile(origin, tmp))
 
 
 def load_raw(path: Path | None = None) -> pd.DataFrame:
@@ -152,16 +141,7 @@ def split(table: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFram
 
 def write_csv(table: pd.DataFrame, destination: Path) -> Path:
     """Write ``table`` as CSV through a temporary file, so a failure never leaves a partial file."""
-    paths.ensure_parent(destination)
-    handle, tmp_name = tempfile.mkstemp(dir=destination.parent, prefix=".write-", suffix=".csv")
-    os.close(handle)
-    try:
-        table.to_csv(tmp_name, index=False)
-        os.replace(tmp_name, destination)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-    return destination
+    return paths.write_atomically(destination, lambda tmp: table.to_csv(tmp, index=False))
 
 
 def load_processed(path: Path) -> pd.DataFrame:

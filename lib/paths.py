@@ -7,6 +7,8 @@ the current working directory.
 """
 
 import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT_ENV_VAR = "PENGUINS_PROJECT_ROOT"
@@ -65,3 +67,21 @@ def ensure_parent(path: os.PathLike | str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def write_atomically(destination: os.PathLike | str, write: Callable[[Path], object]) -> Path:
+    """Create ``destination``'s folder, let ``write`` fill a temporary file beside it, then move it into place.
+
+    A failure in ``write`` leaves the previous ``destination`` as it was, never a
+    half-written file; the temporary file is removed either way.
+    """
+    destination = ensure_parent(destination)
+    handle, tmp_name = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}-")
+    os.close(handle)
+    try:
+        write(Path(tmp_name))
+        os.replace(tmp_name, destination)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return destination

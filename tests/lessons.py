@@ -62,3 +62,27 @@ def params_value(key: str):
     for part in key.split("."):
         value = value[part]
     return value
+
+
+def lib_imports(source: str, module_level_only: bool = False) -> set[str]:
+    """The lib modules that ``source`` imports (``from lib import x``, ``from lib.x import y``)."""
+    tree = ast.parse(source)
+    nodes = tree.body if module_level_only else ast.walk(tree)
+    found = set()
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and node.module == "lib":
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lib."):
+            found.add(node.module.split(".")[1])
+    return found
+
+
+def lib_closure(modules: set[str], module_level_only: bool = False) -> set[str]:
+    """``modules`` and every lib module they import, transitively."""
+    seen, todo = set(), set(modules)
+    while todo:
+        module = todo.pop()
+        seen.add(module)
+        source = (WORKTREE / "lib" / f"{module}.py").read_text(encoding="utf-8")
+        todo |= lib_imports(source, module_level_only) - seen
+    return seen

@@ -1,6 +1,5 @@
 """The API image: it copies every lib module the API imports, and its lock covers every import."""
 
-import ast
 import os
 import re
 import shutil
@@ -15,31 +14,17 @@ from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
 from lib import processes
+from tests import lessons
 from tests.sandbox import WORKTREE
 
 DOCKERFILE = (WORKTREE / "Dockerfile").read_text(encoding="utf-8")
-
-
-def lib_closure(module: str) -> set[str]:
-    """lib modules that lib.<module> imports, transitively, at module level (lazy imports excluded)."""
-    seen, todo = set(), {module}
-    while todo:
-        name = todo.pop()
-        seen.add(name)
-        tree = ast.parse((WORKTREE / "lib" / f"{name}.py").read_text(encoding="utf-8"))
-        for node in tree.body:
-            if isinstance(node, ast.ImportFrom) and node.module == "lib":
-                todo |= {alias.name for alias in node.names} - seen
-            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lib."):
-                todo |= {node.module.split(".")[1]} - seen
-    return seen
 
 
 def test_image_copies_exactly_what_the_api_imports():
     """The COPY line holds lib/__init__.py and every module lib.serving needs, and nothing else."""
     copied = set(re.findall(r"lib/(\w+)\.py", next(line for line in DOCKERFILE.splitlines()
                                                      if line.startswith("COPY lib/"))))
-    assert copied == lib_closure("serving") | {"__init__"}
+    assert copied == lessons.lib_closure({"serving"}, module_level_only=True) | {"__init__"}
     ignored = (WORKTREE / ".dockerignore").read_text(encoding="utf-8")
     for module in copied:
         assert f"!lib/{module}.py" in ignored

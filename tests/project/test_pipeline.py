@@ -1,6 +1,5 @@
 """The DVC pipeline: one papermill stage per lesson, complete deps, and a real run of it."""
 
-import ast
 import re
 
 import pandas as pd
@@ -14,25 +13,10 @@ NOTEBOOK_IDS = [nb.name for nb in lessons.NOTEBOOKS]
 
 def lib_modules_used(notebook) -> set[str]:
     """The lib modules a notebook imports, and the lib modules those import, transitively."""
-    todo = set()
+    direct = set()
     for cell in lessons.code_cells(notebook):
-        source = "\n".join(line for line in cell.source.splitlines() if not line.startswith("%"))
-        for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.ImportFrom) and node.module == "lib":
-                todo |= {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lib."):
-                todo.add(node.module.split(".")[1])
-    seen = set()
-    while todo:
-        module = todo.pop()
-        seen.add(module)
-        tree = ast.parse((WORKTREE / "lib" / f"{module}.py").read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module == "lib":
-                todo |= {alias.name for alias in node.names} - seen
-            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lib."):
-                todo |= {node.module.split(".")[1]} - seen
-    return seen
+        direct |= lessons.lib_imports("\n".join(line for line in cell.source.splitlines() if not line.startswith("%")))
+    return lessons.lib_closure(direct)
 
 
 @pytest.mark.parametrize("notebook", lessons.NOTEBOOKS, ids=NOTEBOOK_IDS)

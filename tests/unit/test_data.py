@@ -50,7 +50,7 @@ def test_acquire_refuses_a_file_that_is_not_the_export_and_keeps_the_old_copy(tm
     with pytest.raises(data.RawDataError, match=message):
         data.acquire_raw(str(bad), good)
     assert hashlib.md5(good.read_bytes()).hexdigest() == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".acquire-")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_acquire_refuses_a_missing_source(tmp_path):

@@ -47,3 +47,21 @@ def test_ensure_parent_creates_missing_folders(tmp_path):
     target = tmp_path / "a" / "b" / "file.csv"
     assert paths.ensure_parent(target) == target
     assert target.parent.is_dir()
+
+
+def test_write_atomically_replaces_only_on_success(tmp_path):
+    """A failing writer leaves the old file and no temporary file; a good one replaces it."""
+    target = tmp_path / "out" / "file.txt"
+    paths.write_atomically(target, lambda tmp: tmp.write_text("old"))
+
+    def broken(tmp):
+        tmp.write_text("half")
+        raise OSError("disk full")
+
+    try:
+        paths.write_atomically(target, broken)
+    except OSError:
+        pass
+    assert target.read_text() == "old" and [p.name for p in target.parent.iterdir()] == ["file.txt"]
+    paths.write_atomically(target, lambda tmp: tmp.write_text("new"))
+    assert target.read_text() == "new"
