@@ -31,6 +31,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(BIN)/python -m pip check
+	$(BIN)/python -m lib.jupyter
 	touch $(STAMP)
 
 pipeline: setup ## run every stage that is out of date (dvc repro)
@@ -39,8 +40,8 @@ pipeline: setup ## run every stage that is out of date (dvc repro)
 test: setup ## every test: unit, pipeline (dvc repro in a scratch copy), notebooks (nbval), lint gates
 	$(BIN)/python -m pytest
 
-lint: setup ## ruff on lib/ and tests/, ruff on the notebooks (nbqa), the Pynblint gate
-	$(BIN)/ruff check lib tests benchmarks conftest.py
+lint: setup ## ruff on lib/, tests/ and exercises/, ruff on the notebooks (nbqa), the Pynblint gate
+	$(BIN)/ruff check lib tests exercises benchmarks conftest.py
 	$(BIN)/nbqa ruff notebooks
 	$(BIN)/python -m lib.quality $(NOTEBOOKS)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 from codecarbon import OfflineEmissionsTracker, OutputMethod
+from codecarbon.core.cpu import is_powergadget_available, is_rapl_available
 
 logging.getLogger("codecarbon").setLevel(logging.ERROR)
 
@@ -26,9 +27,11 @@ METHODS = {
     "intel_rapl": "measured: Intel RAPL energy counters of the CPU package",
     "intel_power_gadget": "measured: Intel Power Gadget",
     "cpu_load": "estimated: CPU load x the processor's rated power (TDP), as RAPL counters are not readable here",
-    "constant": "estimated: a constant share of the processor's rated power (TDP), CPU load unknown",
-    "tdp": "estimated: the processor's rated power (TDP)",
 }
+# "process" charges only this process's CPU time and memory; "machine" (CodeCarbon's
+# default) charges the whole machine's, other programs included. Comparing candidates
+# needs the work's own share.
+TRACKING_MODE = "process"
 
 
 @dataclass(frozen=True)
@@ -50,12 +53,19 @@ class Measurement:
                 "energy_kwh": self.energy_kwh / self.repeats}
 
 
-def measurement_method(tracker: OfflineEmissionsTracker) -> str:
-    """Say how the tracker obtained the CPU's power on this machine (measured or estimated, and how)."""
-    modes = [getattr(device, "_mode", None) for device in getattr(tracker, "_hardware", [])
-             if type(device).__name__ == "CPU"]
-    mode = next((m for m in modes if m), None)
-    return METHODS.get(mode, f"unknown ({mode!r}): see CodeCarbon's log")
+def measurement_method() -> str:
+    """Say how CodeCarbon gets the CPU's power on this machine: measured by counters, or estimated.
+
+    It reads Intel RAPL counters where they are readable (Linux), Intel Power Gadget
+    where it is installed (Windows, older macOS), and otherwise estimates from the CPU
+    load and the processor's rated power; the same checks, through CodeCarbon's own
+    public functions.
+    """
+    if is_rapl_available():
+        return METHODS["intel_rapl"]
+    if is_powergadget_available():
+        return METHODS["intel_power_gadget"]
+    return METHODS["cpu_load"]
 
 
 def read_emissions(csv_file: Path, run_id: str) -> dict[str, float]:
@@ -72,12 +82,18 @@ def read_emissions(csv_file: Path, run_id: str) -> dict[str, float]:
 
 
 def measure(work: Callable[[], object], *, label: str, repeats: int, country_iso_code: str,
-            output_dir: Path) -> Measurement:
-    """Run ``work`` ``repeats`` times under an offline tracker; return what CodeCarbon wrote for it."""
+            output_dir: Path, tracking_mode: str = TRACKING_MODE) -> Measurement:
+    """Run ``work`` ``repeats`` times under an offline tracker; return what CodeCarbon wrote for it.
+
+    Compared with the bare tracker: the work is repeated (one small training is over
+    before the tracker's first sample), the tracker stops even if the work fails, the
+    figures are read back by column name from the CSV it wrote, and the result says
+    whether the power was measured or estimated.
+    """
     Path(output_dir).mkdir(parents=True, exist_ok=True)
     tracker = OfflineEmissionsTracker(
         country_iso_code=country_iso_code, output_dir=str(output_dir), project_name=label,
-        log_level="error", output_methods=[OutputMethod.CSV], measure_power_secs=1,
+        log_level="error", output_methods=[OutputMethod.CSV], measure_power_secs=1, tracking_mode=tracking_mode,
     )
     tracker.start()
     try:
@@ -85,7 +101,7 @@ def measure(work: Callable[[], object], *, label: str, repeats: int, country_iso
             work()
     finally:
         tracker.stop()
-    method = measurement_method(tracker)
+    method = measurement_method()
     values = read_emissions(Path(output_dir) / "emissions.csv", tracker.final_emissions_data.run_id)
     return Measurement(label=label, repeats=repeats, method=method, **values)
 

@@ -2,7 +2,7 @@
 
 DVC reads the file (``dvc params diff``) and ``dvc.yaml`` hands each value to its
 notebook with ``papermill -p NAME VALUE``. A notebook's ``parameters`` cell holds
-the same values as defaults, and the cell after it calls :func:`check`, so a bad
+the same values as defaults, and the cell after it calls :func:`check_namespace`, so a bad
 value stops the run at once with a message that names it, instead of failing
 later somewhere that does not.
 """
@@ -135,3 +135,12 @@ def check(**values: Any) -> dict[str, Any]:
                 "fix it in params.yaml (or in the papermill -p option) and run again"
             )
     return dict(values)
+
+
+def check_namespace(namespace: dict[str, Any]) -> None:
+    """Check every parameter defined in ``namespace`` (a notebook passes ``globals()``); print nothing.
+
+    The cell right after a lesson's ``parameters`` cell calls it, so a bad papermill
+    ``-p`` value stops the run there, named, before the lesson writes anything.
+    """
+    check(**{name: namespace[name] for name in sorted(RULES) if name in namespace})

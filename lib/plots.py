@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from lib import schema
@@ -147,21 +146,23 @@ def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, title: str) -> Fi
 
 
 def accuracy_vs_emissions(table: pd.DataFrame) -> Figure:
-    """Left: cross-validated macro-F1 against kg CO2eq per training; right: energy per training."""
+    """Left: cross-validated macro-F1 against mg CO2eq per training; right: energy per training.
+
+    Both axes start at zero, so the distance between two candidates is their real difference.
+    """
     fig = Figure(figsize=(10, 3.8), layout="constrained")
     left, right = fig.subplots(1, 2)
-    left.scatter(table["train_emissions_kg"], table["cv_macro_f1"], s=60, color="#08519c")
-    for row in table.itertuples():
-        left.annotate(row.candidate, (row.train_emissions_kg, row.cv_macro_f1), textcoords="offset points",
-                      xytext=(6, 4), fontsize=9)
-    left.set_xscale("log")
-    left.xaxis.set_minor_formatter(NullFormatter())
-    left.set_xlabel("kg CO2eq per training (log scale)")
+    emissions_mg = table["train_emissions_kg"] * 1e6
+    left.scatter(emissions_mg, table["cv_macro_f1"], s=60, color="#08519c")
+    for row, x in zip(table.itertuples(), emissions_mg, strict=True):
+        left.annotate(row.candidate, (x, row.cv_macro_f1), textcoords="offset points", xytext=(6, 4), fontsize=9)
+    left.set_xlim(0, emissions_mg.max() * 1.4)
+    left.set_xlabel("mg CO2eq per training")
     left.set_ylabel("cross-validated macro-F1")
     left.set_title("Better is up and to the left")
     ordered = table.sort_values("train_energy_kwh")
-    right.barh(ordered["candidate"], ordered["train_energy_kwh"] * 1000, color="#74a9cf")
-    right.set_xlabel("Wh per training")
+    right.barh(ordered["candidate"], ordered["train_energy_kwh"] * 1e6, color="#74a9cf")
+    right.set_xlabel("mWh per training")
     right.set_title("Energy per training")
     return fig
 

@@ -38,6 +38,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field
 
 from lib import champion, inference, paths, schema
@@ -352,7 +353,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if state["batcher"] is not None:
             await state["batcher"].stop()
 
-    api = FastAPI(
+    # FastAPI's own /docs and /redoc load their JavaScript and CSS from a CDN and stay
+    # blank offline; FastAPIOffline serves the same pages with the assets from the package.
+    api = FastAPIOffline(
         title="Penguin species API",
         version="1.0.0",
         summary="Predicts the species of an adult penguin from its island, sex and body measurements.",

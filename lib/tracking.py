@@ -3,7 +3,8 @@
 ``configure`` points MLflow at ``sqlite:///<project>/mlflow.db`` (absolute, so the
 same store is used from a notebook, a DVC stage or a test, whatever the working
 directory) with artifacts in ``<project>/mlruns``. A team outgrowing it sets
-``MLFLOW_TRACKING_URI`` to a tracking server instead; nothing else changes.
+``MLFLOW_TRACKING_URI`` to a tracking server instead; the experiment then keeps
+its artifacts on the server (see :func:`experiment`), and nothing else changes.
 
 A training session is one parent run with a nested run per candidate, so a lesson
 compares exactly the candidates it trained, however many sessions the store holds.
@@ -53,13 +54,27 @@ def configure() -> str:
     return uri
 
 
+def is_server(uri: str | None = None) -> bool:
+    """True when ``uri`` (default: MLflow's current one) is a tracking server, not a local store."""
+    uri = uri if uri is not None else mlflow.get_tracking_uri()
+    return uri.split("://", 1)[0].lower() in ("http", "https")
+
+
 def experiment(name: str) -> str:
-    """Return the id of experiment ``name``, creating it with its artifacts under ``<project>/mlruns``."""
+    """Return the id of experiment ``name``, creating it if needed.
+
+    On a local store (the embedded ``mlflow.db`` or another SQLite file) the artifacts
+    go to ``<project>/mlruns`` (absolute, so any working directory finds them). On a
+    tracking server the experiment takes the
+    server's default location: with proxied artifact access its runs get
+    ``mlflow-artifacts:/`` URIs, so every member's artifacts land on the server and
+    nobody needs storage credentials.
+    """
     found = mlflow.get_experiment_by_name(name)
     if found is not None:
         mlflow.set_experiment(experiment_id=found.experiment_id)
         return found.experiment_id
-    location = (paths.PROJ_ROOT / "mlruns").resolve().as_uri()
+    location = (paths.PROJ_ROOT / "mlruns").resolve().as_uri() if not is_server() else None
     experiment_id = mlflow.create_experiment(name, artifact_location=location)
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
@@ -205,9 +220,14 @@ def write_scores(table: pd.DataFrame, champion_metrics: dict[str, float], champi
 
 
 def log_to_run(run_id: str, metrics: dict[str, float]) -> None:
-    """Add metrics to a finished run (later lessons add energy figures to the training runs)."""
-    with mlflow.start_run(run_id=run_id):
-        mlflow.log_metrics(metrics)
+    """Add metrics to a finished run (later lessons add energy figures to the training runs).
+
+    The client writes the metrics without reopening the run, so its status and end
+    time stay as they were.
+    """
+    client = MlflowClient()
+    for key, value in metrics.items():
+        client.log_metric(run_id, key, value)
 
 
 RUN_SETTINGS = ("candidate", "cv_folds", "seed")

@@ -26,12 +26,17 @@ class CommandFailed(RuntimeError):
 
 
 class DemoRepo:
-    """A temporary folder holding a Git repository (``repo/``) and a DVC remote (``remote/``)."""
+    """A temporary folder holding a Git repository (``repo/``), its Git remote and a DVC remote.
 
-    def __init__(self, base: Path):
+    ``github.git`` is a bare repository that plays the part of GitHub (``origin``), and
+    ``remote/`` is the DVC remote; :meth:`clone` makes a teammate's fresh clone beside them.
+    """
+
+    def __init__(self, base: Path, name: str = "repo"):
         self.base = Path(base)
-        self.root = self.base / "repo"
+        self.root = self.base / name
         self.remote = self.base / "remote"
+        self.origin = self.base / "github.git"
         self.root.mkdir(parents=True, exist_ok=True)
         self._ticks = 0
 
@@ -77,6 +82,12 @@ class DemoRepo:
         print(f"$ cat {relative}")
         print((self.root / relative).read_text(encoding="utf-8").rstrip())
 
+    def show_listing(self, relative: str) -> None:
+        """Print the visible entries of a folder of the repository, as ``ls`` would (but on every platform)."""
+        print(f"$ ls {relative}")
+        for entry in sorted(p.name for p in (self.root / relative).iterdir() if not p.name.startswith(".")):
+            print(entry)
+
     def write(self, relative: str, text: str) -> Path:
         """Write a text file inside the repository."""
         path = self.root / relative
@@ -90,6 +101,13 @@ class DemoRepo:
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, path)
         return path
+
+    def clone(self, name: str) -> DemoRepo:
+        """Clone ``origin`` into a sibling folder ``name``, as on a new laptop: code only, an empty DVC cache."""
+        target = DemoRepo(self.base, name)
+        target.root.rmdir()
+        self.run(f"git clone -q ../{self.origin.name} ../{name}")
+        return target
 
     def cleanup(self) -> None:
         """Delete the whole demo area."""

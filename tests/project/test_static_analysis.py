@@ -5,8 +5,8 @@ from tests.sandbox import WORKTREE
 
 
 def test_ruff_finds_nothing_in_the_code():
-    """ruff, with the rules of pyproject.toml, on lib/, tests/, benchmarks/ and conftest.py."""
-    targets = [WORKTREE / "lib", WORKTREE / "tests", WORKTREE / "benchmarks", WORKTREE / "conftest.py"]
+    """ruff, with the rules of pyproject.toml, on lib/, tests/, exercises/, benchmarks/ and conftest.py."""
+    targets = [WORKTREE / d for d in ("lib", "tests", "exercises", "benchmarks", "conftest.py")]
     findings = quality.ruff_findings(targets, cwd=WORKTREE)
     assert findings == []
 

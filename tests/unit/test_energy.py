@@ -57,3 +57,18 @@ def test_summary_and_metrics_files(tmp_path):
     assert summary["training"]["b"] == {"duration_s": 2.0, "emissions_mg": 4.0, "energy_mwh": 20.0}
     assert summary["inference_per_1000_predictions"] == {"duration_s": 1.0, "emissions_mg": 1.0, "energy_mwh": 5.0}
     assert pd.read_csv(csv_file)["candidate"].tolist() == ["b", "a"]
+
+
+@pytest.mark.parametrize(
+    ("rapl", "gadget", "start"),
+    [
+        pytest.param(True, False, "measured: Intel RAPL", id="rapl-readable"),
+        pytest.param(False, True, "measured: Intel Power Gadget", id="power-gadget"),
+        pytest.param(False, False, "estimated: CPU load", id="neither"),
+    ],
+)
+def test_measurement_method_says_measured_only_with_counters(monkeypatch, rapl, gadget, start):
+    """'measured' only where CodeCarbon can read energy counters; otherwise the TDP estimate is named."""
+    monkeypatch.setattr(energy, "is_rapl_available", lambda: rapl)
+    monkeypatch.setattr(energy, "is_powergadget_available", lambda: gadget)
+    assert energy.measurement_method().startswith(start)

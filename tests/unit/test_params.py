@@ -98,3 +98,10 @@ def test_rule_builders():
     assert params.number_between(0, 1).accepts(0)
     assert not params.number_between(0, 1, inclusive=False).accepts(0)
     assert params.boolean().accepts(False) and not params.boolean().accepts("false")
+
+
+def test_check_namespace_checks_only_the_parameters_it_finds():
+    """A notebook's globals: known parameters are checked, other names ignored, a bad value named."""
+    assert params.check_namespace({"seed": 42, "test_size": 0.25, "raw": object(), "__name__": "x"}) is None
+    with pytest.raises(params.InvalidParameter, match="parameter 'test_size' is 1.5"):
+        params.check_namespace({"seed": 42, "test_size": 1.5})

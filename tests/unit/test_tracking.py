@@ -133,3 +133,26 @@ def test_log_to_run_adds_metrics_to_a_finished_run(session):
     tracking.log_to_run(run_id, {"training_energy_kwh": 1.5e-6})
     run = MlflowClient().get_run(run_id)
     assert run.data.metrics["training_energy_kwh"] == 1.5e-6 and run.info.status == "FINISHED"
+
+
+def test_log_to_run_keeps_the_run_as_it_ended(session):
+    """Adding metrics later rewrites neither the run's status nor its end time."""
+    run_id = session[2]["logistic_regression"].run_id
+    before = MlflowClient().get_run(run_id).info
+    tracking.log_to_run(run_id, {"inference_per_1000_duration_s": 0.01})
+    after = MlflowClient().get_run(run_id).info
+    assert (after.status, after.end_time) == (before.status, before.end_time)
+
+
+@pytest.mark.parametrize(
+    ("uri", "server"),
+    [
+        pytest.param("http://127.0.0.1:5000", True, id="http-server"),
+        pytest.param("https://mlflow.example.org", True, id="https-server"),
+        pytest.param("sqlite:////srv/course/mlflow.db", False, id="sqlite-file"),
+        pytest.param("file:///srv/course/mlruns", False, id="file-store"),
+    ],
+)
+def test_is_server_tells_a_server_from_a_local_store(uri, server):
+    """Only http(s) URIs are tracking servers; their experiments keep artifacts on the server."""
+    assert tracking.is_server(uri) is server

@@ -61,3 +61,23 @@ def test_dvc_runs_without_analytics_or_colour():
         assert (repo.root / "data.csv.dvc").is_file()
     finally:
         repo.cleanup()
+
+
+def test_a_clone_gets_the_code_and_pulls_the_data_from_the_remote(capsys):
+    """A fresh clone of origin has the pointer but not the data; dvc pull fetches it from the DVC remote."""
+    repo = DemoRepo.create()
+    try:
+        repo.write("data/a.csv", "x\n1\n")
+        for command in ("git init -q -b main", "git init -q --bare -b main ../github.git",
+                        "git remote add origin ../github.git", "dvc init -q", "dvc config core.analytics false",
+                        "dvc add -q data/a.csv", "dvc remote add -d storage ../remote", "git add -A",
+                        "git commit -q -m data", "dvc push", "git push -q origin main"):
+            repo.run(command)
+        laptop = repo.clone("laptop")
+        assert not (laptop.root / "data/a.csv").exists() and (laptop.root / "data/a.csv.dvc").exists()
+        assert "1 file fetched" in laptop.run("dvc pull")
+        assert (laptop.root / "data/a.csv").read_text() == "x\n1\n"
+        laptop.show_listing("data")
+        assert capsys.readouterr().out == "$ ls data\na.csv\na.csv.dvc\n"
+    finally:
+        repo.cleanup()

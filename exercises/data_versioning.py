@@ -1,0 +1,79 @@
+"""Solutions to the exercises of lesson 2.1, data versioning. Run: ``python -m exercises.data_versioning``.
+
+Each one works in a scratch repository (:class:`lib.versioning.DemoRepo`) that it deletes afterwards.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from lib import data, paths
+from lib.versioning import DemoRepo
+
+STAGE_SCRIPT = (
+    "import json, pandas as pd, yaml\n"
+    "p = yaml.safe_load(open('params.yaml'))['prepare']\n"
+    "rows = len(pd.read_csv('data/penguins.csv'))\n"
+    "json.dump({'rows': rows, 'test_rows': round(rows * p['test_size'])}, open('metrics.json', 'w'))\n"
+)
+
+
+def _versioned(raw_file: Path) -> DemoRepo:
+    demo = DemoRepo.create()
+    demo.copy_in(raw_file, "data/penguins.csv")
+    for command in ("git init -q -b main", "dvc init -q", "dvc config core.analytics false",
+                    "dvc add -q data/penguins.csv", "git add -A", "git commit -q -m 'Data v1: the raw export'"):
+        demo.run(command)
+    return demo
+
+
+def version_three(raw_file: Path) -> dict:
+    """Exercise 1: version the export, then a version without unknown sex; ``dvc diff`` and the rows lost."""
+    demo = _versioned(raw_file)
+    try:
+        before = data.load_raw(demo.root / "data/penguins.csv")
+        after = before[before["Sex"].isin(["MALE", "FEMALE"])]
+        data.write_csv(after, demo.root / "data/penguins.csv")
+        demo.run("dvc add -q data/penguins.csv")
+        demo.run("git commit -q -am 'Data v3: known sex only'")
+        return {"diff": demo.run("dvc diff HEAD~1"), "rows_lost": len(before) - len(after)}
+    finally:
+        demo.cleanup()
+
+
+def parameter_reach(raw_file: Path, new_test_size: float = 0.4) -> dict:
+    """Exercise 2: change ``test_size``; what ``dvc status`` says before, and ``dvc metrics diff`` after, a repro."""
+    demo = _versioned(raw_file)
+    try:
+        demo.write("params.yaml", "prepare:\n  test_size: 0.2\n")
+        demo.write("prepare.py", STAGE_SCRIPT)
+        for command in ("dvc stage add -q -n prepare -d prepare.py -d data/penguins.csv -p prepare.test_size "
+                        "-M metrics.json python prepare.py", "dvc repro -q", "git add -A", "git commit -q -m stage"):
+            demo.run(command)
+        demo.write("params.yaml", f"prepare:\n  test_size: {new_test_size}\n")
+        status = demo.run("dvc status")
+        demo.run("dvc repro -q")
+        metrics = yaml.safe_load((demo.root / "metrics.json").read_text(encoding="utf-8"))
+        return {"status": status, "metrics_diff": demo.run("dvc metrics diff"), "metrics": metrics}
+    finally:
+        demo.cleanup()
+
+
+def ci_command(root: Path | None = None) -> dict:
+    """Exercise 3: the command CI runs on a pull request, and the Makefile recipe behind it."""
+    root = Path(root) if root is not None else paths.PROJ_ROOT
+    workflow = yaml.safe_load((root / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+    command = next(step["run"] for step in workflow["jobs"]["test"]["steps"] if step.get("run", "").startswith("make"))
+    target = command.split()[1]
+    makefile = (root / "Makefile").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(makefile) if line.startswith(f"{target}:"))
+    recipe = [line.strip() for line in makefile[start + 1:] if line.startswith("\t")][:1]
+    return {"command": command, "target": target, "recipe": recipe}
+
+
+if __name__ == "__main__":
+    print("1.", version_three(paths.RAW_DATA_FILE))
+    print("2.", parameter_reach(paths.RAW_DATA_FILE))
+    print("3.", ci_command())
