@@ -27,7 +27,7 @@ ARG WITH_MLFLOW=false
 RUN if [ "$WITH_MLFLOW" = "true" ]; then pip install "mlflow==3.17.2"; fi
 
 # The code the API imports, and the model it serves.
-COPY lib/__init__.py lib/paths.py lib/schema.py lib/champion.py lib/inference.py lib/serving.py lib/
+COPY lib/__init__.py lib/paths.py lib/schema.py lib/modeling.py lib/champion.py lib/inference.py lib/serving.py lib/
 COPY models/penguins-classifier.skops models/model.json models/
 
 RUN useradd --create-home --uid 10001 api

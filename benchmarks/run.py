@@ -28,8 +28,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from lib import champion, inference, paths, processes, schema, serving
-from tests.sandbox import GIT_IDENTITY, copy_project
+from lib import champion, inference, params, paths, processes, schema, serving, snapshot
 
 HERE = Path(__file__).resolve().parent
 CONCURRENCY = (1, 16)
@@ -44,7 +43,7 @@ TARGETS = {
 def penguins(count: int) -> list[dict]:
     """``count`` plausible, varied penguins (deterministic)."""
     rng = np.random.default_rng(7)
-    islands, sexes = schema.CATEGORICAL_FEATURES[0].values, ("female", "male", None)
+    islands, sexes = schema.ISLANDS, ("female", "male", None)
     return [{"island": islands[i % 3], "bill_length_mm": round(float(rng.uniform(35, 55)), 1),
              "bill_depth_mm": round(float(rng.uniform(14, 20)), 1),
              "flipper_length_mm": round(float(rng.uniform(180, 225))),
@@ -107,8 +106,9 @@ def load(targets: dict[str, tuple[str, Path]], seconds: int) -> dict:
 def start_peer(port: int) -> subprocess.Popen:
     """``mlflow models serve`` on the registered champion, waiting until it answers /ping."""
     env = processes.tool_env({"MLFLOW_TRACKING_URI": f"sqlite:///{paths.PROJ_ROOT / 'mlflow.db'}"})
+    model_uri = f"models:/{params.stage_params('train')['registered_model']}@champion"
     peer = subprocess.Popen(
-        ["mlflow", "models", "serve", "-m", "models:/penguins-classifier@champion", "--env-manager", "local",
+        ["mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
          "--host", "127.0.0.1", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
@@ -139,10 +139,9 @@ def pipeline_seconds() -> dict:
     """Seconds for a cold ``dvc repro`` of every stage in a fresh copy, and for a no-op one."""
     with tempfile.TemporaryDirectory(prefix="penguins-bench-") as folder:
         root = Path(folder)
-        copy_project(paths.PROJ_ROOT, root)
+        snapshot.copy_project(paths.PROJ_ROOT, root)
+        snapshot.commit_all(root, "bench")
         env = processes.tool_env({paths.ROOT_ENV_VAR: str(root)})
-        for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", *GIT_IDENTITY, "commit", "-qm", "bench"]):
-            subprocess.run(command, cwd=root, check=True, env=env, capture_output=True)
         timings = {}
         for name in ("cold_repro_s", "noop_repro_s"):
             start = time.perf_counter()

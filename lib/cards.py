@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from huggingface_hub import DatasetCard, DatasetCardData, EvalResult, ModelCard, ModelCardData
 
-from lib import paths, schema
+from lib import modeling, paths, schema
 
 CITATION_BIBTEX = """```bibtex
 @article{gorman2014,
@@ -66,16 +66,11 @@ def size_category(n_rows: int) -> str:
     return "n>1M"
 
 
-def short_species(name: str) -> str:
-    """Return the common name of a raw species label (``'Adelie Penguin (...)'`` -> ``'Adelie'``)."""
-    return name.split(maxsplit=1)[0]
-
-
 def dataset_statistics(raw: pd.DataFrame) -> dict[str, Any]:
     """Compute the facts a dataset card states about the raw export."""
-    species = raw[schema.RAW_SPECIES_COLUMN].map(short_species)
+    species = schema.species_names(raw[schema.RAW_SPECIES_COLUMN])
     dates = pd.to_datetime(raw["Date Egg"], errors="coerce")
-    sex = raw["Sex"].where(raw["Sex"].isin(["MALE", "FEMALE"]))
+    sex = schema.known_sex(raw[schema.SEX.raw])
     return {
         "n_rows": int(len(raw)),
         "n_columns": int(raw.shape[1]),
@@ -219,9 +214,9 @@ def build_dataset_card(raw: pd.DataFrame, raw_md5: str) -> DatasetCard:
 def _per_island_rows(metrics: dict[str, float], test: pd.DataFrame) -> list[tuple]:
     counts = test["island"].astype(str).value_counts()
     return [
-        (island, int(counts.get(island, 0)), f"{metrics[f'test_accuracy_{island}']:.4f}",
-         f"{metrics[f'test_macro_f1_{island}']:.4f}")
-        for island in schema.CATEGORICAL_FEATURES[0].values if f"test_accuracy_{island}" in metrics
+        (island, int(counts.get(island, 0)), f"{accuracy:.4f}",
+         f"{metrics[modeling.island_metric(island, 'macro_f1')]:.4f}")
+        for island, accuracy in modeling.island_accuracies(metrics).items()
     ]
 
 

@@ -18,15 +18,15 @@ import skops.io as sio
 from sklearn.pipeline import Pipeline
 
 from lib import paths
+from lib.modeling import CANDIDATES
 
 MODEL_FILE_NAME = "penguins-classifier.skops"
 METADATA_FILE_NAME = "model.json"
-# Types outside skops' default trust that the candidates' pipelines contain.
-TRUSTED_TYPES: tuple[str, ...] = (
-    "numpy.dtype",
-    "sklearn.tree._tree.Tree",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-)
+# Types outside skops' default trust that the candidates' pipelines contain: numpy
+# dtypes, and whatever the declared candidates need (lib/modeling.py), nothing else.
+TRUSTED_TYPES: tuple[str, ...] = tuple(sorted(
+    {"numpy.dtype"} | {kind for candidate in CANDIDATES.values() for kind in candidate.trusted_types}
+))
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 

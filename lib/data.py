@@ -103,7 +103,8 @@ def clean(raw: pd.DataFrame) -> pd.DataFrame:
     - columns renamed to snake_case and reduced to the model's features and label
       (``island``, the four measurements, ``sex``, ``species``);
     - species shortened to its common name (``Adelie Penguin (Pygoscelis adeliae)`` -> ``Adelie``);
-    - sex lower-cased; anything but ``MALE``/``FEMALE`` (``.``, blanks) becomes missing;
+    - sex lower-cased; anything but ``MALE``/``FEMALE`` (``.``, blanks) becomes missing
+      (:func:`lib.schema.known_sex`);
     - rows missing any body measurement dropped (the model needs all four).
     """
     missing = [column for column in schema.RAW_COLUMNS if column not in raw.columns]
@@ -112,9 +113,8 @@ def clean(raw: pd.DataFrame) -> pd.DataFrame:
     rename = {f.raw: f.name for f in (*schema.NUMERIC_FEATURES, *schema.CATEGORICAL_FEATURES)}
     rename[schema.RAW_SPECIES_COLUMN] = schema.LABEL
     table = raw.rename(columns=rename)[list(schema.PROCESSED_COLUMNS)].copy()
-    table[schema.LABEL] = table[schema.LABEL].astype("string").str.split().str[0]
-    sex = table["sex"].astype("string").str.strip().str.lower()
-    table["sex"] = sex.where(sex.isin(["female", "male"]))
+    table[schema.LABEL] = schema.species_names(table[schema.LABEL])
+    table[schema.SEX.name] = schema.known_sex(table[schema.SEX.name])
     for column in schema.NUMERIC:
         table[column] = pd.to_numeric(table[column], errors="coerce").astype("float64")
     table = table.dropna(subset=list(schema.NUMERIC), how="any")
@@ -123,13 +123,13 @@ def clean(raw: pd.DataFrame) -> pd.DataFrame:
 
 def cleaning_report(raw: pd.DataFrame, cleaned: pd.DataFrame) -> dict[str, int]:
     """Count what cleaning changed: rows in and out, and sex values that became missing."""
-    sex = raw["Sex"].astype("string").str.strip().str.upper()
+    given = raw[schema.SEX.raw].astype("string").str.strip()
     return {
         "raw_rows": int(len(raw)),
         "clean_rows": int(len(cleaned)),
         "rows_dropped": int(len(raw) - len(cleaned)),
-        "invalid_sex_values": int((sex.notna() & ~sex.isin(["MALE", "FEMALE"])).sum()),
-        "unknown_sex_kept": int(cleaned["sex"].isna().sum()),
+        "invalid_sex_values": int((given.notna() & schema.known_sex(given).isna()).sum()),
+        "unknown_sex_kept": int(cleaned[schema.SEX.name].isna().sum()),
     }
 
 

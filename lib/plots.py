@@ -18,7 +18,7 @@ SPECIES_COLORS = {"Adelie": "#ff8c00", "Chinstrap": "#a034f0", "Gentoo": "#15909
 
 
 def _species(raw: pd.DataFrame) -> pd.Series:
-    return raw[schema.RAW_SPECIES_COLUMN].str.split().str[0]
+    return schema.species_names(raw[schema.RAW_SPECIES_COLUMN])
 
 
 def missing_values(raw: pd.DataFrame) -> Figure:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 
 @dataclass(frozen=True)
 class RawField:
@@ -90,12 +92,27 @@ CATEGORICAL_FEATURES: tuple[CategoricalFeature, ...] = (
     CategoricalFeature("island", "Island", ("Biscoe", "Dream", "Torgersen"), False, "island of the nest"),
     CategoricalFeature("sex", "Sex", ("female", "male"), True, "sex from molecular analysis; missing when unknown"),
 )
-FEATURES: tuple[str, ...] = ("island", *(f.name for f in NUMERIC_FEATURES), "sex")
+ISLAND, SEX = CATEGORICAL_FEATURES
+ISLANDS: tuple[str, ...] = ISLAND.values
+SEXES: tuple[str, ...] = SEX.values
+RAW_SEXES: tuple[str, ...] = tuple(value.upper() for value in SEXES)  # how the raw export spells a known sex
+FEATURES: tuple[str, ...] = (ISLAND.name, *(f.name for f in NUMERIC_FEATURES), SEX.name)
 NUMERIC: tuple[str, ...] = tuple(f.name for f in NUMERIC_FEATURES)
 CATEGORICAL: tuple[str, ...] = tuple(f.name for f in CATEGORICAL_FEATURES)
 LABEL = "species"
 CLASSES: tuple[str, ...] = ("Adelie", "Chinstrap", "Gentoo")
 PROCESSED_COLUMNS: tuple[str, ...] = (*FEATURES, LABEL)
+
+
+def species_names(raw_species: pd.Series) -> pd.Series:
+    """The common name of each raw species label (``Adelie Penguin (Pygoscelis adeliae)`` -> ``Adelie``)."""
+    return raw_species.astype("string").str.split().str[0]
+
+
+def known_sex(raw_sex: pd.Series) -> pd.Series:
+    """``female``/``male`` for the raw export's ``FEMALE``/``MALE``; missing for anything else (``.``, blanks)."""
+    values = raw_sex.astype("string").str.strip()
+    return values.where(values.isin(RAW_SEXES)).str.lower()
 
 
 def feature_schema() -> dict:

@@ -45,8 +45,8 @@ from lib import champion, inference, paths, schema
 
 logger = logging.getLogger("penguins.api")
 
-Island = Literal[schema.CATEGORICAL_FEATURES[0].values]  # type: ignore[valid-type]
-Sex = Literal[schema.CATEGORICAL_FEATURES[1].values]  # type: ignore[valid-type]
+Island = Literal[schema.ISLANDS]  # type: ignore[valid-type]
+Sex = Literal[schema.SEXES]  # type: ignore[valid-type]
 Species = Literal[schema.CLASSES]  # type: ignore[valid-type]
 _RANGES = {f.name: f for f in schema.NUMERIC_FEATURES}
 

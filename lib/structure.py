@@ -18,6 +18,7 @@ LAYOUT: tuple[tuple[str, str, str], ...] = (
     ("reports/", "executed notebooks, Data Docs, emissions, quality and API reports (DVC outputs)", "reports/"),
     ("tests/", "pytest: unit tests of lib, data, model, API and notebook tests", "tests/"),
     ("docs/", "one guide per practice, the cards, the deployment guides", "docs/, references/"),
+    ("exercises/", "worked solutions of the lessons' exercises, run by the tests", "(none: a course's addition)"),
     ("params.yaml", "every tunable of every stage", "(none: DVC's convention)"),
     ("dvc.yaml", "the pipeline: one stage per notebook, run by papermill", "(none: DVC's convention)"),
     ("pyproject.toml", "the project and its dependencies; requirements.lock pins them",
@@ -30,7 +31,7 @@ LAYOUT: tuple[tuple[str, str, str], ...] = (
 def layout_rows(root: Path | None = None) -> list[tuple[str, str, str]]:
     """Return the layout rows, checking that each entry is really there (raises if the tree drifted)."""
     root = Path(root) if root is not None else paths.PROJ_ROOT
-    committed = {"notebooks/", "lib/", "tests/", "docs/", "params.yaml", "dvc.yaml", "pyproject.toml",
+    committed = {"notebooks/", "lib/", "tests/", "docs/", "exercises/", "params.yaml", "dvc.yaml", "pyproject.toml",
                  "environment.yml", "Makefile"}
     absent = [entry for entry, _, _ in LAYOUT if entry in committed and not (root / entry).exists()]
     if absent:

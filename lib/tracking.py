@@ -202,7 +202,7 @@ def write_scores(table: pd.DataFrame, champion_metrics: dict[str, float], champi
     """
     metrics_dir = Path(metrics_dir) if metrics_dir is not None else paths.METRICS_DIR
     metrics_dir.mkdir(parents=True, exist_ok=True)
-    islands = [value for key, value in champion_metrics.items() if key.startswith("test_accuracy_")]
+    islands = list(modeling.island_accuracies(champion_metrics).values())
     headline = {key: champion_metrics[key] for key in SCORE_KEYS if key in champion_metrics}
     scores = {
         "champion": champion_name,

@@ -25,7 +25,7 @@ RAW_SPECIES = (
     "Gentoo penguin (Pygoscelis papua)",
 )
 NUMBER_TYPES = ["float64", "int64", "Float64", "Int64", "float32", "int32"]
-ISLANDS = list(schema.CATEGORICAL_FEATURES[0].values)
+ISLANDS = list(schema.ISLANDS)
 DOCS_SITE = "penguins_data_docs"
 
 
@@ -64,7 +64,7 @@ def raw_expectations() -> list[gx.expectations.Expectation]:
         e.ExpectColumnValuesToBeInSet(column="Region", value_set=["Anvers"]),
         e.ExpectColumnValuesToBeInSet(column="Stage", value_set=["Adult, 1 Egg Stage"]),
         e.ExpectColumnValuesToBeInSet(column="Clutch Completion", value_set=["Yes", "No"]),
-        e.ExpectColumnValuesToBeInSet(column="Sex", value_set=["MALE", "FEMALE", "."]),
+        e.ExpectColumnValuesToBeInSet(column="Sex", value_set=[*schema.RAW_SEXES, "."]),
         e.ExpectColumnValuesToNotBeNull(column="Sex", mostly=0.9),
     ]
     for column in ("studyName", "Sample Number", "Species", "Island", "Individual ID"):
@@ -91,7 +91,7 @@ def processed_expectations(test_size: float, tolerance: float = 0.02) -> list[gx
         e.ExpectTableColumnsToMatchOrderedList(column_list=[*schema.PROCESSED_COLUMNS, "split", "is_test"]),
         e.ExpectColumnDistinctValuesToEqualSet(column=schema.LABEL, value_set=list(schema.CLASSES)),
         e.ExpectColumnValuesToBeInSet(column="island", value_set=ISLANDS),
-        e.ExpectColumnValuesToBeInSet(column="sex", value_set=list(schema.CATEGORICAL_FEATURES[1].values)),
+        e.ExpectColumnValuesToBeInSet(column="sex", value_set=list(schema.SEXES)),
         e.ExpectColumnValuesToBeInSet(column="split", value_set=["train", "test"]),
         e.ExpectColumnMeanToBeBetween(column="is_test", min_value=test_size - tolerance,
                                       max_value=test_size + tolerance),

@@ -20,9 +20,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lib.snapshot import commit_all, copy_project
+
 WORKTREE = Path(__file__).resolve().parents[1]
 ROOT_ENV_VAR = "PENGUINS_PROJECT_ROOT"  # the same name lib.paths reads
-GIT_IDENTITY = ["-c", "user.name=Course Tests", "-c", "user.email=tests@example.invalid"]
 
 
 def tool_env() -> dict[str, str]:
@@ -36,31 +37,6 @@ def run(cmd: list[str], cwd: Path, timeout: float = 1800) -> subprocess.Complete
     return subprocess.run(
         cmd, cwd=cwd, env=tool_env(), capture_output=True, text=True, timeout=timeout, check=False
     )
-
-
-def project_files(tree: Path) -> list[Path]:
-    """Return the files of ``tree`` that Git tracks or would track (not ignored), relative to it."""
-    if (tree / ".git").exists():
-        listed = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=tree, capture_output=True, check=True,
-        ).stdout.decode().split("\0")
-        return sorted({Path(name) for name in listed if name and (tree / name).is_file()})
-    skip = {".git", ".venv", "mlruns", "__pycache__", ".pytest_cache", "cache", "tmp"}
-    return sorted(
-        path.relative_to(tree) for path in tree.rglob("*")
-        if path.is_file() and not skip.intersection(path.relative_to(tree).parts)
-    )
-
-
-def copy_project(tree: Path, destination: Path) -> int:
-    """Copy the project files of ``tree`` into ``destination``; return how many were copied."""
-    files = project_files(tree)
-    for relative in files:
-        target = destination / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(tree / relative, target)
-    return len(files)
 
 
 @dataclass
@@ -111,10 +87,7 @@ def configure() -> Sandbox:
     root = Path(tempfile.mkdtemp(prefix="penguins-pipeline-")).resolve()
     os.environ[ROOT_ENV_VAR] = str(root)
     copy_project(WORKTREE, root)
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", *GIT_IDENTITY, "commit", "-qm", "sandbox"]):
-        done = run(cmd, root)
-        if done.returncode:
-            raise RuntimeError(f"{' '.join(cmd)} failed in {root}:\n{done.stdout}{done.stderr}")
+    commit_all(root, "sandbox")
     return Sandbox(root=root, owned=True)
 
 

@@ -75,11 +75,6 @@ def test_markdown_table_escapes_pipes():
     assert table.splitlines() == ["| a | b |", "|---|---|", "| x\\|y | 1 |"]
 
 
-def test_short_species():
-    """The raw label's first word is the common name."""
-    assert cards.short_species("Chinstrap penguin (Pygoscelis antarctica)") == "Chinstrap"
-
-
 def _model_card(test_accuracy_dream=1.0):
     table = pd.DataFrame({"candidate": ["logistic_regression", "random_forest"], "cv_macro_f1": [0.99, 0.98],
                           "cv_macro_f1_std": [0.01, 0.02], "test_macro_f1": [0.97, 0.96],

@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from lib import champion, data, modeling
+from lib import champion, data, modeling, params
 
 
 def _double(values):
@@ -22,11 +22,12 @@ def splits():
     return data.split(data.clean(data.load_raw(data.packaged_raw_export())), test_size=0.25, seed=42)
 
 
-@pytest.fixture(scope="module", params=["logistic_regression", "random_forest", "gradient_boosting"])
+@pytest.fixture(scope="module", params=sorted(modeling.CANDIDATES))
 def model(request, splits):
+    """Every declared candidate, with its params.yaml hyperparameters, fitted."""
     train, _ = splits
-    hyper = {"logistic_regression": {}, "random_forest": {"n_estimators": 10}, "gradient_boosting": {"max_iter": 10}}
-    candidate = modeling.build_candidate(request.param, hyper[request.param], seed=0)
+    configured = params.stage_params("train")["candidates"]
+    candidate = modeling.build_candidate(request.param, configured[request.param], seed=0)
     return candidate.fit(modeling.features(train), modeling.labels(train))
 
 

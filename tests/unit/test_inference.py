@@ -5,7 +5,7 @@ import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from lib import data, inference, modeling
+from lib import data, inference, modeling, params
 
 
 @pytest.fixture(scope="module")
@@ -18,17 +18,13 @@ def rows_of(table):
             for row in modeling.features(table).itertuples(index=False)]
 
 
-CANDIDATES = [
-    ("logistic_regression", {}),
-    ("random_forest", {"n_estimators": 20}),
-    ("gradient_boosting", {"max_iter": 20}),
-]
+CONFIGURED = params.stage_params("train")["candidates"]
 
 
-@pytest.mark.parametrize(("name", "hyperparameters"), CANDIDATES)
-def test_compiled_path_equals_the_pipeline(train, name, hyperparameters):
-    """For every candidate, on every training row (unknown sex included), the same probabilities."""
-    model = modeling.build_candidate(name, hyperparameters, seed=0)
+@pytest.mark.parametrize("name", sorted(modeling.CANDIDATES))
+def test_compiled_path_equals_the_pipeline(train, name):
+    """For every candidate, with its params.yaml settings, on every training row (unknown sex included)."""
+    model = modeling.build_candidate(name, CONFIGURED[name], seed=0)
     model.fit(modeling.features(train), modeling.labels(train))
     fast = inference.compile_pipeline(model)
     assert fast is not None
@@ -40,7 +36,7 @@ def test_compiled_path_equals_the_pipeline(train, name, hyperparameters):
 
 def test_unknown_structures_are_left_to_the_pipeline(train):
     """A pipeline of another shape is not compiled (the API then uses it as it is)."""
-    other = make_pipeline(MinMaxScaler(), modeling.CANDIDATES["logistic_regression"]())
+    other = make_pipeline(MinMaxScaler(), modeling.CANDIDATES["logistic_regression"].estimator())
     other.fit(modeling.features(train)[list(modeling.schema.NUMERIC)], modeling.labels(train))
     assert inference.compile_pipeline(other) is None
 

@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import data, modeling, schema
+from lib import champion, data, modeling, params, schema
+
+CONFIGURED = params.stage_params("train")["candidates"]
 
 
 @pytest.fixture(scope="module")
@@ -36,19 +38,44 @@ def test_unknown_candidate_is_named(splits):
         modeling.build_candidate("svm", {}, seed=1)
 
 
-@pytest.mark.parametrize(
-    ("name", "hyperparameters"),
-    [("random_forest", {"n_estimators": 20}), ("gradient_boosting", {"max_iter": 20})],
-)
-def test_seeded_candidates_are_reproducible(splits, name, hyperparameters):
-    """The same seed gives the same probabilities; the seed reaches the classifier."""
+def test_params_yaml_configures_exactly_the_declared_candidates():
+    """Every candidate of lib/modeling.py has an entry in params.yaml (train.candidates), and no other entry."""
+    assert sorted(CONFIGURED) == sorted(modeling.CANDIDATES)
+
+
+@pytest.mark.parametrize("name", sorted(modeling.CANDIDATES))
+def test_every_candidate_is_reproducible_and_trusted(splits, name):
+    """Its params.yaml settings reach the classifier; the same seed gives the same probabilities; its export loads."""
     train, test = splits
     runs = []
     for _ in range(2):
-        model = modeling.build_candidate(name, hyperparameters, seed=3)
+        model = modeling.build_candidate(name, CONFIGURED[name], seed=3)
         runs.append(model.fit(modeling.features(train), modeling.labels(train)).predict_proba(modeling.features(test)))
     assert np.array_equal(runs[0], runs[1])
-    assert model.named_steps["classifier"].random_state == 3
+    classifier = model.named_steps["classifier"]
+    assert {key: classifier.get_params()[key] for key in CONFIGURED[name]} == CONFIGURED[name]
+    if "random_state" in classifier.get_params():
+        assert classifier.random_state == 3
+    assert set(champion.trusted_types_of(model)) <= set(modeling.CANDIDATES[name].trusted_types) | {"numpy.dtype"}
+
+
+@pytest.mark.parametrize(
+    ("name", "hyperparameters", "error", "message"),
+    [
+        pytest.param("random_forest", {"n_trees": 10}, modeling.UnknownHyperparameter,
+                     r"has no hyperparameter \['n_trees'\].*'n_estimators'.*params\.yaml", id="unknown-name"),
+        pytest.param("logistic_regression", {"C": -1.0}, ValueError,
+                     r"'C' parameter of LogisticRegression must be a float in the range \(0\.0, inf\]",
+                     id="c-negative"),
+        pytest.param("gradient_boosting", {"learning_rate": "fast"}, ValueError,
+                     r"'learning_rate' parameter", id="rate-not-a-number"),
+    ],
+)
+def test_bad_hyperparameters_are_refused_naming_them(splits, name, hyperparameters, error, message):
+    """A typo is refused when the pipeline is built; a bad value by scikit-learn at the first fit, saying why."""
+    train, _ = splits
+    with pytest.raises(error, match=message):
+        modeling.build_candidate(name, hyperparameters, seed=0).fit(modeling.features(train), modeling.labels(train))
 
 
 def test_pipeline_accepts_missing_sex_and_unseen_category(fitted, splits):
@@ -100,3 +127,12 @@ def test_feature_importance_covers_every_input(fitted, splits):
     importance = modeling.feature_importance(fitted, test, seed=0, repeats=3)
     assert set(importance.index) == set(schema.FEATURES)
     assert importance["bill_length_mm"] > importance["sex"]
+
+
+def test_island_metric_names_are_built_and_read_in_one_place():
+    """The per-island names that evaluate writes are the ones island_accuracies reads back, in schema order."""
+    metrics = {"test_accuracy": 0.9, "test_accuracy_Torgersen": 1.0, "test_accuracy_Biscoe": 0.8,
+               "test_macro_f1_Biscoe": 0.7}
+    assert modeling.island_metric("Dream") == "test_accuracy_Dream"
+    assert modeling.island_metric("Dream", "macro_f1") == "test_macro_f1_Dream"
+    assert list(modeling.island_accuracies(metrics).items()) == [("Biscoe", 0.8), ("Torgersen", 1.0)]
