@@ -18,7 +18,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Only the serving dependencies, pinned: requirements-serve.lock is the subset of
-# requirements.lock that lib/serving.py needs (make lock writes both).
+# requirements.lock that lib/serving/ needs (make lock writes both).
 COPY requirements-serve.lock ./
 RUN pip install -r requirements-serve.lock
 
@@ -27,7 +27,8 @@ ARG WITH_MLFLOW=false
 RUN if [ "$WITH_MLFLOW" = "true" ]; then pip install "mlflow==3.17.2"; fi
 
 # The code the API imports, and the model it serves.
-COPY lib/__init__.py lib/paths.py lib/schema.py lib/modeling.py lib/champion.py lib/inference.py lib/serving.py lib/
+COPY lib/__init__.py lib/paths.py lib/schema.py lib/modeling.py lib/champion.py lib/inference.py lib/
+COPY lib/serving/ lib/serving/
 COPY models/penguins-classifier.skops models/model.json models/
 
 RUN useradd --create-home --uid 10001 api
@@ -36,4 +37,4 @@ USER api
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=15s --retries=3 \
   CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status != 200)"]
-CMD ["uvicorn", "lib.serving:app", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]
+CMD ["uvicorn", "--factory", "lib.serving:create_app", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]

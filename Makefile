@@ -9,6 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+CODE := lib tests exercises benchmarks conftest.py
 # Offline and private: no tool phones home from any target.
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
@@ -17,7 +18,7 @@ export GX_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup pipeline test lint lab api bench mlflow-ui notebooks lock clean distclean
+.PHONY: help setup pipeline test test-fast lint format lab api bench mlflow-ui notebooks lock clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -40,10 +41,19 @@ pipeline: setup ## run every stage that is out of date (dvc repro)
 test: setup ## every test: unit, pipeline (dvc repro in a scratch copy), notebooks (nbval), lint gates
 	$(BIN)/python -m pytest
 
-lint: setup ## ruff on lib/, tests/ and exercises/, ruff on the notebooks (nbqa), the Pynblint gate
-	$(BIN)/ruff check lib tests exercises benchmarks conftest.py
+test-fast: setup ## the quick subset (unit, API through TestClient, lint gates): no pipeline, no slow servers
+	$(BIN)/python -m pytest tests -p no:nbval -o addopts="-ra" -m "not pipeline and not slow"
+
+lint: setup ## ruff (rules and format) on the code and the notebooks, mypy on lib/, the Pynblint gate
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/nbqa ruff notebooks
+	$(BIN)/mypy --cache-dir $(VENV)/mypy-cache
 	$(BIN)/python -m lib.quality $(NOTEBOOKS)
+
+format: setup ## ruff format the code (lib, tests, exercises, benchmarks) and fix what ruff can fix
+	$(BIN)/ruff format $(CODE)
+	$(BIN)/ruff check --fix $(CODE)
 
 lab: setup ## open JupyterLab on the notebooks with the project's kernel
 	$(BIN)/jupyter lab --notebook-dir=. notebooks/1.0-inception.ipynb $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -26,7 +26,13 @@ def pytest_runtest_setup(item):
 
 
 def pytest_collection_modifyitems(items):
-    """Run the working-tree check after everything else."""
+    """Mark what needs the pipeline (notebooks, and tests using ``project``); run the working-tree check last.
+
+    ``make test-fast`` deselects the ``pipeline`` and ``slow`` tests.
+    """
+    for item in items:
+        if item.path.suffix == ".ipynb" or "project" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.pipeline)
     last = [item for item in items if item.get_closest_marker("worktree_check")]
     items[:] = [item for item in items if item not in last] + last
 

@@ -33,10 +33,10 @@ from lib import champion, inference, params, paths, processes, schema, serving, 
 HERE = Path(__file__).resolve().parent
 CONCURRENCY = (1, 16)
 TARGETS = {
-    "added_latency_ms": 2.0,       # /predict p50 at concurrency 1, above the in-process 1-row call
-    "throughput_vs_peer": 3.0,     # /predict requests per second at concurrency 16, this API / the peer
-    "batch_1000_p50_ms": 40.0,     # /predict/batch of 1000 penguins, p50 at concurrency 1
-    "noop_repro_s": 3.0,           # dvc repro with nothing to do
+    "added_latency_ms": 2.0,  # /predict p50 at concurrency 1, above the in-process 1-row call
+    "throughput_vs_peer": 3.0,  # /predict requests per second at concurrency 16, this API / the peer
+    "batch_1000_p50_ms": 40.0,  # /predict/batch of 1000 penguins, p50 at concurrency 1
+    "noop_repro_s": 3.0,  # dvc repro with nothing to do
 }
 
 
@@ -44,16 +44,27 @@ def penguins(count: int) -> list[dict]:
     """``count`` plausible, varied penguins (deterministic)."""
     rng = np.random.default_rng(7)
     islands, sexes = schema.ISLANDS, ("female", "male", None)
-    return [{"island": islands[i % 3], "bill_length_mm": round(float(rng.uniform(35, 55)), 1),
-             "bill_depth_mm": round(float(rng.uniform(14, 20)), 1),
-             "flipper_length_mm": round(float(rng.uniform(180, 225))),
-             "body_mass_g": round(float(rng.uniform(3000, 6000)), -1), "sex": sexes[i % 3]} for i in range(count)]
+    return [
+        {
+            "island": islands[i % 3],
+            "bill_length_mm": round(float(rng.uniform(35, 55)), 1),
+            "bill_depth_mm": round(float(rng.uniform(14, 20)), 1),
+            "flipper_length_mm": round(float(rng.uniform(180, 225))),
+            "body_mass_g": round(float(rng.uniform(3000, 6000)), -1),
+            "sex": sexes[i % 3],
+        }
+        for i in range(count)
+    ]
 
 
 def peer_body(rows: list[dict]) -> dict:
     """The same rows in MLflow's ``dataframe_split`` format."""
-    return {"dataframe_split": {"columns": list(schema.FEATURES),
-                                "data": [[row[name] for name in schema.FEATURES] for row in rows]}}
+    return {
+        "dataframe_split": {
+            "columns": list(schema.FEATURES),
+            "data": [[row[name] for name in schema.FEATURES] for row in rows],
+        }
+    }
 
 
 def timed(call, repeats: int, warmup: int = 20) -> dict:
@@ -84,12 +95,19 @@ def wrk(url: str, body: Path, connections: int, seconds: int) -> dict:
     """Run wrk (one thread, ``connections`` open connections) and return its JSON summary."""
     done = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(HERE / "post.lua"), url],
-        capture_output=True, text=True, check=True, env={**os.environ, "WRK_BODY": str(body)},
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "WRK_BODY": str(body)},
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"requests": result["requests"], "errors": result["errors"] + result["non_2xx"],
-            "rps": result["requests"] / (result["duration_us"] / 1e6),
-            "p50_ms": result["p50_us"] / 1000, "p99_ms": result["p99_us"] / 1000}
+    return {
+        "requests": result["requests"],
+        "errors": result["errors"] + result["non_2xx"],
+        "rps": result["requests"] / (result["duration_us"] / 1e6),
+        "p50_ms": result["p50_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+    }
 
 
 def load(targets: dict[str, tuple[str, Path]], seconds: int) -> dict:
@@ -108,9 +126,23 @@ def start_peer(port: int) -> subprocess.Popen:
     env = processes.tool_env({"MLFLOW_TRACKING_URI": f"sqlite:///{paths.PROJ_ROOT / 'mlflow.db'}"})
     model_uri = f"models:/{params.stage_params('train')['registered_model']}@champion"
     peer = subprocess.Popen(
-        ["mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
-         "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            "mlflow",
+            "models",
+            "serve",
+            "-m",
+            model_uri,
+            "--env-manager",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     for _ in range(600):
         if peer.poll() is not None:
@@ -156,33 +188,95 @@ def summarise(report: dict) -> list[tuple[str, str, str]]:
     rows = [
         ("limit: pipeline predict_proba, 1 row (in-process)", f"p50 {lim['1_row']['p50_ms']:.2f} ms", ""),
         ("limit: pipeline predict_proba, 1000 rows (in-process)", f"p50 {lim['1000_rows']['p50_ms']:.2f} ms", ""),
-        ("numpy path (what the API calls), 1 row (in-process)",
-         f"p50 {report['limit_numpy']['1_row']['p50_ms']:.3f} ms", ""),
+        (
+            "numpy path (what the API calls), 1 row (in-process)",
+            f"p50 {report['limit_numpy']['1_row']['p50_ms']:.3f} ms",
+            "",
+        ),
     ]
-    for name, results in (("this API", api), ("this API, pandas path", report["api_pandas"]),
-                          ("peer: mlflow models serve", peer)):
+    for name, results in (
+        ("this API", api),
+        ("this API, micro-batching off", report["api_direct"]),
+        ("this API, pandas path", report["api_pandas"]),
+        ("peer: mlflow models serve", peer),
+    ):
         for key, value in results.items():
             scenario, connections = key.split("@")
-            rows.append((f"{name}: {scenario}, concurrency {connections}",
-                         f"p50 {value['p50_ms']:.2f} ms, p99 {value['p99_ms']:.2f} ms, {value['rps']:.0f} req/s, "
-                         f"{value['errors']} errors", ""))
+            rows.append(
+                (
+                    f"{name}: {scenario}, concurrency {connections}",
+                    f"p50 {value['p50_ms']:.2f} ms, p99 {value['p99_ms']:.2f} ms, {value['rps']:.0f} req/s, "
+                    f"{value['errors']} errors",
+                    "",
+                )
+            )
     ratios = report["ratios"]
     rows += [
-        ("/predict p50 above the limit, concurrency 1", f"{ratios['added_latency_ms']:+.2f} ms",
-         f"<= {TARGETS['added_latency_ms']} ms"),
-        ("/predict p50 above the numpy path (HTTP, JSON, validation), concurrency 1",
-         f"{ratios['http_overhead_ms']:+.2f} ms", ""),
-        ("/predict throughput vs peer, concurrency 16", f"{ratios['throughput_vs_peer']:.1f}x",
-         f">= {TARGETS['throughput_vs_peer']}x"),
+        (
+            "/predict p50 above the limit, concurrency 1",
+            f"{ratios['added_latency_ms']:+.2f} ms",
+            f"<= {TARGETS['added_latency_ms']} ms",
+        ),
+        (
+            "/predict p50 above the numpy path (HTTP, JSON, validation), concurrency 1",
+            f"{ratios['http_overhead_ms']:+.2f} ms",
+            "",
+        ),
+        (
+            "/predict throughput vs peer, concurrency 16",
+            f"{ratios['throughput_vs_peer']:.1f}x",
+            f">= {TARGETS['throughput_vs_peer']}x",
+        ),
         ("/predict throughput vs peer, concurrency 1", f"{ratios['throughput_vs_peer_c1']:.1f}x", ""),
-        ("/predict/batch of 1000, p50 at concurrency 1", f"{ratios['batch_1000_p50_ms']:.2f} ms",
-         f"< {TARGETS['batch_1000_p50_ms']} ms"),
+        (
+            "/predict/batch of 1000, p50 at concurrency 1",
+            f"{ratios['batch_1000_p50_ms']:.2f} ms",
+            f"< {TARGETS['batch_1000_p50_ms']} ms",
+        ),
     ]
+    for connections in (1, 16):
+        on, off = api[f"predict@{connections}"], report["api_direct"][f"predict@{connections}"]
+        rows.append(
+            (
+                f"micro-batching on vs off, /predict at concurrency {connections}",
+                f"{on['rps'] / off['rps']:.2f}x the throughput, p99 {on['p99_ms']:.2f} vs {off['p99_ms']:.2f} ms",
+                "> 1.0x to keep it",
+            )
+        )
     if "pipeline" in report:
-        rows += [("dvc repro, cold (every stage)", f"{report['pipeline']['cold_repro_s']:.1f} s", ""),
-                 ("dvc repro, nothing to do", f"{report['pipeline']['noop_repro_s']:.2f} s",
-                  f"< {TARGETS['noop_repro_s']} s")]
+        rows += [
+            ("dvc repro, cold (every stage)", f"{report['pipeline']['cold_repro_s']:.1f} s", ""),
+            (
+                "dvc repro, nothing to do",
+                f"{report['pipeline']['noop_repro_s']:.2f} s",
+                f"< {TARGETS['noop_repro_s']} s",
+            ),
+        ]
     return rows
+
+
+def measure_servers(report: dict, files: dict, seconds: int) -> None:
+    """Load-test this API (default, micro-batching off, pandas path) and the peer; add the results to ``report``."""
+    print("this API (uvicorn, 1 process):", flush=True)
+    with processes.start_server() as server:
+        report["api"] = load(
+            {s: (f"{server.url}/{s}", files[("api", s)]) for s in ("predict", "predict/batch")}, seconds
+        )
+    print("this API with PENGUINS_MICRO_BATCHING=0 (numpy path, each request calls the model):", flush=True)
+    with processes.start_server(env={"PENGUINS_MICRO_BATCHING": "0"}) as server:
+        scenarios = {s: (f"{server.url}/{s}", files[("api", s)]) for s in ("predict", "predict/batch")}
+        report["api_direct"] = load(scenarios, seconds)
+    print("this API with PENGUINS_INFERENCE=pandas (micro-batching alone):", flush=True)
+    with processes.start_server(env={"PENGUINS_INFERENCE": "pandas"}) as server:
+        report["api_pandas"] = load({"predict": (f"{server.url}/predict", files[("api", "predict")])}, seconds)
+    print("peer (mlflow models serve, 1 worker):", flush=True)
+    port = processes.free_port()
+    peer = start_peer(port)
+    try:
+        invocations = f"http://127.0.0.1:{port}/invocations"
+        report["peer"] = load({s: (invocations, files[("peer", s)]) for s in ("predict", "predict/batch")}, seconds)
+    finally:
+        stop_group(peer)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,8 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-pipeline", action="store_true", help="do not time dvc repro")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
-        print("wrk is needed: 'sudo apt-get install wrk' (Debian, Ubuntu) or 'brew install wrk' (macOS)",
-              file=sys.stderr)
+        print(
+            "wrk is needed: 'sudo apt-get install wrk' (Debian, Ubuntu) or 'brew install wrk' (macOS)", file=sys.stderr
+        )
         return 2
     try:
         model, meta = champion.load_model(), champion.load_metadata()
@@ -202,35 +297,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     work = Path(tempfile.mkdtemp(prefix="penguins-bench-payloads-"))
     one, thousand = penguins(1), penguins(1000)
-    bodies = {"api": {"predict": one[0], "predict/batch": {"penguins": thousand}},
-              "peer": {"predict": peer_body(one), "predict/batch": peer_body(thousand)}}
+    bodies = {
+        "api": {"predict": one[0], "predict/batch": {"penguins": thousand}},
+        "peer": {"predict": peer_body(one), "predict/batch": peer_body(thousand)},
+    }
     files = {}
     for server, payloads in bodies.items():
         for scenario, body in payloads.items():
             files[(server, scenario)] = work / f"{server}-{scenario.replace('/', '-')}.json"
             files[(server, scenario)].write_text(json.dumps(body), encoding="utf-8")
-    report = {"model": {"name": meta["name"], "version": meta["version"], "candidate": meta["candidate"]},
-              "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "seconds": args.seconds}
+    report = {
+        "model": {"name": meta["name"], "version": meta["version"], "candidate": meta["candidate"]},
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "seconds": args.seconds,
+    }
     print(f"limit: {meta['candidate']} in-process", flush=True)
     report["limit"] = {"1_row": limit(model, one, 500), "1000_rows": limit(model, thousand, 100)}
     compiled = inference.CompiledPipeline(model)
     report["limit_numpy"] = {"1_row": limit_numpy(compiled, one, 2000)}
-    print("this API (uvicorn, 1 process):", flush=True)
-    with processes.start_server() as server:
-        report["api"] = load({s: (f"{server.url}/{s}", files[("api", s)]) for s in ("predict", "predict/batch")},
-                             args.seconds)
-    print("this API with PENGUINS_INFERENCE=pandas (micro-batching alone):", flush=True)
-    with processes.start_server(env={"PENGUINS_INFERENCE": "pandas"}) as server:
-        report["api_pandas"] = load({"predict": (f"{server.url}/predict", files[("api", "predict")])}, args.seconds)
-    print("peer (mlflow models serve, 1 worker):", flush=True)
-    port = processes.free_port()
-    peer = start_peer(port)
-    try:
-        invocations = f"http://127.0.0.1:{port}/invocations"
-        report["peer"] = load({s: (invocations, files[("peer", s)]) for s in ("predict", "predict/batch")},
-                              args.seconds)
-    finally:
-        stop_group(peer)
+    measure_servers(report, files, args.seconds)
     report["ratios"] = {
         "added_latency_ms": report["api"]["predict@1"]["p50_ms"] - report["limit"]["1_row"]["p50_ms"],
         "http_overhead_ms": report["api"]["predict@1"]["p50_ms"] - report["limit_numpy"]["1_row"]["p50_ms"],

@@ -23,8 +23,14 @@ STAGE_SCRIPT = (
 def _versioned(raw_file: Path) -> DemoRepo:
     demo = DemoRepo.create()
     demo.copy_in(raw_file, "data/penguins.csv")
-    for command in ("git init -q -b main", "dvc init -q", "dvc config core.analytics false",
-                    "dvc add -q data/penguins.csv", "git add -A", "git commit -q -m 'Data v1: the raw export'"):
+    for command in (
+        "git init -q -b main",
+        "dvc init -q",
+        "dvc config core.analytics false",
+        "dvc add -q data/penguins.csv",
+        "git add -A",
+        "git commit -q -m 'Data v1: the raw export'",
+    ):
         demo.run(command)
     return demo
 
@@ -49,8 +55,13 @@ def parameter_reach(raw_file: Path, new_test_size: float = 0.4) -> dict:
     try:
         demo.write("params.yaml", "prepare:\n  test_size: 0.2\n")
         demo.write("prepare.py", STAGE_SCRIPT)
-        for command in ("dvc stage add -q -n prepare -d prepare.py -d data/penguins.csv -p prepare.test_size "
-                        "-M metrics.json python prepare.py", "dvc repro -q", "git add -A", "git commit -q -m stage"):
+        for command in (
+            "dvc stage add -q -n prepare -d prepare.py -d data/penguins.csv -p prepare.test_size "
+            "-M metrics.json python prepare.py",
+            "dvc repro -q",
+            "git add -A",
+            "git commit -q -m stage",
+        ):
             demo.run(command)
         demo.write("params.yaml", f"prepare:\n  test_size: {new_test_size}\n")
         status = demo.run("dvc status")
@@ -69,7 +80,7 @@ def ci_command(root: Path | None = None) -> dict:
     target = command.split()[1]
     makefile = (root / "Makefile").read_text(encoding="utf-8").splitlines()
     start = next(i for i, line in enumerate(makefile) if line.startswith(f"{target}:"))
-    recipe = [line.strip() for line in makefile[start + 1:] if line.startswith("\t")][:1]
+    recipe = [line.strip() for line in makefile[start + 1 :] if line.startswith("\t")][:1]
     return {"command": command, "target": target, "recipe": recipe}
 
 

@@ -12,8 +12,7 @@ from pydantic import BaseModel, Field
 
 from lib import champion, modeling, serving
 
-PENGUIN = {"island": "Biscoe", "bill_length_mm": 45.1, "bill_depth_mm": 14.5, "flipper_length_mm": 215,
-           "body_mass_g": 5000, "sex": "female"}
+PENGUIN = serving.schemas.EXAMPLE  # the API's own example: a Gentoo
 
 
 class Penguin(BaseModel):
@@ -41,8 +40,10 @@ def minimal_app() -> FastAPI:
     def predict(penguin: Penguin) -> dict:
         model = app.state.model
         probabilities = model.predict_proba(modeling.features(pd.DataFrame([penguin.model_dump()])))[0]
-        return {"species": model.classes_[probabilities.argmax()],
-                "probabilities": dict(zip(model.classes_, probabilities.round(4).tolist(), strict=True))}
+        return {
+            "species": model.classes_[probabilities.argmax()],
+            "probabilities": dict(zip(model.classes_, probabilities.round(4).tolist(), strict=True)),
+        }
 
     @app.get("/species")
     def species() -> list[str]:

@@ -13,9 +13,14 @@ from lib import champion, data, modeling, paths
 
 
 def _tracked(work, *, country: str, mode: str, output_dir: Path, repeats: int):
-    tracker = OfflineEmissionsTracker(country_iso_code=country, output_dir=str(output_dir), tracking_mode=mode,
-                                      project_name=f"exercise-{country}-{mode}", measure_power_secs=1,
-                                      log_level="error")
+    tracker = OfflineEmissionsTracker(
+        country_iso_code=country,
+        output_dir=str(output_dir),
+        tracking_mode=mode,
+        project_name=f"exercise-{country}-{mode}",
+        measure_power_secs=1,
+        log_level="error",
+    )
     tracker.start()
     try:
         for _ in range(repeats):
@@ -25,17 +30,29 @@ def _tracked(work, *, country: str, mode: str, output_dir: Path, repeats: int):
     return tracker.final_emissions_data
 
 
-def grid_comparison(train: pd.DataFrame, countries=("FRA", "POL"), repeats: int = 5,
-                    output_dir: Path | None = None) -> pd.DataFrame:
+def grid_comparison(
+    train: pd.DataFrame, countries=("FRA", "POL"), repeats: int = 5, output_dir: Path | None = None
+) -> pd.DataFrame:
     """Exercise 1: the same training on two grids; the carbon intensity (g CO2eq per kWh) makes the difference."""
     output_dir = Path(output_dir or tempfile.mkdtemp(prefix="exercise-grid-"))
     model = modeling.build_candidate("logistic_regression", {"C": 1.0}, 42)
     rows = []
     for country in countries:
-        done = _tracked(lambda: model.fit(modeling.features(train), modeling.labels(train)), country=country,
-                        mode="process", output_dir=output_dir, repeats=repeats)
-        rows.append({"country": country, "energy_kwh": done.energy_consumed, "emissions_kg": done.emissions,
-                     "g_per_kwh": 1000 * done.emissions / done.energy_consumed})
+        done = _tracked(
+            lambda: model.fit(modeling.features(train), modeling.labels(train)),
+            country=country,
+            mode="process",
+            output_dir=output_dir,
+            repeats=repeats,
+        )
+        rows.append(
+            {
+                "country": country,
+                "energy_kwh": done.energy_consumed,
+                "emissions_kg": done.emissions,
+                "g_per_kwh": 1000 * done.emissions / done.energy_consumed,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -45,10 +62,17 @@ def mode_comparison(model, rows: pd.DataFrame, repeats: int = 200, output_dir: P
     x = modeling.features(rows)
     results = []
     for mode in ("machine", "process"):
-        done = _tracked(lambda: model.predict_proba(x), country="ESP", mode=mode, output_dir=output_dir,
-                        repeats=repeats)
-        results.append({"mode": mode, "cpu_power_w": done.cpu_power, "ram_power_w": done.ram_power,
-                        "energy_kwh": done.energy_consumed})
+        done = _tracked(
+            lambda: model.predict_proba(x), country="ESP", mode=mode, output_dir=output_dir, repeats=repeats
+        )
+        results.append(
+            {
+                "mode": mode,
+                "cpu_power_w": done.cpu_power,
+                "ram_power_w": done.ram_power,
+                "energy_kwh": done.energy_consumed,
+            }
+        )
     return pd.DataFrame(results)
 
 

@@ -13,16 +13,19 @@ from mlflow import MlflowClient
 from lib import data, modeling, paths, tracking
 
 
-def compare_c(train: pd.DataFrame, test: pd.DataFrame, values=(0.1, 10.0), cv_folds: int = 5,
-              seed: int = 42) -> pd.DataFrame:
+def compare_c(
+    train: pd.DataFrame, test: pd.DataFrame, values=(0.1, 10.0), cv_folds: int = 5, seed: int = 42
+) -> pd.DataFrame:
     """Exercise 1: one logistic regression per value of C, nested in a session; the runs ranked by CV macro-F1."""
     experiment_id = tracking.experiment("exercise-regularisation")
     with mlflow.start_run(run_name="c-session") as session:
         for value in values:
             tracking.log_candidate("logistic_regression", {"C": value}, train, test, cv_folds=cv_folds, seed=seed)
-    runs = mlflow.search_runs(experiment_ids=[experiment_id],
-                              filter_string=f"tags.mlflow.parentRunId = '{session.info.run_id}'",
-                              order_by=["metrics.cv_macro_f1 DESC", "params.C ASC"])
+    runs = mlflow.search_runs(
+        experiment_ids=[experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{session.info.run_id}'",
+        order_by=["metrics.cv_macro_f1 DESC", "params.C ASC"],
+    )
     return runs[["params.C", "metrics.cv_macro_f1", "metrics.test_macro_f1"]].reset_index(drop=True)
 
 
@@ -37,9 +40,12 @@ def roll_back(train: pd.DataFrame, test: pd.DataFrame, model_name: str = "exerci
     promoted = int(client.get_model_version_by_alias(model_name, "champion").version)
     client.set_registered_model_alias(model_name, "champion", str(old))
     served = mlflow.sklearn.load_model(f"models:/{model_name}@champion")
-    return {"versions": (old, new), "alias_before": promoted,
-            "alias_after": int(client.get_model_version_by_alias(model_name, "champion").version),
-            "served_c": served.named_steps["classifier"].C}
+    return {
+        "versions": (old, new),
+        "alias_before": promoted,
+        "alias_after": int(client.get_model_version_by_alias(model_name, "champion").version),
+        "served_c": served.named_steps["classifier"].C,
+    }
 
 
 def autolog_misses(train: pd.DataFrame, test: pd.DataFrame, seed: int = 42) -> dict:

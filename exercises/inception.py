@@ -19,8 +19,12 @@ def rows_without_sex(raw: pd.DataFrame) -> pd.DataFrame:
 def card_with_structure(raw: pd.DataFrame) -> DatasetCard:
     """Exercise 2: a dataset card whose *Dataset Structure* section lists each column, its type and its gaps."""
     lines = [f"- `{column}` ({raw[column].dtype}): {int(raw[column].isna().sum())} missing" for column in raw.columns]
-    card_data = DatasetCardData(language="en", license="cc0-1.0", pretty_name="Palmer Penguins (raw LTER export)",
-                                task_categories="tabular-classification")
+    card_data = DatasetCardData(
+        language="en",
+        license="cc0-1.0",
+        pretty_name="Palmer Penguins (raw LTER export)",
+        task_categories="tabular-classification",
+    )
     return DatasetCard.from_template(card_data, pretty_name=card_data.pretty_name, dataset_structure="\n".join(lines))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from huggingface_hub import DatasetCard, DatasetCardData, EvalResult, ModelCard, ModelCardData
 
-from lib import modeling, paths, schema
+from lib import paths, schema
 
 CITATION_BIBTEX = """```bibtex
 @article{gorman2014,
@@ -214,9 +214,13 @@ def build_dataset_card(raw: pd.DataFrame, raw_md5: str) -> DatasetCard:
 def _per_island_rows(metrics: dict[str, float], test: pd.DataFrame) -> list[tuple]:
     counts = test["island"].astype(str).value_counts()
     return [
-        (island, int(counts.get(island, 0)), f"{accuracy:.4f}",
-         f"{metrics[modeling.island_metric(island, 'macro_f1')]:.4f}")
-        for island, accuracy in modeling.island_accuracies(metrics).items()
+        (
+            island,
+            int(counts.get(island, 0)),
+            f"{accuracy:.4f}",
+            f"{metrics[schema.island_metric(island, 'macro_f1')]:.4f}",
+        )
+        for island, accuracy in schema.island_accuracies(metrics).items()
     ]
 
 
@@ -255,19 +259,37 @@ def build_model_card(
         tags=["tabular-classification", "penguins", "mlops-course", champion.replace("_", "-")],
         metrics=["f1", "accuracy"],
         eval_results=[
-            EvalResult(task_type="tabular-classification", dataset_type="palmer-penguins",
-                       dataset_name="Palmer Penguins (held-out test split)", dataset_split="test",
-                       metric_type="f1", metric_name="macro-F1", metric_value=round(metrics["test_macro_f1"], 4)),
-            EvalResult(task_type="tabular-classification", dataset_type="palmer-penguins",
-                       dataset_name="Palmer Penguins (held-out test split)", dataset_split="test",
-                       metric_type="accuracy", metric_name="accuracy", metric_value=round(metrics["test_accuracy"], 4)),
+            EvalResult(
+                task_type="tabular-classification",
+                dataset_type="palmer-penguins",
+                dataset_name="Palmer Penguins (held-out test split)",
+                dataset_split="test",
+                metric_type="f1",
+                metric_name="macro-F1",
+                metric_value=round(metrics["test_macro_f1"], 4),
+            ),
+            EvalResult(
+                task_type="tabular-classification",
+                dataset_type="palmer-penguins",
+                dataset_name="Palmer Penguins (held-out test split)",
+                dataset_split="test",
+                metric_type="accuracy",
+                metric_name="accuracy",
+                metric_value=round(metrics["test_accuracy"], 4),
+            ),
         ],
     )
     table = markdown_table(
         ["candidate", f"CV macro-F1 ({cv_folds} folds)", "test macro-F1", "test accuracy"],
-        [(f"**{row.candidate}**" if row.candidate == champion else row.candidate,
-          f"{row.cv_macro_f1:.4f} ± {row.cv_macro_f1_std:.4f}", f"{row.test_macro_f1:.4f}", f"{row.test_accuracy:.4f}")
-         for row in candidates.itertuples()],
+        [
+            (
+                f"**{row.candidate}**" if row.candidate == champion else row.candidate,
+                f"{row.cv_macro_f1:.4f} ± {row.cv_macro_f1_std:.4f}",
+                f"{row.test_macro_f1:.4f}",
+                f"{row.test_accuracy:.4f}",
+            )
+            for row in candidates.itertuples()
+        ],
     )
     per_class = markdown_table(["species", "test F1"], [(c, f"{metrics[f'test_f1_{c}']:.4f}") for c in schema.CLASSES])
     islands = markdown_table(["island", "test rows", "accuracy", "macro-F1"], island_rows)

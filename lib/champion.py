@@ -24,9 +24,9 @@ MODEL_FILE_NAME = "penguins-classifier.skops"
 METADATA_FILE_NAME = "model.json"
 # Types outside skops' default trust that the candidates' pipelines contain: numpy
 # dtypes, and whatever the declared candidates need (lib/modeling.py), nothing else.
-TRUSTED_TYPES: tuple[str, ...] = tuple(sorted(
-    {"numpy.dtype"} | {kind for candidate in CANDIDATES.values() for kind in candidate.trusted_types}
-))
+TRUSTED_TYPES: tuple[str, ...] = tuple(
+    sorted({"numpy.dtype"} | {kind for candidate in CANDIDATES.values() for kind in candidate.trusted_types})
+)
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -56,7 +56,7 @@ def trusted_types_of(model: Pipeline) -> list[str]:
 def _renumber(schema: Any, numbers: dict[int, int]) -> Any:
     """Replace skops' object ids (memory addresses) by their order of first appearance."""
     if isinstance(schema, dict):
-        renamed = {}
+        renamed: dict[str, Any] = {}
         for key, value in schema.items():
             if key == "__id__" and isinstance(value, int):
                 renamed[key] = numbers.setdefault(value, len(numbers))

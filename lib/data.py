@@ -110,7 +110,11 @@ def clean(raw: pd.DataFrame) -> pd.DataFrame:
     missing = [column for column in schema.RAW_COLUMNS if column not in raw.columns]
     if missing:
         raise RawDataError(f"the raw data lacks the columns {missing}: expected the LTER export's {schema.RAW_COLUMNS}")
-    rename = {f.raw: f.name for f in (*schema.NUMERIC_FEATURES, *schema.CATEGORICAL_FEATURES)}
+    fields: tuple[schema.NumericFeature | schema.CategoricalFeature, ...] = (
+        *schema.NUMERIC_FEATURES,
+        *schema.CATEGORICAL_FEATURES,
+    )
+    rename = {f.raw: f.name for f in fields}
     rename[schema.RAW_SPECIES_COLUMN] = schema.LABEL
     table = raw.rename(columns=rename)[list(schema.PROCESSED_COLUMNS)].copy()
     table[schema.LABEL] = schema.species_names(table[schema.LABEL])

@@ -21,8 +21,14 @@ from codecarbon.core.cpu import is_powergadget_available, is_rapl_available
 
 logging.getLogger("codecarbon").setLevel(logging.ERROR)
 
-CSV_COLUMNS = {"run_id": "run_id", "duration_s": "duration", "emissions_kg": "emissions",
-               "energy_kwh": "energy_consumed", "cpu_power_w": "cpu_power", "ram_power_w": "ram_power"}
+CSV_COLUMNS = {
+    "run_id": "run_id",
+    "duration_s": "duration",
+    "emissions_kg": "emissions",
+    "energy_kwh": "energy_consumed",
+    "cpu_power_w": "cpu_power",
+    "ram_power_w": "ram_power",
+}
 METHODS = {
     "intel_rapl": "measured: Intel RAPL energy counters of the CPU package",
     "intel_power_gadget": "measured: Intel Power Gadget",
@@ -49,8 +55,11 @@ class Measurement:
 
     def per_repeat(self) -> dict[str, float]:
         """Duration, emissions and energy of one repetition."""
-        return {"duration_s": self.duration_s / self.repeats, "emissions_kg": self.emissions_kg / self.repeats,
-                "energy_kwh": self.energy_kwh / self.repeats}
+        return {
+            "duration_s": self.duration_s / self.repeats,
+            "emissions_kg": self.emissions_kg / self.repeats,
+            "energy_kwh": self.energy_kwh / self.repeats,
+        }
 
 
 def measurement_method() -> str:
@@ -81,8 +90,15 @@ def read_emissions(csv_file: Path, run_id: str) -> dict[str, float]:
     return {name: float(row[column]) for name, column in CSV_COLUMNS.items() if name != "run_id"}
 
 
-def measure(work: Callable[[], object], *, label: str, repeats: int, country_iso_code: str,
-            output_dir: Path, tracking_mode: str = TRACKING_MODE) -> Measurement:
+def measure(
+    work: Callable[[], object],
+    *,
+    label: str,
+    repeats: int,
+    country_iso_code: str,
+    output_dir: Path,
+    tracking_mode: str = TRACKING_MODE,
+) -> Measurement:
     """Run ``work`` ``repeats`` times under an offline tracker; return what CodeCarbon wrote for it.
 
     Compared with the bare tracker: the work is repeated (one small training is over
@@ -92,8 +108,13 @@ def measure(work: Callable[[], object], *, label: str, repeats: int, country_iso
     """
     Path(output_dir).mkdir(parents=True, exist_ok=True)
     tracker = OfflineEmissionsTracker(
-        country_iso_code=country_iso_code, output_dir=str(output_dir), project_name=label,
-        log_level="error", output_methods=[OutputMethod.CSV], measure_power_secs=1, tracking_mode=tracking_mode,
+        country_iso_code=country_iso_code,
+        output_dir=str(output_dir),
+        project_name=label,
+        log_level="error",
+        output_methods=[OutputMethod.CSV],
+        measure_power_secs=1,
+        tracking_mode=tracking_mode,
     )
     tracker.start()
     try:
@@ -111,14 +132,22 @@ def summary_table(measurements: dict[str, Measurement], scores: pd.DataFrame) ->
     rows = []
     for name, measurement in measurements.items():
         once = measurement.per_repeat()
-        rows.append({"candidate": name, **{f"train_{k}": v for k, v in once.items()},
-                     "cpu_power_w": measurement.cpu_power_w})
+        rows.append(
+            {"candidate": name, **{f"train_{k}": v for k, v in once.items()}, "cpu_power_w": measurement.cpu_power_w}
+        )
     costs = pd.DataFrame(rows)
     return scores[["candidate", "cv_macro_f1", "test_macro_f1"]].merge(costs, on="candidate")
 
 
-def write_metrics(training: dict[str, Measurement], inference: Measurement, *, predictions_per_repeat: int,
-                  table: pd.DataFrame, country_iso_code: str, metrics_dir: Path) -> tuple[Path, Path]:
+def write_metrics(
+    training: dict[str, Measurement],
+    inference: Measurement,
+    *,
+    predictions_per_repeat: int,
+    table: pd.DataFrame,
+    country_iso_code: str,
+    metrics_dir: Path,
+) -> tuple[Path, Path]:
     """Write ``metrics/emissions.json`` (DVC metrics) and ``metrics/energy.csv`` (a DVC plot).
 
     Training costs are per training of each candidate; inference costs per 1000
@@ -129,9 +158,11 @@ def write_metrics(training: dict[str, Measurement], inference: Measurement, *, p
     metrics_dir.mkdir(parents=True, exist_ok=True)
 
     def readable(costs: dict[str, float], scale: float = 1.0) -> dict[str, float]:
-        return {"duration_s": float(f"{costs['duration_s'] * scale:.4g}"),
-                "emissions_mg": float(f"{costs['emissions_kg'] * scale * 1e6:.4g}"),
-                "energy_mwh": float(f"{costs['energy_kwh'] * scale * 1e6:.4g}")}
+        return {
+            "duration_s": float(f"{costs['duration_s'] * scale:.4g}"),
+            "emissions_mg": float(f"{costs['emissions_kg'] * scale * 1e6:.4g}"),
+            "energy_mwh": float(f"{costs['energy_kwh'] * scale * 1e6:.4g}"),
+        }
 
     summary = {
         "country_iso_code": country_iso_code,

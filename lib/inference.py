@@ -54,14 +54,22 @@ class CompiledPipeline:
         preprocess, self.classifier = model.named_steps["preprocess"], model.named_steps["classifier"]
         if not isinstance(preprocess, ColumnTransformer):
             raise TypeError("the preprocessing is not a ColumnTransformer")
-        steps = [(name, step, list(columns)) for name, step, columns in preprocess.transformers_
-                 if not (name == "remainder" and step == "drop")]
+        steps = [
+            (name, step, list(columns))
+            for name, step, columns in preprocess.transformers_
+            if not (name == "remainder" and step == "drop")
+        ]
         (_, scaler, numeric), (_, categorical, categories) = steps
         if not isinstance(scaler, StandardScaler) or numeric != list(schema.NUMERIC):
             raise TypeError("the measurements are not scaled by a StandardScaler in schema order")
         imputer, encoder = categorical.steps[0][1], categorical.steps[-1][1]
-        if (not isinstance(imputer, SimpleImputer) or not isinstance(encoder, OneHotEncoder)
-                or len(categorical.steps) != 2 or categories != list(schema.CATEGORICAL) or encoder.drop is not None):
+        if (
+            not isinstance(imputer, SimpleImputer)
+            or not isinstance(encoder, OneHotEncoder)
+            or len(categorical.steps) != 2
+            or categories != list(schema.CATEGORICAL)
+            or encoder.drop is not None
+        ):
             raise TypeError("the categories are not imputed then one-hot encoded in schema order")
         self.mean = scaler.mean_ if scaler.with_mean else np.zeros(len(numeric))
         self.scale = scaler.scale_ if scaler.with_std else np.ones(len(numeric))
@@ -80,8 +88,10 @@ class CompiledPipeline:
         numbers = np.array([row[1:5] for row in rows], dtype=float).reshape(len(rows), len(schema.NUMERIC))
         matrix[:, : len(schema.NUMERIC)] = (numbers - self.mean) / self.scale
         for position, (island, *_, sex) in enumerate(rows):
-            for value, codes, offset in ((island, self.codes[0], self.offsets[0]),
-                                         (sex if sex is not None else self.fill, self.codes[1], self.offsets[1])):
+            for value, codes, offset in (
+                (island, self.codes[0], self.offsets[0]),
+                (sex if sex is not None else self.fill, self.codes[1], self.offsets[1]),
+            ):
                 index = codes.get(value)
                 if index is not None:  # an unknown category encodes as all zeros, as handle_unknown="ignore"
                     matrix[position, offset + index] = 1.0

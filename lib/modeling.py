@@ -48,8 +48,9 @@ class Candidate:
 CANDIDATES: dict[str, Candidate] = {
     "logistic_regression": Candidate(partial(LogisticRegression, max_iter=5000)),
     "random_forest": Candidate(RandomForestClassifier, ("sklearn.tree._tree.Tree",)),
-    "gradient_boosting": Candidate(HistGradientBoostingClassifier,
-                                   ("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",)),
+    "gradient_boosting": Candidate(
+        HistGradientBoostingClassifier, ("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",)
+    ),
 }
 
 
@@ -129,16 +130,6 @@ def cross_validate_candidate(model: Pipeline, train: pd.DataFrame, folds: int, s
     }
 
 
-def island_metric(island: str, metric: str = "accuracy") -> str:
-    """The name of a per-island test metric (``test_accuracy_Biscoe``, ``test_macro_f1_Dream``), built here only."""
-    return f"test_{metric}_{island}"
-
-
-def island_accuracies(metrics: Mapping[str, float]) -> dict[str, float]:
-    """The test accuracy of each island that ``metrics`` has, by island, in schema order."""
-    return {island: metrics[island_metric(island)] for island in schema.ISLANDS if island_metric(island) in metrics}
-
-
 def evaluate(model: Pipeline, test: pd.DataFrame) -> dict[str, float]:
     """Held-out metrics: accuracy, macro-F1, F1 per species, and accuracy and macro-F1 per island."""
     truth, predicted = labels(test), model.predict(features(test))
@@ -152,8 +143,8 @@ def evaluate(model: Pipeline, test: pd.DataFrame) -> dict[str, float]:
     for island in schema.ISLANDS:
         rows = islands == island
         if rows.any():
-            metrics[island_metric(island)] = float(accuracy_score(truth[rows], predicted[rows]))
-            metrics[island_metric(island, "macro_f1")] = float(
+            metrics[schema.island_metric(island)] = float(accuracy_score(truth[rows], predicted[rows]))
+            metrics[schema.island_metric(island, "macro_f1")] = float(
                 f1_score(truth[rows], predicted[rows], average="macro", labels=sorted(set(truth[rows])))
             )
     return metrics
@@ -184,12 +175,15 @@ def check_requirements(metrics: dict[str, float], min_macro_f1: float, min_islan
     before anything is registered or exported.
     """
     checks = [("test macro-F1", metrics["test_macro_f1"], min_macro_f1)]
-    checks += [(f"accuracy on {island}", value, min_island_accuracy)
-               for island, value in island_accuracies(metrics).items()]
+    checks += [
+        (f"accuracy on {island}", value, min_island_accuracy)
+        for island, value in schema.island_accuracies(metrics).items()
+    ]
     failed = [f"{what} = {value:.4f} < {floor:.2f}" for what, value, floor in checks if value < floor]
     if failed:
         raise RequirementNotMet(
-            "the champion does not meet the inception requirements: " + "; ".join(failed)
+            "the champion does not meet the inception requirements: "
+            + "; ".join(failed)
             + ". Nothing was registered or exported; improve the candidates or revisit params.yaml (requirements)."
         )
     return [f"{what} = {value:.4f} >= {floor:.2f}" for what, value, floor in checks]

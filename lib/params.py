@@ -34,8 +34,7 @@ def load_params(path: Path | str | None = None) -> dict[str, Any]:
     path = Path(path) if path is not None else paths.PARAMS_FILE
     if not path.is_file():
         raise FileNotFoundError(
-            f"{path} is missing: it holds every stage's parameters; restore it with "
-            "'git checkout -- params.yaml'"
+            f"{path} is missing: it holds every stage's parameters; restore it with 'git checkout -- params.yaml'"
         )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -58,17 +58,41 @@ def plot_stage_graph(graph: nx.DiGraph) -> Figure:
     position = nx.multipartite_layout(graph, subset_key="layer", align="vertical", scale=1.0)
     fig = Figure(figsize=(max(8, 1.9 * layers), 5.5), layout="constrained")
     ax = fig.add_subplot()
-    nx.draw_networkx_edges(graph, position, ax=ax, arrows=True, arrowsize=14, edge_color="#777777",
-                           node_size=2500, min_source_margin=18, min_target_margin=18)
+    nx.draw_networkx_edges(
+        graph,
+        position,
+        ax=ax,
+        arrows=True,
+        arrowsize=14,
+        edge_color="#777777",
+        node_size=2500,
+        min_source_margin=18,
+        min_target_margin=18,
+    )
     for node, data in graph.nodes(data=True):
         x, y = position[node]
         if data["kind"] == "stage":
-            ax.text(x, y, node, ha="center", va="center", fontsize=10, fontweight="bold",
-                    bbox={"boxstyle": "round,pad=0.45", "facecolor": "#d9e8f5", "edgecolor": "#2b6cb0"})
+            ax.text(
+                x,
+                y,
+                node,
+                ha="center",
+                va="center",
+                fontsize=10,
+                fontweight="bold",
+                bbox={"boxstyle": "round,pad=0.45", "facecolor": "#d9e8f5", "edgecolor": "#2b6cb0"},
+            )
         else:
             label = node + "\n" + "\n".join(sorted(data["files"]))
-            ax.text(x, y, label, ha="center", va="center", fontsize=8,
-                    bbox={"boxstyle": "square,pad=0.3", "facecolor": "white", "edgecolor": "#bbbbbb"})
+            ax.text(
+                x,
+                y,
+                label,
+                ha="center",
+                va="center",
+                fontsize=8,
+                bbox={"boxstyle": "square,pad=0.3", "facecolor": "white", "edgecolor": "#bbbbbb"},
+            )
     ax.set_axis_off()
     ax.margins(0.12)
     ax.set_title("dvc.yaml: stages (blue) and the files that flow between them")
@@ -77,7 +101,7 @@ def plot_stage_graph(graph: nx.DiGraph) -> Figure:
 
 def parameter_rows(stages: dict[str, dict], params: dict[str, dict]) -> list[tuple[str, str, object]]:
     """Return (stage, parameter, value) for every parameter each stage declares."""
-    rows = []
+    rows: list[tuple[str, str, object]] = []
     for name, stage in stages.items():
         for declared in stage.get("params", []):
             section, _, key = str(declared).partition(".")

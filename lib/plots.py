@@ -72,8 +72,12 @@ def bill_scatter(raw: pd.DataFrame) -> Figure:
     for name in sorted(species.dropna().unique()):
         rows = raw[species == name]
         ax.scatter(
-            rows["Culmen Length (mm)"], rows["Culmen Depth (mm)"], s=18, alpha=0.8,
-            color=SPECIES_COLORS.get(name, "#4c72b0"), label=name,
+            rows["Culmen Length (mm)"],
+            rows["Culmen Depth (mm)"],
+            s=18,
+            alpha=0.8,
+            color=SPECIES_COLORS.get(name, "#4c72b0"),
+            label=name,
         )
     ax.set_xlabel("bill (culmen) length, mm")
     ax.set_ylabel("bill (culmen) depth, mm")
@@ -84,15 +88,18 @@ def bill_scatter(raw: pd.DataFrame) -> Figure:
 
 def split_balance(train: pd.DataFrame, test: pd.DataFrame, label: str = "species") -> Figure:
     """Share of each class in the train and test splits, side by side (stratification keeps them equal)."""
-    shares = pd.DataFrame({
-        f"train ({len(train)} rows)": train[label].value_counts(normalize=True),
-        f"test ({len(test)} rows)": test[label].value_counts(normalize=True),
-    }).sort_index()
+    shares = pd.DataFrame(
+        {
+            f"train ({len(train)} rows)": train[label].value_counts(normalize=True),
+            f"test ({len(test)} rows)": test[label].value_counts(normalize=True),
+        }
+    ).sort_index()
     fig = Figure(figsize=(7, 3.8), layout="constrained")
     ax = fig.add_subplot()
     width = 0.38
-    for offset, (column, hatch) in zip((-width / 2, width / 2), zip(shares.columns, ("", "//"), strict=True),
-                                       strict=True):
+    for offset, (column, hatch) in zip(
+        (-width / 2, width / 2), zip(shares.columns, ("", "//"), strict=True), strict=True
+    ):
         positions = [i + offset for i in range(len(shares))]
         colors = [SPECIES_COLORS.get(name, "#4c72b0") for name in shares.index]
         bars = ax.bar(positions, shares[column], width, color=colors, hatch=hatch, edgecolor="white", label=column)
@@ -110,8 +117,14 @@ def candidate_comparison(table: pd.DataFrame) -> Figure:
     ordered = table.iloc[::-1]
     fig = Figure(figsize=(7, 0.7 * len(ordered) + 1.6), layout="constrained")
     ax = fig.add_subplot()
-    ax.barh(ordered["candidate"], ordered["cv_macro_f1"], xerr=ordered["cv_macro_f1_std"], color="#9ecae1",
-            capsize=4, label="cross-validated (train)")
+    ax.barh(
+        ordered["candidate"],
+        ordered["cv_macro_f1"],
+        xerr=ordered["cv_macro_f1_std"],
+        color="#9ecae1",
+        capsize=4,
+        label="cross-validated (train)",
+    )
     ax.scatter(ordered["test_macro_f1"], ordered["candidate"], color="#08519c", zorder=3, label="held-out test")
     low = min(ordered["cv_macro_f1"].min() - ordered["cv_macro_f1_std"].max(), ordered["test_macro_f1"].min())
     ax.set_xlim(max(0.0, low - 0.02), 1.005)
@@ -179,26 +192,55 @@ def system_design() -> Figure:
         "dvc": (0.34, 0.35, "DVC cache / remote\ndata and model versions", "#f0f0f0"),
         "energy": (0.08, 0.35, "CodeCarbon\n(offline, batch)", "#f0f0f0"),
     }
-    arrows = [("data", "pipeline", "acquire"), ("pipeline", "mlflow", "track, register"),
-              ("pipeline", "export", "export"), ("pipeline", "dvc", "version"), ("mlflow", "api", "or load"),
-              ("export", "api", "load at start"), ("clients", "api", "HTTP JSON"),
-              ("energy", "pipeline", "measure")]
+    arrows = [
+        ("data", "pipeline", "acquire"),
+        ("pipeline", "mlflow", "track, register"),
+        ("pipeline", "export", "export"),
+        ("pipeline", "dvc", "version"),
+        ("mlflow", "api", "or load"),
+        ("export", "api", "load at start"),
+        ("clients", "api", "HTTP JSON"),
+        ("energy", "pipeline", "measure"),
+    ]
     fig = Figure(figsize=(11, 5.2), layout="constrained")
     ax = fig.add_subplot()
     texts = {
-        key: ax.text(x, y, label, ha="center", va="center", fontsize=9,
-                     bbox={"boxstyle": "round,pad=0.6", "facecolor": colour, "edgecolor": "#555555"})
+        key: ax.text(
+            x,
+            y,
+            label,
+            ha="center",
+            va="center",
+            fontsize=9,
+            bbox={"boxstyle": "round,pad=0.6", "facecolor": colour, "edgecolor": "#555555"},
+        )
         for key, (x, y, label, colour) in boxes.items()
     }
     fig.canvas.draw()  # lay the boxes out, so arrows can stop at their edges
     for start, end, label in arrows:
         (x0, y0), (x1, y1) = boxes[start][:2], boxes[end][:2]
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={
-            "arrowstyle": "-|>", "color": "#555555", "shrinkA": 3, "shrinkB": 3,
-            "patchA": texts[start].get_bbox_patch(), "patchB": texts[end].get_bbox_patch()})
+        ax.annotate(
+            "",
+            xy=(x1, y1),
+            xytext=(x0, y0),
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": "#555555",
+                "shrinkA": 3,
+                "shrinkB": 3,
+                "patchA": texts[start].get_bbox_patch(),
+                "patchB": texts[end].get_bbox_patch(),
+            },
+        )
         offset = (0.012, 0.0) if abs(x1 - x0) < 0.01 else (0.0, 0.025)
-        ax.text((x0 + x1) / 2 + offset[0], (y0 + y1) / 2 + offset[1], label, fontsize=8, color="#333333",
-                ha="left" if offset[0] else "center")
+        ax.text(
+            (x0 + x1) / 2 + offset[0],
+            (y0 + y1) / 2 + offset[1],
+            label,
+            fontsize=8,
+            color="#333333",
+            ha="left" if offset[0] else "center",
+        )
     ax.set_xlim(-0.05, 1.02)
     ax.set_ylim(0, 0.95)
     ax.set_axis_off()

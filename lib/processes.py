@@ -76,14 +76,26 @@ class Server:
 
 
 def start_server(port: int | None = None, env: dict[str, str] | None = None, timeout: float = 60) -> Server:
-    """Start ``uvicorn lib.serving:app`` on 127.0.0.1 and wait until ``/health`` answers 200.
+    """Start ``uvicorn --factory lib.serving:create_app`` on 127.0.0.1 and wait until ``/health`` answers 200.
 
     Raises ``RuntimeError`` with the server's own output if it exits or does not
     become healthy in ``timeout`` seconds (and stops it).
     """
     port = port or free_port()
-    command = [sys.executable, "-m", "uvicorn", "lib.serving:app", "--host", "127.0.0.1", "--port", str(port),
-               "--no-access-log", "--log-level", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "lib.serving:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     # The Server owns the process and stops it; a with-block would end it here.
     process = subprocess.Popen(  # pylint: disable=consider-using-with
         command, env=tool_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=paths.PROJ_ROOT

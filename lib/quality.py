@@ -37,7 +37,11 @@ def pynblint_lints(notebook: Path | str, timeout: float = 120) -> list[dict]:
         report = Path(tmp) / "report.json"
         result = subprocess.run(
             [tool("pynblint"), str(notebook), "--quiet", "--output", str(report), "--yes"],
-            capture_output=True, text=True, timeout=timeout, check=False, env=tool_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=tool_env(),
         )
         if not report.is_file():
             raise RuntimeError(f"pynblint wrote no report for {notebook}:\n{result.stdout}{result.stderr}")
@@ -48,13 +52,21 @@ def ruff_findings(targets: list[Path], cwd: Path) -> list[dict]:
     """Run ``ruff check`` on files or folders; return its findings (code, message, file, line)."""
     result = subprocess.run(
         [tool("ruff"), "check", "--output-format", "json", *map(str, targets)],
-        cwd=cwd, capture_output=True, text=True, check=False, env=tool_env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=tool_env(),
     )
     if result.returncode not in (0, 1):
         raise RuntimeError(f"ruff failed:\n{result.stdout}{result.stderr}")
     return [
-        {"code": item["code"], "message": item["message"], "file": _relative(item["filename"], cwd),
-         "line": item["location"]["row"]}
+        {
+            "code": item["code"],
+            "message": item["message"],
+            "file": _relative(item["filename"], cwd),
+            "line": item["location"]["row"],
+        }
         for item in json.loads(result.stdout or "[]")
     ]
 
@@ -68,7 +80,11 @@ def nbqa_ruff_findings(notebooks_dir: Path, cwd: Path) -> list[dict]:
     """Run ruff on every notebook through nbqa; return findings located by notebook, cell and line."""
     result = subprocess.run(
         [tool("nbqa"), "ruff", str(notebooks_dir), "--output-format", "concise"],
-        cwd=cwd, capture_output=True, text=True, check=False, env=tool_env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=tool_env(),
     )
     findings = []
     for line in result.stdout.splitlines():
@@ -84,7 +100,11 @@ def pylint_report(targets: list[Path], cwd: Path) -> dict:
     """Run pylint; return its score out of 10 and its messages (symbol, message, file, line)."""
     result = subprocess.run(
         [tool("pylint"), "--output-format=json2", *map(str, targets)],
-        cwd=cwd, capture_output=True, text=True, check=False, env=tool_env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=tool_env(),
     )
     try:
         report = json.loads(result.stdout)
@@ -92,8 +112,10 @@ def pylint_report(targets: list[Path], cwd: Path) -> dict:
         raise RuntimeError(f"pylint gave no JSON report:\n{result.stdout}{result.stderr}") from exc
     return {
         "score": round(float(report["statistics"]["score"]), 2),
-        "messages": [{"symbol": m["symbol"], "message": m["message"], "file": _relative(m["path"], cwd),
-                      "line": m["line"]} for m in report["messages"]],
+        "messages": [
+            {"symbol": m["symbol"], "message": m["message"], "file": _relative(m["path"], cwd), "line": m["line"]}
+            for m in report["messages"]
+        ],
     }
 
 
@@ -111,9 +133,25 @@ def run_pytest(target: Path, cwd: Path, env: dict[str, str] | None = None) -> li
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp) / "junit.xml"
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", str(target), "-q", "-p", "no:cacheprovider", "-p", "no:nbval",
-             "-o", "addopts=", f"--junitxml={junit}"],
-            cwd=cwd, capture_output=True, text=True, check=False, env=tool_env(env),
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                str(target),
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "no:nbval",
+                "-o",
+                "addopts=",
+                f"--junitxml={junit}",
+            ],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=tool_env(env),
         )
         if not junit.is_file():
             raise RuntimeError(f"pytest wrote no report:\n{result.stdout}{result.stderr}")
@@ -123,12 +161,14 @@ def run_pytest(target: Path, cwd: Path, env: dict[str, str] | None = None) -> li
         name = case.get("name", "")
         function = name.split("[", 1)[0]
         problem = next((child for child in case if child.tag in ("failure", "error", "skipped")), None)
-        rows.append({
-            "family": FAMILIES.get(function, function.removeprefix("test_").replace("_", " ")),
-            "test": name,
-            "outcome": "passed" if problem is None else {"failure": "failed"}.get(problem.tag, problem.tag),
-            "message": "" if problem is None else (problem.get("message") or "").splitlines()[0][:200],
-        })
+        rows.append(
+            {
+                "family": FAMILIES.get(function, function.removeprefix("test_").replace("_", " ")),
+                "test": name,
+                "outcome": "passed" if problem is None else {"failure": "failed"}.get(problem.tag, problem.tag),
+                "message": "" if problem is None else (problem.get("message") or "").splitlines()[0][:200],
+            }
+        )
     return rows
 
 

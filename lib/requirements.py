@@ -15,32 +15,46 @@ Row = tuple[str, str, str]
 def requirements_rows(min_macro_f1: float, min_island_accuracy: float, max_p99_latency_ms: float) -> list[Row]:
     """Return the requirement rows: (aspect, what is required, how and where it is checked)."""
     return [
-        ("Users",
-         "Field ecologists and students who measure a penguin and want its species; "
-         "the course's learners, who operate the model",
-         "The team board and its review meetings (docs/coordination.md)"),
-        ("Goal",
-         "Predict the species (Adelie, Chinstrap, Gentoo) of an adult penguin from island, sex and "
-         "four body measurements, with a probability per class",
-         "The API's `/predict` (4.1)"),
-        ("Success: quality",
-         f"Macro-F1 on the held-out test set at least {min_macro_f1:.2f} "
-         "(macro, because Chinstrap is the smallest class)",
-         "Evaluation (2.2), model tests (3.2)"),
-        ("Success: fairness across sites",
-         f"Accuracy on each island at least {min_island_accuracy:.2f}",
-         "Per-island slice tests (3.2), model card"),
-        ("Success: speed",
-         f"p99 latency of one `/predict` call at most {max_p99_latency_ms:g} ms on a laptop",
-         "Latency measured in the deployment lesson (4.1)"),
-        ("Data constraints",
-         "Only the public CC0 Palmer LTER export; offline; no personal data; "
-         "a few hundred rows, so cross-validation rather than a single validation split",
-         "Dataset card (1.0), GX suites (3.2)"),
-        ("Ethical constraints",
-         "No decision about real animals without an expert; state that island is a "
-         "shortcut and that other colonies are out of scope; measure the energy spent",
-         "Model card (2.2), CodeCarbon (3.1)"),
+        (
+            "Users",
+            "Field ecologists and students who measure a penguin and want its species; "
+            "the course's learners, who operate the model",
+            "The team board and its review meetings (docs/coordination.md)",
+        ),
+        (
+            "Goal",
+            "Predict the species (Adelie, Chinstrap, Gentoo) of an adult penguin from island, sex and "
+            "four body measurements, with a probability per class",
+            "The API's `/predict` (4.1)",
+        ),
+        (
+            "Success: quality",
+            f"Macro-F1 on the held-out test set at least {min_macro_f1:.2f} "
+            "(macro, because Chinstrap is the smallest class)",
+            "Evaluation (2.2), model tests (3.2)",
+        ),
+        (
+            "Success: fairness across sites",
+            f"Accuracy on each island at least {min_island_accuracy:.2f}",
+            "Per-island slice tests (3.2), model card",
+        ),
+        (
+            "Success: speed",
+            f"p99 latency of one `/predict` call at most {max_p99_latency_ms:g} ms on a laptop",
+            "Latency measured in the deployment lesson (4.1)",
+        ),
+        (
+            "Data constraints",
+            "Only the public CC0 Palmer LTER export; offline; no personal data; "
+            "a few hundred rows, so cross-validation rather than a single validation split",
+            "Dataset card (1.0), GX suites (3.2)",
+        ),
+        (
+            "Ethical constraints",
+            "No decision about real animals without an expert; state that island is a "
+            "shortcut and that other colonies are out of scope; measure the energy spent",
+            "Model card (2.2), CodeCarbon (3.1)",
+        ),
     ]
 
 

@@ -7,6 +7,7 @@ and nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -115,16 +116,43 @@ def known_sex(raw_sex: pd.Series) -> pd.Series:
     return values.where(values.isin(RAW_SEXES)).str.lower()
 
 
+def island_metric(island: str, metric: str = "accuracy") -> str:
+    """The name of a per-island test metric (``test_accuracy_Biscoe``, ``test_macro_f1_Dream``), built here only."""
+    return f"test_{metric}_{island}"
+
+
+def island_accuracies(metrics: Mapping[str, float]) -> dict[str, float]:
+    """The test accuracy of each island that ``metrics`` has, by island, in schema order."""
+    return {island: metrics[island_metric(island)] for island in ISLANDS if island_metric(island) in metrics}
+
+
 def feature_schema() -> dict:
     """The model's inputs, in order, and its output, as plain data (model.json, the API, the cards)."""
-    by_name = {f.name: f for f in (*NUMERIC_FEATURES, *CATEGORICAL_FEATURES)}
+    by_name: dict[str, NumericFeature | CategoricalFeature] = {f.name: f for f in NUMERIC_FEATURES}
+    by_name |= {f.name: f for f in CATEGORICAL_FEATURES}
     features = []
     for name in FEATURES:
         feature = by_name[name]
         if isinstance(feature, NumericFeature):
-            features.append({"name": name, "type": "number", "unit": feature.unit, "minimum": feature.minimum,
-                             "maximum": feature.maximum, "nullable": False, "description": feature.description})
+            features.append(
+                {
+                    "name": name,
+                    "type": "number",
+                    "unit": feature.unit,
+                    "minimum": feature.minimum,
+                    "maximum": feature.maximum,
+                    "nullable": False,
+                    "description": feature.description,
+                }
+            )
         else:
-            features.append({"name": name, "type": "category", "values": list(feature.values),
-                             "nullable": feature.nullable, "description": feature.description})
+            features.append(
+                {
+                    "name": name,
+                    "type": "category",
+                    "values": list(feature.values),
+                    "nullable": feature.nullable,
+                    "description": feature.description,
+                }
+            )
     return {"features": features, "label": {"name": LABEL, "classes": list(CLASSES)}}

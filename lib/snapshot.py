@@ -22,13 +22,20 @@ def project_files(tree: Path) -> list[Path]:
     """
     tree = Path(tree)
     if (tree / ".git").exists():
-        listed = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=tree, capture_output=True, check=True,
-        ).stdout.decode().split("\0")
+        listed = (
+            subprocess.run(
+                ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                cwd=tree,
+                capture_output=True,
+                check=True,
+            )
+            .stdout.decode()
+            .split("\0")
+        )
         return sorted({Path(name) for name in listed if name and (tree / name).is_file()})
     return sorted(
-        path.relative_to(tree) for path in tree.rglob("*")
+        path.relative_to(tree)
+        for path in tree.rglob("*")
         if path.is_file() and not SKIPPED.intersection(path.relative_to(tree).parts)
     )
 

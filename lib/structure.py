@@ -9,8 +9,11 @@ from lib import paths
 # (path, what it holds, the cookiecutter-data-science v2 equivalent)
 LAYOUT: tuple[tuple[str, str, str], ...] = (
     ("notebooks/", "the lessons, numbered <milestone>.<n>-<name>, saved with their outputs", "notebooks/"),
-    ("lib/", "the shared module the notebooks call, one file per concern (paths, data, cards, ...)",
-     "{{module_name}}/ (paths.py is its config.py)"),
+    (
+        "lib/",
+        "the shared module the notebooks call, one file per concern (paths, data, cards, ...)",
+        "{{module_name}}/ (paths.py is its config.py)",
+    ),
     ("data/raw/", "the raw LTER export, copied unchanged (a DVC output)", "data/raw/"),
     ("data/processed/", "the cleaned train and test splits (a DVC output)", "data/processed/"),
     ("models/", "the exported champion model and its metadata (a DVC output)", "models/"),
@@ -21,8 +24,11 @@ LAYOUT: tuple[tuple[str, str, str], ...] = (
     ("exercises/", "worked solutions of the lessons' exercises, run by the tests", "(none: a course's addition)"),
     ("params.yaml", "every tunable of every stage", "(none: DVC's convention)"),
     ("dvc.yaml", "the pipeline: one stage per notebook, run by papermill", "(none: DVC's convention)"),
-    ("pyproject.toml", "the project and its dependencies; requirements.lock pins them",
-     "pyproject.toml, requirements.txt"),
+    (
+        "pyproject.toml",
+        "the project and its dependencies; requirements.lock pins them",
+        "pyproject.toml, requirements.txt",
+    ),
     ("environment.yml", "the same environment for conda users", "environment.yml (conda option)"),
     ("Makefile", "the verbs: setup, pipeline, test, lint, lab, ...", "Makefile"),
 )
@@ -31,8 +37,18 @@ LAYOUT: tuple[tuple[str, str, str], ...] = (
 def layout_rows(root: Path | None = None) -> list[tuple[str, str, str]]:
     """Return the layout rows, checking that each entry is really there (raises if the tree drifted)."""
     root = Path(root) if root is not None else paths.PROJ_ROOT
-    committed = {"notebooks/", "lib/", "tests/", "docs/", "exercises/", "params.yaml", "dvc.yaml", "pyproject.toml",
-                 "environment.yml", "Makefile"}
+    committed = {
+        "notebooks/",
+        "lib/",
+        "tests/",
+        "docs/",
+        "exercises/",
+        "params.yaml",
+        "dvc.yaml",
+        "pyproject.toml",
+        "environment.yml",
+        "Makefile",
+    }
     absent = [entry for entry, _, _ in LAYOUT if entry in committed and not (root / entry).exists()]
     if absent:
         raise FileNotFoundError(f"the project layout lacks {absent} under {root}")

@@ -124,16 +124,21 @@ def log_candidate(
         metrics |= modeling.evaluate(model, test)
         mlflow.log_metrics(metrics)
         predicted = model.predict(modeling.features(test))
-        mlflow.log_figure(plots.confusion_matrix(modeling.labels(test), predicted, f"{name}: test set"),
-                          "confusion_matrix.png")
+        mlflow.log_figure(
+            plots.confusion_matrix(modeling.labels(test), predicted, f"{name}: test set"), "confusion_matrix.png"
+        )
         importance = modeling.feature_importance(model, test, seed)
         mlflow.log_dict(importance.round(6).to_dict(), "feature_importance.json")
         mlflow.log_figure(plots.importances({name: importance}), "feature_importance.png")
         info = mlflow.sklearn.log_model(
-            model, name=MODEL_ARTIFACT, serialization_format="skops",
-            skops_trusted_types=trusted_types_of(model), pyfunc_predict_fn="predict_proba",
+            model,
+            name=MODEL_ARTIFACT,
+            serialization_format="skops",
+            skops_trusted_types=trusted_types_of(model),
+            pyfunc_predict_fn="predict_proba",
             signature=infer_signature(x_train, model.predict_proba(x_train)),
-            input_example=x_train.head(3), pip_requirements=pip_requirements(),
+            input_example=x_train.head(3),
+            pip_requirements=pip_requirements(),
         )
     return CandidateResult(name, model, run.info.run_id, info.model_uri, metrics, importance)
 
@@ -150,11 +155,17 @@ def session_runs(experiment_id: str, session_run_id: str) -> pd.DataFrame:
 def latest_session(experiment_name: str) -> tuple[str, pd.DataFrame]:
     """Return the newest training session's run id and its candidate runs (for later lessons)."""
     found = mlflow.get_experiment_by_name(experiment_name)
-    sessions = None if found is None else mlflow.search_runs(
-        experiment_ids=[found.experiment_id], filter_string=f"tags.`{SESSION_TAG}` = 'session'",
-        order_by=["attributes.start_time DESC"], max_results=1,
+    sessions = (
+        None
+        if found is None
+        else mlflow.search_runs(
+            experiment_ids=[found.experiment_id],
+            filter_string=f"tags.`{SESSION_TAG}` = 'session'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
     )
-    if sessions is None or sessions.empty:
+    if found is None or sessions is None or sessions.empty:
         raise LookupError(
             f"no training session in MLflow experiment '{experiment_name}' at {mlflow.get_tracking_uri()}: "
             "run the 2.2-experiment-tracking notebook (or 'make pipeline') first"
@@ -173,7 +184,9 @@ def register(result: CandidateResult, model_name: str, alias: str = "champion") 
             model_name, description="Species of an adult penguin from island, sex and four body measurements."
         )
     version = client.create_model_version(
-        model_name, source=result.model_uri, run_id=result.run_id,
+        model_name,
+        source=result.model_uri,
+        run_id=result.run_id,
         tags={"candidate": result.name, "cv_macro_f1": f"{result.metrics['cv_macro_f1']:.4f}"},
         description=f"{result.name}, chosen by cross-validated macro-F1",
     )
@@ -193,8 +206,9 @@ def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["cv_macro_f1", "candidate"], ascending=[False, True]).reset_index(drop=True)
 
 
-def write_scores(table: pd.DataFrame, champion_metrics: dict[str, float], champion_name: str,
-                 metrics_dir: Path | None = None) -> tuple[Path, Path]:
+def write_scores(
+    table: pd.DataFrame, champion_metrics: dict[str, float], champion_name: str, metrics_dir: Path | None = None
+) -> tuple[Path, Path]:
     """Write ``metrics/scores.json`` (DVC metrics) and ``metrics/candidates.csv`` (a DVC plot), rounded to 4 places.
 
     The scores keep the headline numbers (the champion's CV and test scores, its worst
@@ -202,7 +216,7 @@ def write_scores(table: pd.DataFrame, champion_metrics: dict[str, float], champi
     """
     metrics_dir = Path(metrics_dir) if metrics_dir is not None else paths.METRICS_DIR
     metrics_dir.mkdir(parents=True, exist_ok=True)
-    islands = list(modeling.island_accuracies(champion_metrics).values())
+    islands = list(schema.island_accuracies(champion_metrics).values())
     headline = {key: champion_metrics[key] for key in SCORE_KEYS if key in champion_metrics}
     scores = {
         "champion": champion_name,
@@ -241,9 +255,13 @@ def candidate_settings(runs: pd.DataFrame) -> dict[str, tuple[dict[str, Any], in
     """
     settings = {}
     for _, row in runs.iterrows():
-        recorded = {key.removeprefix("params."): value for key, value in row.items()
-                    if key.startswith("params.") and isinstance(value, str)}
-        hyperparameters = {key: yaml.safe_load(value) for key, value in sorted(recorded.items())
-                           if key not in RUN_SETTINGS}
+        recorded = {
+            key.removeprefix("params."): value
+            for key, value in row.items()
+            if key.startswith("params.") and isinstance(value, str)
+        }
+        hyperparameters = {
+            key: yaml.safe_load(value) for key, value in sorted(recorded.items()) if key not in RUN_SETTINGS
+        }
         settings[row["tags.candidate"]] = (hyperparameters, int(recorded["seed"]))
     return settings

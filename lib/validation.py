@@ -45,9 +45,7 @@ class SuiteReport:
 
     def failure_lines(self) -> list[str]:
         """One human-readable line per failed expectation."""
-        return [
-            f"{f['expectation']}({f['column'] or 'table'}): {f['detail']}" for f in self.failures
-        ]
+        return [f"{f['expectation']}({f['column'] or 'table'}): {f['detail']}" for f in self.failures]
 
 
 def raw_expectations() -> list[gx.expectations.Expectation]:
@@ -93,8 +91,9 @@ def processed_expectations(test_size: float, tolerance: float = 0.02) -> list[gx
         e.ExpectColumnValuesToBeInSet(column="island", value_set=ISLANDS),
         e.ExpectColumnValuesToBeInSet(column="sex", value_set=list(schema.SEXES)),
         e.ExpectColumnValuesToBeInSet(column="split", value_set=["train", "test"]),
-        e.ExpectColumnMeanToBeBetween(column="is_test", min_value=test_size - tolerance,
-                                      max_value=test_size + tolerance),
+        e.ExpectColumnMeanToBeBetween(
+            column="is_test", min_value=test_size - tolerance, max_value=test_size + tolerance
+        ),
         e.ExpectCompoundColumnsToBeUnique(column_list=list(schema.PROCESSED_COLUMNS)),
     ]
     for column in ("island", *schema.NUMERIC, schema.LABEL, "split"):
@@ -102,8 +101,7 @@ def processed_expectations(test_size: float, tolerance: float = 0.02) -> list[gx
     for feature in schema.NUMERIC_FEATURES:
         expectations += [
             e.ExpectColumnValuesToBeInTypeList(column=feature.name, type_list=["float64"]),
-            e.ExpectColumnValuesToBeBetween(column=feature.name, min_value=feature.minimum,
-                                            max_value=feature.maximum),
+            e.ExpectColumnValuesToBeBetween(column=feature.name, min_value=feature.minimum, max_value=feature.maximum),
         ]
     return expectations
 
@@ -117,12 +115,17 @@ def _context(docs_dir: Path | None):
     context = gx.get_context(mode="ephemeral")
     quiet(context)
     if docs_dir is not None:
-        context.add_data_docs_site(site_name=DOCS_SITE, site_config={
-            "class_name": "SiteBuilder",
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                              "base_directory": str(Path(docs_dir).resolve())},
-        })
+        context.add_data_docs_site(
+            site_name=DOCS_SITE,
+            site_config={
+                "class_name": "SiteBuilder",
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(Path(docs_dir).resolve()),
+                },
+            },
+        )
     return context
 
 
@@ -156,20 +159,33 @@ def run_suites(batches: dict[str, tuple[pd.DataFrame, list]], docs_dir: Path | N
     for name, (frame, expectations) in batches.items():
         suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=[x.copy() for x in expectations]))
         batch_definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
-        definitions.append((name, frame, context.validation_definitions.add(
-            gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))))
+        definitions.append(
+            (
+                name,
+                frame,
+                context.validation_definitions.add(
+                    gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
+                ),
+            )
+        )
     for name, frame, definition in definitions:
         if docs_dir is None:
             result = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
         else:
-            checkpoint = context.checkpoints.add(gx.Checkpoint(
-                name=f"{name}_checkpoint", validation_definitions=[definition], result_format="SUMMARY",
-                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])],
-            ))
+            checkpoint = context.checkpoints.add(
+                gx.Checkpoint(
+                    name=f"{name}_checkpoint",
+                    validation_definitions=[definition],
+                    result_format="SUMMARY",
+                    actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])],
+                )
+            )
             result = next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values()))
         stats = result.statistics
         reports[name] = SuiteReport(
-            suite=name, success=bool(result.success), evaluated=int(stats["evaluated_expectations"]),
+            suite=name,
+            success=bool(result.success),
+            evaluated=int(stats["evaluated_expectations"]),
             successful=int(stats["successful_expectations"]),
             failures=[_failure(r) for r in result.results if not r.success],
         )

@@ -48,13 +48,19 @@ class DemoRepo:
     def _env(self) -> dict[str, str]:
         self._ticks += 1
         date = (EPOCH + timedelta(minutes=self._ticks)).isoformat()
-        return tool_env({
-            "GIT_AUTHOR_NAME": "Ada Student", "GIT_AUTHOR_EMAIL": "ada@example.org",
-            "GIT_COMMITTER_NAME": "Ada Student", "GIT_COMMITTER_EMAIL": "ada@example.org",
-            "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date,
-            "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-            "DVC_NO_ANALYTICS": "1",
-        })
+        return tool_env(
+            {
+                "GIT_AUTHOR_NAME": "Ada Student",
+                "GIT_AUTHOR_EMAIL": "ada@example.org",
+                "GIT_COMMITTER_NAME": "Ada Student",
+                "GIT_COMMITTER_EMAIL": "ada@example.org",
+                "GIT_AUTHOR_DATE": date,
+                "GIT_COMMITTER_DATE": date,
+                "GIT_CONFIG_GLOBAL": os.devnull,
+                "GIT_CONFIG_NOSYSTEM": "1",
+                "DVC_NO_ANALYTICS": "1",
+            }
+        )
 
     def run(self, command: str) -> str:
         """Run a shell-style command (no pipes) in the repository; return its output, stdout then stderr.

@@ -77,12 +77,24 @@ def lib_imports(source: str, module_level_only: bool = False) -> set[str]:
     return found
 
 
+def module_source(module: str) -> str:
+    """The source of lib module ``module``: its file, or every file of its package."""
+    package = WORKTREE / "lib" / module
+    files = sorted(package.glob("*.py")) if package.is_dir() else [WORKTREE / "lib" / f"{module}.py"]
+    return "\n".join(path.read_text(encoding="utf-8") for path in files)
+
+
+def lib_path(module: str) -> str:
+    """How the repository names lib module ``module``: ``lib/x.py``, or ``lib/x`` for a package."""
+    return f"lib/{module}" if (WORKTREE / "lib" / module).is_dir() else f"lib/{module}.py"
+
+
 def lib_closure(modules: set[str], module_level_only: bool = False) -> set[str]:
     """``modules`` and every lib module they import, transitively."""
     seen, todo = set(), set(modules)
     while todo:
         module = todo.pop()
         seen.add(module)
-        source = (WORKTREE / "lib" / f"{module}.py").read_text(encoding="utf-8")
+        source = module_source(module)
         todo |= lib_imports(source, module_level_only) - seen
     return seen

@@ -34,9 +34,7 @@ def tool_env() -> dict[str, str]:
 
 def run(cmd: list[str], cwd: Path, timeout: float = 1800) -> subprocess.CompletedProcess:
     """Run a command in ``cwd`` with the project's tools; return the finished process (output captured)."""
-    return subprocess.run(
-        cmd, cwd=cwd, env=tool_env(), capture_output=True, text=True, timeout=timeout, check=False
-    )
+    return subprocess.run(cmd, cwd=cwd, env=tool_env(), capture_output=True, text=True, timeout=timeout, check=False)
 
 
 @dataclass
@@ -95,15 +93,25 @@ def worktree_state(tree: Path = WORKTREE) -> dict[str, str] | None:
     """Return ``git status --porcelain`` entries and the hash of every changed file, or None outside Git."""
     if not (tree / ".git").exists():
         return None
-    status = subprocess.run(
-        ["git", "status", "--porcelain", "-z", "--untracked-files=all"],
-        cwd=tree, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    status = (
+        subprocess.run(
+            ["git", "status", "--porcelain", "-z", "--untracked-files=all"],
+            cwd=tree,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     state = {}
     for entry in filter(None, status):
         path = tree / entry[3:]
-        digest = subprocess.run(
-            ["git", "hash-object", str(path)], capture_output=True, text=True, check=False
-        ).stdout.strip() if path.is_file() else "absent"
+        digest = (
+            subprocess.run(
+                ["git", "hash-object", str(path)], capture_output=True, text=True, check=False
+            ).stdout.strip()
+            if path.is_file()
+            else "absent"
+        )
         state[entry] = digest
     return state

@@ -8,13 +8,26 @@ import random
 
 from locust import FastHttpUser, constant, task
 
+from lib.serving.schemas import EXAMPLE
+
 PENGUINS = [
-    {"island": "Biscoe", "bill_length_mm": 45.1, "bill_depth_mm": 14.5, "flipper_length_mm": 215,
-     "body_mass_g": 5000, "sex": "female"},
-    {"island": "Torgersen", "bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181,
-     "body_mass_g": 3750, "sex": "male"},
-    {"island": "Dream", "bill_length_mm": 49.5, "bill_depth_mm": 18.4, "flipper_length_mm": 196,
-     "body_mass_g": 3700, "sex": None},
+    EXAMPLE,
+    {
+        "island": "Torgersen",
+        "bill_length_mm": 39.1,
+        "bill_depth_mm": 18.7,
+        "flipper_length_mm": 181,
+        "body_mass_g": 3750,
+        "sex": "male",
+    },
+    {
+        "island": "Dream",
+        "bill_length_mm": 49.5,
+        "bill_depth_mm": 18.4,
+        "flipper_length_mm": 196,
+        "body_mass_g": 3700,
+        "sex": None,
+    },
 ]
 SPECIES = ["Gentoo", "Adelie", "Chinstrap"]
 

@@ -4,21 +4,29 @@ import asyncio
 import json
 import math
 import re
+import subprocess
+import sys
+import threading
 
 import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from lib import champion, inference, modeling, schema, serving
+from lib import champion, inference, modeling, processes, schema, serving
+from tests.sandbox import WORKTREE
 
 
 def test_health_reports_the_loaded_model(client, metadata):
     """200, a model is loaded, and its version is the exported one."""
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "model_loaded": True, "model_version": str(metadata["version"]),
-                               "detail": None}
+    assert response.json() == {
+        "status": "ok",
+        "model_loaded": True,
+        "model_version": str(metadata["version"]),
+        "detail": None,
+    }
 
 
 def test_model_describes_what_is_served(client, metadata):
@@ -58,10 +66,27 @@ def test_unknown_sex_is_accepted(client, example):
 
 def test_batch_answers_in_order(client, example):
     """One answer per penguin, in request order, equal to the single answers."""
-    penguins = [example, example | {"island": "Torgersen", "bill_length_mm": 39.1, "bill_depth_mm": 18.7,
-                                     "flipper_length_mm": 181, "body_mass_g": 3750, "sex": "male"},
-                example | {"island": "Dream", "bill_length_mm": 49.5, "bill_depth_mm": 18.4,
-                           "flipper_length_mm": 196, "body_mass_g": 3700, "sex": None}]
+    penguins = [
+        example,
+        example
+        | {
+            "island": "Torgersen",
+            "bill_length_mm": 39.1,
+            "bill_depth_mm": 18.7,
+            "flipper_length_mm": 181,
+            "body_mass_g": 3750,
+            "sex": "male",
+        },
+        example
+        | {
+            "island": "Dream",
+            "bill_length_mm": 49.5,
+            "bill_depth_mm": 18.4,
+            "flipper_length_mm": 196,
+            "body_mass_g": 3700,
+            "sex": None,
+        },
+    ]
     batch = client.post("/predict/batch", json={"penguins": penguins}).json()
     assert [p["species"] for p in batch["predictions"]] == ["Gentoo", "Adelie", "Chinstrap"]
     singles = [client.post("/predict", json=p).json() for p in penguins]
@@ -81,8 +106,17 @@ def test_batch_answers_in_order(client, example):
         ({"sex": "M"}, "sex", "Input should be 'female' or 'male'"),
         ({"colour": "black"}, "colour", "Extra inputs are not permitted"),
     ],
-    ids=["unknown-island", "null-island", "negative", "absurd-flipper", "absurd-mass", "string-number",
-         "bool-number", "bad-sex", "extra-field"],
+    ids=[
+        "unknown-island",
+        "null-island",
+        "negative",
+        "absurd-flipper",
+        "absurd-mass",
+        "string-number",
+        "bool-number",
+        "bad-sex",
+        "extra-field",
+    ],
 )
 def test_invalid_penguin_gets_422_naming_the_field(client, example, change, field, reason):
     """Each invalid input is refused with the field's location and the reason."""
@@ -121,8 +155,13 @@ def test_batch_limits(models_dir, example):
         assert small.post("/predict/batch", json={"penguins": [example] * 5}).status_code == 200
         too_many = small.post("/predict/batch", json={"penguins": [example] * 6})
         assert too_many.status_code == 422
-        assert too_many.json()["detail"] == [{"loc": ["body", "penguins"], "type": "too_long",
-                                              "msg": "List should have at most 5 items after validation, not 6"}]
+        assert too_many.json()["detail"] == [
+            {
+                "loc": ["body", "penguins"],
+                "type": "too_long",
+                "msg": "List should have at most 5 items after validation, not 6",
+            }
+        ]
         empty = small.post("/predict/batch", json={"penguins": []}).json()["detail"][0]
         assert empty["loc"] == ["body", "penguins"] and empty["type"] == "too_short"
         assert small.post("/predict/batch", json={"penguins": [example], "x": 1}).status_code == 422
@@ -172,26 +211,173 @@ def test_without_a_usable_model_every_endpoint_is_a_clear_503(tmp_path, models_d
     with TestClient(serving.create_app(serving.Settings(models_dir=tmp_path, require_model=False))) as degraded:
         health = degraded.get("/health")
         assert health.status_code == 503 and health.json()["model_loaded"] is False
-        for method, path, body in [("get", "/model", None), ("post", "/predict", example),
-                                   ("post", "/predict/batch", {"penguins": [example]})]:
+        for method, path, body in [
+            ("get", "/model", None),
+            ("post", "/predict", example),
+            ("post", "/predict/batch", {"penguins": [example]}),
+        ]:
             response = getattr(degraded, method)(path, json=body) if body else degraded.get(path)
             assert response.status_code == 503
             assert "make pipeline" in response.json()["detail"] or "re-export" in response.json()["detail"]
 
 
-def test_settings_refuse_bad_values(monkeypatch):
-    """A wrong setting is named at start-up."""
-    monkeypatch.setenv("PENGUINS_BATCH_LIMIT", "many")
-    with pytest.raises(ValueError, match="PENGUINS_BATCH_LIMIT must be an integer"):
-        serving.Settings()
-    monkeypatch.setenv("PENGUINS_BATCH_LIMIT", "10")
-    monkeypatch.setenv("PENGUINS_MODEL_SOURCE", "s3")
-    with pytest.raises(ValueError, match="'export' or 'registry'"):
-        serving.Settings()
-    monkeypatch.setenv("PENGUINS_MODEL_SOURCE", "export")
-    monkeypatch.setenv("PENGUINS_INFERENCE", "gpu")
-    with pytest.raises(ValueError, match="PENGUINS_INFERENCE must be 'auto' or 'pandas'"):
-        serving.Settings()
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        pytest.param({"PENGUINS_BATCH_LIMIT": "many"}, "PENGUINS_BATCH_LIMIT must be an integer", id="limit-text"),
+        pytest.param({"PENGUINS_MODEL_SOURCE": "s3"}, "'export' or 'registry'", id="unknown-source"),
+        pytest.param({"PENGUINS_INFERENCE": "gpu"}, "PENGUINS_INFERENCE must be 'auto' or 'pandas'", id="unknown-path"),
+        pytest.param({"PENGUINS_MAX_QUEUE": "0"}, "must be at least 1", id="queue-zero"),
+        pytest.param({"PENGUINS_REQUEST_TIMEOUT_S": "soon"}, "must be a number", id="timeout-text"),
+        pytest.param({"PENGUINS_REQUEST_TIMEOUT_S": "-1"}, "must be positive", id="timeout-negative"),
+    ],
+)
+def test_settings_refuse_bad_values(environment, message):
+    """A wrong setting is named when the settings are read."""
+    with pytest.raises(ValueError, match=message):
+        serving.Settings.from_env(environment)
+
+
+def test_settings_read_every_variable():
+    """Each documented variable reaches its field; an empty environment gives the documented defaults."""
+    assert serving.Settings.from_env({}) == serving.Settings()
+    read = serving.Settings.from_env(
+        {
+            "PENGUINS_BATCH_LIMIT": "5",
+            "PENGUINS_MICRO_BATCHING": "0",
+            "PENGUINS_MAX_QUEUE": "3",
+            "PENGUINS_REQUEST_TIMEOUT_S": "2.5",
+            "PENGUINS_MODELS_DIR": "/srv/models",
+            "PENGUINS_REQUIRE_MODEL": "0",
+        }
+    )
+    assert (read.batch_limit, read.micro_batching, read.max_queue, read.request_timeout_s) == (5, False, 3, 2.5)
+    assert str(read.models_dir) == "/srv/models" and read.require_model is False
+
+
+def test_importing_the_api_reads_no_environment():
+    """A bad setting does not break the import; the factory, which reads the settings, names it."""
+    code = "import lib.serving as s\ntry:\n    s.create_app()\nexcept ValueError as e:\n    print('refused:', e)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=processes.tool_env({"PENGUINS_BATCH_LIMIT": "many"}),
+        cwd=WORKTREE,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "refused: environment variable PENGUINS_BATCH_LIMIT must be an integer" in done.stdout
+
+
+def test_python_m_lib_serving_loads_the_model_once(models_dir, monkeypatch):
+    """main() loads the model, hands it to the app, and the app's start-up does not load it again."""
+    from lib.serving import __main__ as entry  # noqa: PLC0415
+
+    loads = []
+    real_load = entry.load
+    monkeypatch.setattr(entry, "load", lambda settings: loads.append("main") or real_load(settings))
+    monkeypatch.setattr("lib.serving.app.load", lambda settings: loads.append("app") or real_load(settings))
+    monkeypatch.setenv("PENGUINS_MODELS_DIR", str(models_dir))
+    served = []
+
+    def run(app, **_):
+        with TestClient(app) as test_client:
+            served.append(test_client.get("/health").json()["model_loaded"])
+
+    monkeypatch.setattr(entry.uvicorn, "run", run)
+    assert entry.main(["8123"]) == 0
+    assert loads == ["main"] and served == [True]
+
+
+def test_micro_batching_off_gives_the_same_answers(models_dir, client, example):
+    """PENGUINS_MICRO_BATCHING=0: each request calls the model itself, with the same answers."""
+    settings = serving.Settings(models_dir=models_dir, micro_batching=False)
+    with TestClient(serving.create_app(settings)) as direct:
+        assert direct.post("/predict", json=example).json() == client.post("/predict", json=example).json()
+        assert isinstance(direct.app.state.serving["batcher"], serving.Direct)
+
+
+def _blocking_predict(release, seen):
+    """A model that waits for ``release`` and fails on any row whose island is 'bad'."""
+
+    def predict(rows):
+        seen.append(len(rows))
+        release.wait(5)
+        if any(row[0] == "bad" for row in rows):
+            raise ValueError("the model cannot handle this row")
+        return np.full((len(rows), 3), 1 / 3)
+
+    return predict
+
+
+def test_a_failing_request_fails_alone():
+    """A request that makes the shared call fail gets the error; the requests batched with it get answers."""
+
+    async def scenario():
+        release, seen = threading.Event(), []
+        batcher = serving.MicroBatcher(_blocking_predict(release, seen), max_rows=100)
+        await batcher.start()
+        first = asyncio.ensure_future(batcher.predict([("Biscoe",)]))  # occupies the worker
+        await asyncio.sleep(0.05)
+        queued = [asyncio.ensure_future(batcher.predict([(island,)])) for island in ("Dream", "bad", "Torgersen")]
+        await asyncio.sleep(0.05)
+        release.set()
+        results = await asyncio.gather(first, *queued, return_exceptions=True)
+        await batcher.stop()
+        return results, seen
+
+    results, seen = asyncio.run(scenario())
+    assert [type(r).__name__ for r in results] == ["ndarray", "ndarray", "ValueError", "ndarray"]
+    assert seen[:2] == [1, 3]  # the first alone, then the three together; then each of them alone
+
+
+def test_a_full_queue_answers_503_with_retry_after(models_dir, example):
+    """Beyond max_queue waiting requests, the API refuses at once with 503 and Retry-After, never queues more."""
+
+    async def scenario():
+        release, seen = threading.Event(), []
+        app = serving.create_app(serving.Settings(models_dir=models_dir, max_queue=2))
+        async with app.router.lifespan_context(app):
+            batcher = app.state.serving["batcher"]
+            batcher.predict_rows = _blocking_predict(release, seen)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+                busy = [asyncio.ensure_future(api.post("/predict", json=example))]
+                while not seen:  # the worker holds the first request
+                    await asyncio.sleep(0.01)
+                busy += [asyncio.ensure_future(api.post("/predict", json=example)) for _ in range(2)]
+                while batcher.queue.qsize() < 2:  # two more wait: the queue is full
+                    await asyncio.sleep(0.01)
+                refused = await api.post("/predict", json=example)
+                release.set()
+                answered = await asyncio.gather(*busy)
+        return refused, answered
+
+    refused, answered = asyncio.run(scenario())
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+    assert "already waiting" in refused.json()["detail"]
+    assert [r.status_code for r in answered] == [200, 200, 200]
+
+
+def test_a_request_waits_at_most_the_timeout():
+    """A model slower than request_timeout_s gets the request a 503-bound Overloaded, not an endless wait."""
+
+    async def scenario():
+        release, seen = threading.Event(), []
+        batcher = serving.MicroBatcher(_blocking_predict(release, seen), max_rows=100, timeout_s=0.1)
+        await batcher.start()
+        try:
+            await batcher.predict([("Biscoe",)])
+        except serving.Overloaded as error:
+            return str(error)
+        finally:
+            release.set()
+            await batcher.stop()
+        return "answered"
+
+    assert asyncio.run(scenario()) == "the model did not answer within 0.1 s"
 
 
 def test_pandas_inference_gives_the_same_answers(models_dir, client, example):
@@ -199,19 +385,32 @@ def test_pandas_inference_gives_the_same_answers(models_dir, client, example):
     with TestClient(serving.create_app(serving.Settings(models_dir=models_dir, inference="pandas"))) as plain:
         assert plain.get("/model").json()["inference"] == "pandas"
         for sex in ("female", None):
-            assert plain.post("/predict", json=example | {"sex": sex}).json() == client.post(
-                "/predict", json=example | {"sex": sex}).json()
+            assert (
+                plain.post("/predict", json=example | {"sex": sex}).json()
+                == client.post("/predict", json=example | {"sex": sex}).json()
+            )
 
 
-def test_registry_source_serves_the_same_model(project, client, example, monkeypatch):
-    """Served from the MLflow registry (models:/...@champion), the answers are the export's."""
+def test_registry_source_serves_the_same_model(project, example, monkeypatch):
+    """Served from the MLflow registry (models:/<params.yaml's name>@champion), the answers are the export's."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project.root / 'mlflow.db'}")
-    settings = serving.Settings(model_source="registry", model_uri="models:/penguins-classifier@champion")
-    with TestClient(serving.create_app(settings)) as registry:
+    uri = serving.default_model_uri(project.root / "params.yaml")
+    assert uri == "models:/penguins-classifier@champion"
+    exported = serving.create_app(serving.Settings(models_dir=project.root / "models"))
+    with (
+        TestClient(serving.create_app(serving.Settings(model_source="registry"))) as registry,
+        TestClient(exported) as export,
+    ):
         info = registry.get("/model").json()
-        assert info["source"] == "registry:models:/penguins-classifier@champion"
-        assert info["version"] == client.get("/model").json()["version"]
-        assert registry.post("/predict", json=example).json() == client.post("/predict", json=example).json()
+        assert info["source"] == f"registry:{uri}"
+        assert info["version"] == export.get("/model").json()["version"]
+        assert registry.post("/predict", json=example).json() == export.post("/predict", json=example).json()
+
+
+def test_registry_without_params_yaml_names_the_setting(tmp_path):
+    """Where there is no params.yaml (the Docker image), the error says to set PENGUINS_MODEL_URI."""
+    with pytest.raises(serving.ModelUnavailable, match="set PENGUINS_MODEL_URI"):
+        serving.default_model_uri(tmp_path / "params.yaml")
 
 
 def test_concurrent_requests_share_model_calls(models_dir, example):

@@ -17,10 +17,16 @@ from schemathesis import checks as st_checks
 from lib import processes
 
 EXAMPLES = {GenerationMode.POSITIVE: 500, GenerationMode.NEGATIVE: 500}
-CHECKS = [st_checks.not_a_server_error, st_checks.status_code_conformance, st_checks.content_type_conformance,
-          st_checks.response_schema_conformance]
-MODE_CHECKS = {GenerationMode.POSITIVE: [st_checks.positive_data_acceptance],
-               GenerationMode.NEGATIVE: [st_checks.negative_data_rejection]}
+CHECKS = [
+    st_checks.not_a_server_error,
+    st_checks.status_code_conformance,
+    st_checks.content_type_conformance,
+    st_checks.response_schema_conformance,
+]
+MODE_CHECKS = {
+    GenerationMode.POSITIVE: [st_checks.positive_data_acceptance],
+    GenerationMode.NEGATIVE: [st_checks.negative_data_rejection],
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +43,13 @@ def test_no_request_breaks_the_api_or_its_schema(live_api, mode):
     statuses: Counter = Counter()
 
     @given(case=schema.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES[mode], deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES[mode],
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def fuzz(case):
         response = case.call(base_url=live_api.url, timeout=10)
         statuses[(case.operation.label, response.status_code)] += 1

@@ -18,16 +18,42 @@ def test_sixteen_clients_for_twenty_seconds_without_an_error(project, tmp_path):
     with processes.start_server(env={"PENGUINS_MODELS_DIR": str(project.root / "models")}) as server:
         locustfile = Path(__file__).with_name("locustfile.py")
         done = subprocess.run(
-            [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--users", str(USERS),
-             "--spawn-rate", str(USERS), "--run-time", f"{SECONDS}s", "--host", server.url, "--only-summary",
-             "--csv", str(tmp_path / "load"), "--loglevel", "WARNING", "--stop-timeout", "5"],
-            capture_output=True, text=True, timeout=SECONDS + 60, check=False, env=processes.tool_env(),
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                str(locustfile),
+                "--headless",
+                "--users",
+                str(USERS),
+                "--spawn-rate",
+                str(USERS),
+                "--run-time",
+                f"{SECONDS}s",
+                "--host",
+                server.url,
+                "--only-summary",
+                "--csv",
+                str(tmp_path / "load"),
+                "--loglevel",
+                "WARNING",
+                "--stop-timeout",
+                "5",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=SECONDS + 60,
+            check=False,
+            env=processes.tool_env(),
         )
         with open(tmp_path / "load_stats.csv", newline="", encoding="utf-8") as handle:
             rows = {row["Name"]: row for row in csv.DictReader(handle)}
         total = rows["Aggregated"]
-        print(f"\nload test: {total['Request Count']} requests, {total['Failure Count']} failures, "
-              f"{float(total['Requests/s']):.0f} req/s, p50 {total['50%']} ms, p99 {total['99%']} ms")
+        print(
+            f"\nload test: {total['Request Count']} requests, {total['Failure Count']} failures, "
+            f"{float(total['Requests/s']):.0f} req/s, p50 {total['50%']} ms, p99 {total['99%']} ms"
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert int(total["Failure Count"]) == 0
         assert int(total["Request Count"]) > USERS * SECONDS

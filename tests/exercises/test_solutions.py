@@ -101,8 +101,9 @@ def test_energy_grid_comparison(splits, tmp_path):
 
 def test_energy_mode_comparison(project, splits, tmp_path):
     """3.1-2: machine mode charges at least the RAM power that process mode does."""
-    table = energy_efficiency.mode_comparison(champion.load_model(project.root / "models"), splits[1],
-                                              repeats=50, output_dir=tmp_path).set_index("mode")
+    table = energy_efficiency.mode_comparison(
+        champion.load_model(project.root / "models"), splits[1], repeats=50, output_dir=tmp_path
+    ).set_index("mode")
     assert table.loc["machine", "ram_power_w"] >= table.loc["process", "ram_power_w"] > 0
 
 
@@ -130,7 +131,7 @@ def test_qa_directional_test_tells_the_models_apart(project, splits):
     assert not qa.heavier_is_more_gentoo(qa.shortcut_model(splits[0]))
 
 
-def test_deployment_tighter_bound():
+def test_deployment_tighter_bound(project):
     """4.1-1: 7000 g is a 422 naming body_mass_g and the 6500 limit."""
     status, error = deployment.too_heavy()
     assert status == 422 and error["loc"] == ["body", "body_mass_g"] and error["ctx"]["le"] == 6500

@@ -39,8 +39,17 @@ def changed(penguin, **changes):
         (("Biscoe", 50.0, 16.3, 230.0, 5700.0, "male"), "Gentoo"),
         (("Biscoe", 46.1, 13.2, 211.0, 4500.0, None), "Gentoo"),
     ],
-    ids=["adelie-torgersen", "adelie-biscoe", "adelie-dream-sex-unknown", "chinstrap-male", "chinstrap-female",
-         "chinstrap-sex-unknown", "gentoo-female", "gentoo-male", "gentoo-sex-unknown"],
+    ids=[
+        "adelie-torgersen",
+        "adelie-biscoe",
+        "adelie-dream-sex-unknown",
+        "chinstrap-male",
+        "chinstrap-female",
+        "chinstrap-sex-unknown",
+        "gentoo-female",
+        "gentoo-male",
+        "gentoo-sex-unknown",
+    ],
 )
 def test_minimum_functionality(probabilities, penguin, expected):
     """MFT: a typical specimen of each species, with and without a known sex, is classified right."""
@@ -63,9 +72,20 @@ def test_minimum_functionality(probabilities, penguin, expected):
         (ADELIE, {"island": "Biscoe"}),
         (GENTOO, {"island": "Dream"}),
     ],
-    ids=["adelie-sex-unknown", "chinstrap-sex-unknown", "gentoo-sex-unknown", "adelie-mass+100g",
-         "chinstrap-mass-100g", "gentoo-mass+100g", "adelie-bill+0.2mm", "chinstrap-depth+0.2mm",
-         "gentoo-flipper-1mm", "adelie-on-dream", "adelie-on-biscoe", "gentoo-on-dream"],
+    ids=[
+        "adelie-sex-unknown",
+        "chinstrap-sex-unknown",
+        "gentoo-sex-unknown",
+        "adelie-mass+100g",
+        "chinstrap-mass-100g",
+        "gentoo-mass+100g",
+        "adelie-bill+0.2mm",
+        "chinstrap-depth+0.2mm",
+        "gentoo-flipper-1mm",
+        "adelie-on-dream",
+        "adelie-on-biscoe",
+        "gentoo-on-dream",
+    ],
 )
 def test_invariance(probabilities, penguin, change):
     """INV: forgetting the sex, a measurement error, or the island of a clear specimen keeps the species."""
@@ -81,8 +101,13 @@ def test_invariance(probabilities, penguin, change):
         (GENTOO, {"bill_depth_mm": 18.5, "flipper_length_mm": 195.0}, "Gentoo", "down"),
         (changed(ADELIE, island="Biscoe"), {"body_mass_g": 5200.0}, "Gentoo", "up"),
     ],
-    ids=["longer-bill-more-chinstrap", "shorter-bill-less-chinstrap", "gentoo-shape-more-gentoo",
-         "adelie-shape-less-gentoo", "heavier-more-gentoo"],
+    ids=[
+        "longer-bill-more-chinstrap",
+        "shorter-bill-less-chinstrap",
+        "gentoo-shape-more-gentoo",
+        "adelie-shape-less-gentoo",
+        "heavier-more-gentoo",
+    ],
 )
 def test_directional(probabilities, penguin, change, target, direction):
     """DIR: moving a measurement towards a species' profile raises that species' probability."""

@@ -14,6 +14,7 @@ from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
 from lib import processes
+from lib.serving.schemas import EXAMPLE
 from tests import lessons
 from tests.sandbox import WORKTREE
 
@@ -21,13 +22,13 @@ DOCKERFILE = (WORKTREE / "Dockerfile").read_text(encoding="utf-8")
 
 
 def test_image_copies_exactly_what_the_api_imports():
-    """The COPY line holds lib/__init__.py and every module lib.serving needs, and nothing else."""
-    copied = set(re.findall(r"lib/(\w+)\.py", next(line for line in DOCKERFILE.splitlines()
-                                                     if line.startswith("COPY lib/"))))
+    """The COPY lines hold lib/__init__.py and every module or package lib.serving needs, and nothing else."""
+    lines = [line for line in DOCKERFILE.splitlines() if line.startswith("COPY lib/")]
+    copied = {name for line in lines for name in re.findall(r"lib/(\w+)(?:\.py|/)\s", line + " ")}
     assert copied == lessons.lib_closure({"serving"}, module_level_only=True) | {"__init__"}
     ignored = (WORKTREE / ".dockerignore").read_text(encoding="utf-8")
     for module in copied:
-        assert f"!lib/{module}.py" in ignored
+        assert (f"!lib/{module}/*.py" if (WORKTREE / "lib" / module).is_dir() else f"!lib/{module}.py") in ignored
 
 
 def lock_pins(name: str) -> dict[str, tuple[str, str | None]]:
@@ -69,12 +70,24 @@ def test_the_image_contents_serve_the_model(tmp_path, project):
             (app / target).mkdir(parents=True, exist_ok=True)
             root = project.root if target.startswith("models") else WORKTREE
             for source in sources:
-                shutil.copy(root / source, app / target)
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": f"{app}{os.pathsep}{image_site(tmp_path)}",
-           "PENGUINS_PROJECT_ROOT": str(app)}
+                if (root / source).is_dir():
+                    shutil.copytree(root / source, app / target, dirs_exist_ok=True)
+                else:
+                    shutil.copy(root / source, app / target)
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": f"{app}{os.pathsep}{image_site(tmp_path)}",
+        "PENGUINS_PROJECT_ROOT": str(app),
+    }
     port = processes.free_port()
-    server = subprocess.Popen([sys.executable, "-S", "-m", "uvicorn", "lib.serving:app", "--port", str(port)],
-                              cwd=app, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-S", "-m", "uvicorn", "--factory", "lib.serving:create_app", "--port", str(port)],
+        cwd=app,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         for _ in range(300):
             if server.poll() is not None:
@@ -85,8 +98,7 @@ def test_the_image_contents_serve_the_model(tmp_path, project):
             except httpx.TransportError:
                 time.sleep(0.1)
         assert health.json()["model_loaded"] is True
-        body = {"island": "Biscoe", "bill_length_mm": 45.1, "bill_depth_mm": 14.5, "flipper_length_mm": 215,
-                "body_mass_g": 5000, "sex": "female"}
+        body = EXAMPLE
         assert httpx.post(f"http://127.0.0.1:{port}/predict", json=body).json()["species"] == "Gentoo"
     finally:
         server.terminate()

@@ -36,7 +36,7 @@ def test_stage_runs_its_notebook_with_papermill(notebook):
 def test_stage_depends_on_every_lib_module_it_runs(notebook):
     """Changing any lib module the lesson uses (directly or not) re-runs the stage."""
     name, stage = lessons.stage_of(notebook)
-    needed = {f"lib/{module}.py" for module in lib_modules_used(notebook)}
+    needed = {lessons.lib_path(module) for module in lib_modules_used(notebook)}
     missing = needed - set(stage["deps"])
     assert not missing, f"stage '{name}' misses deps {sorted(missing)}"
 

@@ -1,16 +1,51 @@
-"""Static analysis gates: zero ruff findings on the code and on the notebooks."""
+"""Static analysis gates: zero ruff findings, formatted code, and zero mypy errors on lib/."""
 
-from lib import quality
+import subprocess
+import sys
+from pathlib import Path
+
+from lib import processes, quality
 from tests.sandbox import WORKTREE
+
+CODE = [WORKTREE / d for d in ("lib", "tests", "exercises", "benchmarks", "conftest.py")]
 
 
 def test_ruff_finds_nothing_in_the_code():
     """ruff, with the rules of pyproject.toml, on lib/, tests/, exercises/, benchmarks/ and conftest.py."""
-    targets = [WORKTREE / d for d in ("lib", "tests", "exercises", "benchmarks", "conftest.py")]
-    findings = quality.ruff_findings(targets, cwd=WORKTREE)
-    assert findings == []
+    assert quality.ruff_findings(CODE, cwd=WORKTREE) == []
 
 
 def test_ruff_finds_nothing_in_the_notebooks():
     """ruff on every lesson's code cells, through nbqa."""
     assert quality.nbqa_ruff_findings(WORKTREE / "notebooks", cwd=WORKTREE) == []
+
+
+def test_the_code_is_formatted():
+    """ruff format --check: the code is exactly as 'make format' leaves it."""
+    done = subprocess.run(
+        [processes.tool("ruff"), "format", "--check", "--no-cache", *map(str, CODE)],
+        cwd=WORKTREE,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=processes.tool_env(),
+    )
+    assert done.returncode == 0, f"run 'make format':\n{done.stdout}{done.stderr}"
+
+
+def test_mypy_finds_nothing_in_lib():
+    """mypy, configured in pyproject.toml, type-checks lib/ with zero errors.
+
+    Its cache lives in the environment (``.venv/mypy-cache``), outside the working tree:
+    the first run takes about 25 s on 2 cores, later ones a few.
+    """
+    done = subprocess.run(
+        [processes.tool("mypy"), "--cache-dir", str(Path(sys.prefix) / "mypy-cache")],
+        cwd=WORKTREE,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=processes.tool_env(),
+        timeout=600,
+    )
+    assert done.returncode == 0 and "Success: no issues found" in done.stdout, done.stdout + done.stderr

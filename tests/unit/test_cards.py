@@ -46,8 +46,15 @@ def test_card_metadata_header(card_text):
 def test_card_has_content_in_every_section(card_text):
     """No template placeholder is left, and the key facts are stated."""
     assert "[More Information Needed]" not in card_text
-    for fact in ["344 rows", "0123456789abcdef", "| Torgersen | 52 | 0 | 0 |", "Culmen Length (mm)",
-                 "10.1371/journal.pone.0090081", "CC0", "sex is unknown for 11 rows"]:
+    for fact in [
+        "344 rows",
+        "0123456789abcdef",
+        "| Torgersen | 52 | 0 | 0 |",
+        "Culmen Length (mm)",
+        "10.1371/journal.pone.0090081",
+        "CC0",
+        "sex is unknown for 11 rows",
+    ]:
         assert fact in card_text, fact
 
 
@@ -76,21 +83,47 @@ def test_markdown_table_escapes_pipes():
 
 
 def _model_card(test_accuracy_dream=1.0):
-    table = pd.DataFrame({"candidate": ["logistic_regression", "random_forest"], "cv_macro_f1": [0.99, 0.98],
-                          "cv_macro_f1_std": [0.01, 0.02], "test_macro_f1": [0.97, 0.96],
-                          "test_accuracy": [0.98, 0.97]})
-    metrics = {"test_macro_f1": 0.97, "test_accuracy": 0.98, "test_f1_Adelie": 0.98, "test_f1_Chinstrap": 0.93,
-               "test_f1_Gentoo": 1.0, "test_accuracy_Biscoe": 1.0, "test_macro_f1_Biscoe": 1.0,
-               "test_accuracy_Dream": test_accuracy_dream, "test_macro_f1_Dream": 0.9,
-               "test_accuracy_Torgersen": 1.0, "test_macro_f1_Torgersen": 1.0}
+    table = pd.DataFrame(
+        {
+            "candidate": ["logistic_regression", "random_forest"],
+            "cv_macro_f1": [0.99, 0.98],
+            "cv_macro_f1_std": [0.01, 0.02],
+            "test_macro_f1": [0.97, 0.96],
+            "test_accuracy": [0.98, 0.97],
+        }
+    )
+    metrics = {
+        "test_macro_f1": 0.97,
+        "test_accuracy": 0.98,
+        "test_f1_Adelie": 0.98,
+        "test_f1_Chinstrap": 0.93,
+        "test_f1_Gentoo": 1.0,
+        "test_accuracy_Biscoe": 1.0,
+        "test_macro_f1_Biscoe": 1.0,
+        "test_accuracy_Dream": test_accuracy_dream,
+        "test_macro_f1_Dream": 0.9,
+        "test_accuracy_Torgersen": 1.0,
+        "test_macro_f1_Torgersen": 1.0,
+    }
     raw = pd.read_csv(data.packaged_raw_export())
     train, test = data.split(data.clean(raw), test_size=0.25, seed=42)
     importance = pd.Series({"bill_length_mm": 0.3, "island": 0.02, "sex": 0.0})
-    return str(cards.build_model_card(
-        model_name="penguins-classifier", champion="logistic_regression", hyperparameters={"C": 1.0},
-        candidates=table, metrics=metrics, importance=importance, train=train, test=test, cv_folds=5, seed=42,
-        requirements={"min_macro_f1": 0.95, "min_island_accuracy": 0.9}, software={"scikit-learn": "1.8.0"},
-    ))
+    return str(
+        cards.build_model_card(
+            model_name="penguins-classifier",
+            champion="logistic_regression",
+            hyperparameters={"C": 1.0},
+            candidates=table,
+            metrics=metrics,
+            importance=importance,
+            train=train,
+            test=test,
+            cv_folds=5,
+            seed=42,
+            requirements={"min_macro_f1": 0.95, "min_island_accuracy": 0.9},
+            software={"scikit-learn": "1.8.0"},
+        )
+    )
 
 
 def test_model_card_reports_the_real_results():
@@ -101,8 +134,14 @@ def test_model_card_reports_the_real_results():
     assert header["library_name"] == "sklearn" and header["license"] == "mit"
     assert result["metrics"][0] == {"type": "f1", "value": 0.97, "name": "macro-F1"}
     assert "[More Information Needed]" not in text
-    for fact in ["| **logistic_regression** | 0.9900 ± 0.0100 | 0.9700 | 0.9800 |", "| Chinstrap | 0.9300 |",
-                 "| Torgersen | 11 | 1.0000 | 1.0000 |", "`C=1.0`; seed 42", "requirements", "are met"]:
+    for fact in [
+        "| **logistic_regression** | 0.9900 ± 0.0100 | 0.9700 | 0.9800 |",
+        "| Chinstrap | 0.9300 |",
+        "| Torgersen | 11 | 1.0000 | 1.0000 |",
+        "`C=1.0`; seed 42",
+        "requirements",
+        "are met",
+    ]:
         assert fact in text, fact
 
 

@@ -11,8 +11,9 @@ from lib import energy
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory):
     folder = tmp_path_factory.mktemp("codecarbon")
-    return folder, energy.measure(lambda: sum(range(200_000)), label="sum", repeats=4, country_iso_code="ESP",
-                                  output_dir=folder)
+    return folder, energy.measure(
+        lambda: sum(range(200_000)), label="sum", repeats=4, country_iso_code="ESP", output_dir=folder
+    )
 
 
 def test_measure_runs_offline_and_reports_positive_costs(measured):
@@ -46,13 +47,15 @@ def _measurement(label, seconds, kg):
 def test_summary_and_metrics_files(tmp_path):
     """Per-training costs join the scores; the JSON holds per-training and per-1000-prediction figures."""
     training = {"a": _measurement("a", 2.0, 2e-6), "b": _measurement("b", 4.0, 8e-6)}
-    scores = pd.DataFrame({"candidate": ["b", "a"], "cv_macro_f1": [0.9, 0.95], "test_macro_f1": [0.9, 1.0],
-                           "test_accuracy": [0.9, 1.0]})
+    scores = pd.DataFrame(
+        {"candidate": ["b", "a"], "cv_macro_f1": [0.9, 0.95], "test_macro_f1": [0.9, 1.0], "test_accuracy": [0.9, 1.0]}
+    )
     table = energy.summary_table(training, scores)
     assert table.set_index("candidate").loc["a", "train_emissions_kg"] == pytest.approx(1e-6)
     inference = energy.Measurement("inf", 10, 1.0, 1e-6, 5e-6, 4.0, 20.0, "estimated: test")
-    json_file, csv_file = energy.write_metrics(training, inference, predictions_per_repeat=100, table=table,
-                                               country_iso_code="ESP", metrics_dir=tmp_path)
+    json_file, csv_file = energy.write_metrics(
+        training, inference, predictions_per_repeat=100, table=table, country_iso_code="ESP", metrics_dir=tmp_path
+    )
     summary = json.loads(json_file.read_text())
     assert summary["training"]["b"] == {"duration_s": 2.0, "emissions_mg": 4.0, "energy_mwh": 20.0}
     assert summary["inference_per_1000_predictions"] == {"duration_s": 1.0, "emissions_mg": 1.0, "energy_mwh": 5.0}

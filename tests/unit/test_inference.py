@@ -14,8 +14,10 @@ def train():
 
 
 def rows_of(table):
-    return [tuple(None if isinstance(v, float) and np.isnan(v) else v for v in row)
-            for row in modeling.features(table).itertuples(index=False)]
+    return [
+        tuple(None if isinstance(v, float) and np.isnan(v) else v for v in row)
+        for row in modeling.features(table).itertuples(index=False)
+    ]
 
 
 CONFIGURED = params.stage_params("train")["candidates"]
@@ -43,8 +45,9 @@ def test_unknown_structures_are_left_to_the_pipeline(train):
 
 def test_a_compiled_path_that_disagrees_is_refused(train, monkeypatch):
     """The self-check on reference rows rejects a transformation that drifts from the pipeline."""
-    model = modeling.build_candidate("logistic_regression", {}, seed=0).fit(modeling.features(train),
-                                                                            modeling.labels(train))
+    model = modeling.build_candidate("logistic_regression", {}, seed=0).fit(
+        modeling.features(train), modeling.labels(train)
+    )
     original = inference.CompiledPipeline.transform
     monkeypatch.setattr(inference.CompiledPipeline, "transform", lambda self, rows: original(self, rows) * 1.01)
     assert inference.compile_pipeline(model) is None

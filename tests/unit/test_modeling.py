@@ -62,13 +62,27 @@ def test_every_candidate_is_reproducible_and_trusted(splits, name):
 @pytest.mark.parametrize(
     ("name", "hyperparameters", "error", "message"),
     [
-        pytest.param("random_forest", {"n_trees": 10}, modeling.UnknownHyperparameter,
-                     r"has no hyperparameter \['n_trees'\].*'n_estimators'.*params\.yaml", id="unknown-name"),
-        pytest.param("logistic_regression", {"C": -1.0}, ValueError,
-                     r"'C' parameter of LogisticRegression must be a float in the range \(0\.0, inf\]",
-                     id="c-negative"),
-        pytest.param("gradient_boosting", {"learning_rate": "fast"}, ValueError,
-                     r"'learning_rate' parameter", id="rate-not-a-number"),
+        pytest.param(
+            "random_forest",
+            {"n_trees": 10},
+            modeling.UnknownHyperparameter,
+            r"has no hyperparameter \['n_trees'\].*'n_estimators'.*params\.yaml",
+            id="unknown-name",
+        ),
+        pytest.param(
+            "logistic_regression",
+            {"C": -1.0},
+            ValueError,
+            r"'C' parameter of LogisticRegression must be a float in the range \(0\.0, inf\]",
+            id="c-negative",
+        ),
+        pytest.param(
+            "gradient_boosting",
+            {"learning_rate": "fast"},
+            ValueError,
+            r"'learning_rate' parameter",
+            id="rate-not-a-number",
+        ),
     ],
 )
 def test_bad_hyperparameters_are_refused_naming_them(splits, name, hyperparameters, error, message):
@@ -100,8 +114,13 @@ def test_evaluate_reports_per_species_and_per_island(fitted, splits):
     """Overall, per-species and per-island metrics; a wrong prediction lowers them."""
     _, test = splits
     metrics = modeling.evaluate(fitted, test)
-    for key in ["test_accuracy", "test_macro_f1", "test_f1_Chinstrap", "test_accuracy_Torgersen",
-                "test_macro_f1_Dream"]:
+    for key in [
+        "test_accuracy",
+        "test_macro_f1",
+        "test_f1_Chinstrap",
+        "test_accuracy_Torgersen",
+        "test_macro_f1_Dream",
+    ]:
         assert key in metrics
     flipped = test.copy()
     flipped.loc[flipped["species"] == "Gentoo", "species"] = "Adelie"
@@ -131,8 +150,12 @@ def test_feature_importance_covers_every_input(fitted, splits):
 
 def test_island_metric_names_are_built_and_read_in_one_place():
     """The per-island names that evaluate writes are the ones island_accuracies reads back, in schema order."""
-    metrics = {"test_accuracy": 0.9, "test_accuracy_Torgersen": 1.0, "test_accuracy_Biscoe": 0.8,
-               "test_macro_f1_Biscoe": 0.7}
-    assert modeling.island_metric("Dream") == "test_accuracy_Dream"
-    assert modeling.island_metric("Dream", "macro_f1") == "test_macro_f1_Dream"
-    assert list(modeling.island_accuracies(metrics).items()) == [("Biscoe", 0.8), ("Torgersen", 1.0)]
+    metrics = {
+        "test_accuracy": 0.9,
+        "test_accuracy_Torgersen": 1.0,
+        "test_accuracy_Biscoe": 0.8,
+        "test_macro_f1_Biscoe": 0.7,
+    }
+    assert schema.island_metric("Dream") == "test_accuracy_Dream"
+    assert schema.island_metric("Dream", "macro_f1") == "test_macro_f1_Dream"
+    assert list(schema.island_accuracies(metrics).items()) == [("Biscoe", 0.8), ("Torgersen", 1.0)]

@@ -28,8 +28,16 @@ def test_root_does_not_depend_on_the_working_directory(monkeypatch, tmp_path):
 
 def test_every_path_lies_under_the_root():
     """Data, models, reports, cards and params all derive from PROJ_ROOT."""
-    derived = [paths.RAW_DATA_FILE, paths.TRAIN_FILE, paths.TEST_FILE, paths.MODELS_DIR,
-               paths.DATASET_CARD_FILE, paths.NOTEBOOK_REPORTS_DIR, paths.PARAMS_FILE, paths.METRICS_DIR]
+    derived = [
+        paths.RAW_DATA_FILE,
+        paths.TRAIN_FILE,
+        paths.TEST_FILE,
+        paths.MODELS_DIR,
+        paths.DATASET_CARD_FILE,
+        paths.NOTEBOOK_REPORTS_DIR,
+        paths.PARAMS_FILE,
+        paths.METRICS_DIR,
+    ]
     for path in derived:
         assert path.is_absolute()
         assert path.is_relative_to(paths.PROJ_ROOT), path

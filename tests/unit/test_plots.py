@@ -53,8 +53,14 @@ def test_split_balance_shows_equal_shares():
 
 def test_candidate_comparison_has_a_bar_and_a_dot_per_candidate():
     """CV bars carry the values; test scores are drawn as points."""
-    table = pd.DataFrame({"candidate": ["a", "b"], "cv_macro_f1": [0.99, 0.97], "cv_macro_f1_std": [0.01, 0.02],
-                          "test_macro_f1": [1.0, 0.96]})
+    table = pd.DataFrame(
+        {
+            "candidate": ["a", "b"],
+            "cv_macro_f1": [0.99, 0.97],
+            "cv_macro_f1_std": [0.01, 0.02],
+            "test_macro_f1": [1.0, 0.96],
+        }
+    )
     ax = plots.candidate_comparison(table).axes[0]
     assert sorted(p.get_width() for p in ax.patches) == [0.97, 0.99]
     assert len(ax.collections[-1].get_offsets()) == 2
@@ -75,8 +81,14 @@ def test_importances_has_a_panel_per_candidate():
 
 def test_accuracy_vs_emissions_plots_each_candidate():
     """A labelled point per candidate in mg CO2eq on an axis from zero, and an energy bar per candidate in mWh."""
-    table = pd.DataFrame({"candidate": ["a", "b"], "cv_macro_f1": [0.99, 0.98],
-                          "train_emissions_kg": [1e-7, 1e-6], "train_energy_kwh": [1e-6, 2e-6]})
+    table = pd.DataFrame(
+        {
+            "candidate": ["a", "b"],
+            "cv_macro_f1": [0.99, 0.98],
+            "train_emissions_kg": [1e-7, 1e-6],
+            "train_energy_kwh": [1e-6, 2e-6],
+        }
+    )
     left, right = plots.accuracy_vs_emissions(table).axes
     assert [t.get_text() for t in left.texts] == ["a", "b"]
     assert sorted(round(x, 6) for x in left.collections[0].get_offsets()[:, 0]) == [0.1, 1.0]

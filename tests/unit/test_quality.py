@@ -18,9 +18,14 @@ def test_a_clean_notebook_has_no_lints(tmp_path):
     """Title, text, executed code with output, closing text: nothing to report."""
     code = new_code_cell("x = 1\nx", execution_count=1)
     code.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "1"}, execution_count=1)]
-    path = _notebook(tmp_path / "clean.ipynb", [
-        new_markdown_cell("# Title\n\nWhat this does."), code, new_markdown_cell("Summary: done."),
-    ])
+    path = _notebook(
+        tmp_path / "clean.ipynb",
+        [
+            new_markdown_cell("# Title\n\nWhat this does."),
+            code,
+            new_markdown_cell("Summary: done."),
+        ],
+    )
     assert quality.pynblint_lints(path) == []
 
 

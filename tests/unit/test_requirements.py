@@ -12,6 +12,13 @@ def test_table_states_the_thresholds():
 def test_table_covers_users_goal_success_and_constraints():
     """Every aspect the inception issue lists has a row."""
     aspects = [row[0] for row in requirements.requirements_rows(0.95, 0.9, 100)]
-    for aspect in ["Users", "Goal", "Success: quality", "Success: fairness across sites", "Success: speed",
-                   "Data constraints", "Ethical constraints"]:
+    for aspect in [
+        "Users",
+        "Goal",
+        "Success: quality",
+        "Success: fairness across sites",
+        "Success: speed",
+        "Data constraints",
+        "Ethical constraints",
+    ]:
         assert aspect in aspects

@@ -17,7 +17,10 @@ def test_copy_takes_tracked_and_new_files_but_not_ignored_ones(tmp_path):
     (source / "new.md").write_text("not committed yet\n")
     assert snapshot.copy_project(source, copy) == 3
     assert sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*") if p.is_file()) == [
-        ".gitignore", "lib/a.py", "new.md"]
+        ".gitignore",
+        "lib/a.py",
+        "new.md",
+    ]
     snapshot.commit_all(copy, "copy")
     log = subprocess.run(["git", "log", "--format=%s"], cwd=copy, capture_output=True, text=True, check=True)
     assert log.stdout.strip() == "copy"

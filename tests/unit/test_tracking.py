@@ -107,8 +107,16 @@ def test_register_adds_versions_and_moves_the_alias(session):
 
 def test_write_scores_makes_dvc_metrics_and_plot(tmp_path):
     """scores.json nests the candidates; candidates.csv has a row each; numbers rounded."""
-    table = pd.DataFrame({"candidate": ["a", "b"], "cv_macro_f1": [0.987654, 0.9], "cv_macro_f1_std": [0.01, 0.02],
-                          "cv_accuracy": [0.99, 0.91], "test_macro_f1": [1.0, 0.95], "test_accuracy": [1.0, 0.96]})
+    table = pd.DataFrame(
+        {
+            "candidate": ["a", "b"],
+            "cv_macro_f1": [0.987654, 0.9],
+            "cv_macro_f1_std": [0.01, 0.02],
+            "cv_accuracy": [0.99, 0.91],
+            "test_macro_f1": [1.0, 0.95],
+            "test_accuracy": [1.0, 0.96],
+        }
+    )
     champion = {"test_macro_f1": 0.999999, "test_accuracy_Dream": 0.95, "test_accuracy_Biscoe": 0.9, "test_f1_x": 1}
     scores, candidates = tracking.write_scores(table, champion, "a", tmp_path)
     document = json.loads(scores.read_text())

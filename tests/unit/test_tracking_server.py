@@ -10,17 +10,36 @@ import pytest
 
 from lib import processes, tracking
 
+pytestmark = pytest.mark.slow  # an mlflow server takes about 30 s to start on 2 cores
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``mlflow server`` with proxied artifacts (SQLite backend, a local destination), stopped afterwards."""
     folder = tmp_path_factory.mktemp("server")
     port = processes.free_port()
-    command = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-               "--backend-store-uri", f"sqlite:///{folder / 'server.db'}",
-               "--artifacts-destination", str(folder / "artifacts"), "--workers", "1"]
-    process = subprocess.Popen(command, env=processes.tool_env(), stdout=subprocess.DEVNULL,  # noqa: S603
-                               stderr=subprocess.STDOUT)
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--backend-store-uri",
+        f"sqlite:///{folder / 'server.db'}",
+        "--artifacts-destination",
+        str(folder / "artifacts"),
+        "--workers",
+        "1",
+    ]
+    process = subprocess.Popen(
+        command,
+        env=processes.tool_env(),
+        stdout=subprocess.DEVNULL,  # noqa: S603
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and process.poll() is None:

@@ -15,11 +15,17 @@ def test_suites_follow_the_schema():
     """Every raw measurement has a range, type and null-rate expectation; processed ones a range and type."""
     raw_types = [(e.expectation_type, getattr(e, "column", None)) for e in validation.raw_expectations()]
     for feature in schema.NUMERIC_FEATURES:
-        for kind in ("expect_column_values_to_be_between", "expect_column_values_to_be_in_type_list",
-                     "expect_column_values_to_not_be_null"):
+        for kind in (
+            "expect_column_values_to_be_between",
+            "expect_column_values_to_be_in_type_list",
+            "expect_column_values_to_not_be_null",
+        ):
             assert (kind, feature.raw) in raw_types
-    between = {e.column: (e.min_value, e.max_value) for e in validation.processed_expectations(0.25)
-               if e.expectation_type == "expect_column_values_to_be_between"}
+    between = {
+        e.column: (e.min_value, e.max_value)
+        for e in validation.processed_expectations(0.25)
+        if e.expectation_type == "expect_column_values_to_be_between"
+    }
     assert between == {f.name: (f.minimum, f.maximum) for f in schema.NUMERIC_FEATURES}
 
 

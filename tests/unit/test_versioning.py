@@ -68,10 +68,19 @@ def test_a_clone_gets_the_code_and_pulls_the_data_from_the_remote(capsys):
     repo = DemoRepo.create()
     try:
         repo.write("data/a.csv", "x\n1\n")
-        for command in ("git init -q -b main", "git init -q --bare -b main ../github.git",
-                        "git remote add origin ../github.git", "dvc init -q", "dvc config core.analytics false",
-                        "dvc add -q data/a.csv", "dvc remote add -d storage ../remote", "git add -A",
-                        "git commit -q -m data", "dvc push", "git push -q origin main"):
+        for command in (
+            "git init -q -b main",
+            "git init -q --bare -b main ../github.git",
+            "git remote add origin ../github.git",
+            "dvc init -q",
+            "dvc config core.analytics false",
+            "dvc add -q data/a.csv",
+            "dvc remote add -d storage ../remote",
+            "git add -A",
+            "git commit -q -m data",
+            "dvc push",
+            "git push -q origin main",
+        ):
             repo.run(command)
         laptop = repo.clone("laptop")
         assert not (laptop.root / "data/a.csv").exists() and (laptop.root / "data/a.csv.dvc").exists()

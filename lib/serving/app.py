@@ -1,0 +1,162 @@
+"""The FastAPI application, built by :func:`create_app` from settings (and, optionally, a loaded model).
+
+No ``from __future__ import annotations`` here: FastAPI reads the route functions'
+annotations at run time, and the batch route's type is built per app.
+"""
+
+import contextlib
+import logging
+import math
+from collections.abc import AsyncIterator
+from typing import Any
+
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
+
+from lib import champion, inference
+from lib.serving.batching import Direct, MicroBatcher, Overloaded
+from lib.serving.loading import LoadedModel, ModelUnavailable, load
+from lib.serving.schemas import (
+    UNAVAILABLE,
+    UNPARSABLE,
+    BatchPrediction,
+    Health,
+    ModelInfo,
+    Penguin,
+    Prediction,
+    limited_batch,
+)
+from lib.serving.settings import Settings
+
+logger = logging.getLogger("penguins.api")
+RETRY_AFTER_S = 1
+
+
+def to_rows(penguins: list[Penguin]) -> list[inference.Row]:
+    """Validated penguins as rows in schema order (island, four measurements, sex or None)."""
+    return [(p.island, p.bill_length_mm, p.bill_depth_mm, p.flipper_length_mm, p.body_mass_g, p.sex) for p in penguins]
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Each error's field location, message and type; a scalar input is echoed, a whole list or object is not."""
+    errors = []
+    for error in exc.errors():
+        item = {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type", "")}
+        value = error.get("input")
+        if isinstance(value, float) and not math.isfinite(value):
+            item["input"] = str(value)  # JSON has no NaN or Infinity
+        elif isinstance(value, (str, int, float, bool)) or value is None:
+            item["input"] = value
+        errors.append(item)
+    return errors
+
+
+def answer(row: np.ndarray, classes: list[str], version: str) -> Prediction:
+    """One prediction: the most probable species and every class's probability (6 decimals)."""
+    probabilities = {name: round(float(p), 6) for name, p in zip(classes, row, strict=True)}
+    return Prediction(species=classes[int(np.argmax(row))], probabilities=probabilities, model_version=version)
+
+
+def create_app(settings: Settings | None = None, loaded: LoadedModel | None = None) -> FastAPI:
+    """Build the API. Without ``settings``, they are read from the environment (``Settings.from_env``).
+
+    The model is loaded when the app starts (its lifespan), unless ``loaded`` is given
+    (``python -m lib.serving`` loads it first, to fail before binding the port). This is
+    what ``uvicorn --factory lib.serving:create_app`` calls; importing the module reads nothing.
+    """
+    settings = settings or Settings.from_env()
+    state: dict[str, Any] = {"loaded": loaded, "batcher": None, "error": None}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if state["loaded"] is None:
+            try:
+                state["loaded"] = load(settings)
+            except (champion.ModelFileError, ModelUnavailable, OSError, ImportError) as exc:
+                state["error"] = str(exc)
+                if settings.require_model:
+                    logger.error("cannot start the API: %s", exc)
+                    raise ModelUnavailable(str(exc)) from None
+                logger.warning("starting without a model: %s", exc)
+        if state["loaded"] is not None:
+            predict = state["loaded"].predict
+            state["batcher"] = (
+                MicroBatcher(predict, settings.max_batch_rows, settings.max_queue, settings.request_timeout_s)
+                if settings.micro_batching
+                else Direct(predict)
+            )
+            await state["batcher"].start()
+        yield
+        if state["batcher"] is not None:
+            await state["batcher"].stop()
+
+    # FastAPI's own /docs and /redoc load their JavaScript and CSS from a CDN and stay
+    # blank offline; FastAPIOffline serves the same pages with the assets from the package.
+    api = FastAPIOffline(
+        title="Penguin species API",
+        version="1.0.0",
+        summary="Predicts the species of an adult penguin from its island, sex and body measurements.",
+        description="The champion model of the penguins MLOps course. See `/model` for what is served.",
+        lifespan=lifespan,
+    )
+    api.state.settings = settings
+    api.state.serving = state
+
+    def current() -> LoadedModel:
+        if state["loaded"] is None:
+            raise ModelUnavailable(state["error"] or "the model is not loaded yet")
+        return state["loaded"]
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": jsonable_encoder(validation_errors(exc))})
+
+    @api.exception_handler(ModelUnavailable)
+    async def unavailable(_: Request, exc: ModelUnavailable) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": f"no model is loaded: {exc}"})
+
+    @api.exception_handler(Overloaded)
+    async def overloaded(_: Request, exc: Overloaded) -> JSONResponse:
+        return JSONResponse(
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+            content={"detail": f"too busy, retry in {RETRY_AFTER_S} s: {exc}"},
+        )
+
+    @api.get("/health", response_model=Health, responses={503: {"model": Health}})
+    async def health() -> Any:
+        """Liveness, and whether a model is loaded (503 when it is not, so a load balancer waits)."""
+        if state["loaded"] is None:
+            return JSONResponse(
+                status_code=503,
+                content=Health(status="no model", model_loaded=False, detail=state["error"]).model_dump(),
+            )
+        return Health(status="ok", model_loaded=True, model_version=state["loaded"].info.version)
+
+    @api.get("/model", response_model=ModelInfo, responses=UNAVAILABLE)
+    async def model_info() -> ModelInfo:
+        """Name, version, metrics, feature schema and class labels of the served model."""
+        return current().info
+
+    @api.post("/predict", response_model=Prediction, responses=UNPARSABLE | UNAVAILABLE)
+    async def predict(penguin: Penguin) -> Prediction:
+        """Classify one penguin (sex may be null when unknown)."""
+        model = current()
+        probabilities = await state["batcher"].predict(to_rows([penguin]))
+        return answer(probabilities[0], model.info.classes, model.info.version)
+
+    batch_request = limited_batch(settings.batch_limit)
+
+    @api.post("/predict/batch", response_model=BatchPrediction, responses=UNPARSABLE | UNAVAILABLE)
+    async def predict_batch(request: batch_request) -> BatchPrediction:  # type: ignore[valid-type]
+        """Classify up to the batch limit of penguins; answers come back in request order."""
+        model = current()
+        probabilities = await state["batcher"].predict(to_rows(request.penguins))  # type: ignore[attr-defined]
+        predictions = [answer(row, model.info.classes, model.info.version) for row in probabilities]
+        return BatchPrediction(predictions=predictions, model_version=model.info.version)
+
+    return api

@@ -1,0 +1,85 @@
+"""The API's settings: plain defaults, and :meth:`Settings.from_env` to read them from the environment.
+
+Nothing reads the environment when a module is imported; ``create_app()`` (what
+``uvicorn --factory lib.serving:create_app`` calls) and ``python -m lib.serving`` do.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+SOURCES = ("export", "registry")
+INFERENCE_PATHS = ("auto", "pandas")
+
+
+def _parsed(environ: Mapping[str, str], name: str, default: T, convert: Callable[[str], T], kind: str) -> T:
+    value = environ.get(name)
+    try:
+        return convert(value) if value else default
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name} must be {kind}, got {value!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the API serves and how; each field has an environment variable (see :meth:`from_env`).
+
+    - ``model_source`` (``PENGUINS_MODEL_SOURCE``): ``export`` (``models/``) or ``registry`` (MLflow);
+    - ``models_dir`` (``PENGUINS_MODELS_DIR``): the export folder; ``None`` means the project's ``models/``;
+    - ``model_uri`` (``PENGUINS_MODEL_URI``): the registry URI; ``None`` means
+      ``models:/<train.registered_model of params.yaml>@champion``, with ``MLFLOW_TRACKING_URI`` naming the store;
+    - ``batch_limit`` (``PENGUINS_BATCH_LIMIT``): the most penguins per ``/predict/batch`` request;
+    - ``micro_batching`` (``PENGUINS_MICRO_BATCHING``, ``1``/``0``): concurrent requests share model calls;
+    - ``max_batch_rows`` (``PENGUINS_MAX_BATCH_ROWS``): the most rows the micro-batcher puts in one call;
+    - ``max_queue`` (``PENGUINS_MAX_QUEUE``): requests that may wait for the model; beyond, 503 with Retry-After;
+    - ``request_timeout_s`` (``PENGUINS_REQUEST_TIMEOUT_S``): the longest a request waits for its answer;
+    - ``require_model`` (``PENGUINS_REQUIRE_MODEL``, ``1``/``0``): refuse to start without a model, or
+      start and answer 503 until one is there;
+    - ``inference`` (``PENGUINS_INFERENCE``): ``auto`` (the numpy path when the pipeline compiles) or
+      ``pandas`` (always the exported pipeline on a DataFrame; for comparison).
+    """
+
+    model_source: str = "export"
+    models_dir: Path | None = None
+    model_uri: str | None = None
+    batch_limit: int = 1000
+    micro_batching: bool = True
+    max_batch_rows: int = 2048
+    max_queue: int = 1024
+    request_timeout_s: float = 10.0
+    require_model: bool = True
+    inference: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.model_source not in SOURCES:
+            raise ValueError(f"PENGUINS_MODEL_SOURCE must be 'export' or 'registry', got {self.model_source!r}")
+        if self.inference not in INFERENCE_PATHS:
+            raise ValueError(f"PENGUINS_INFERENCE must be 'auto' or 'pandas', got {self.inference!r}")
+        if min(self.batch_limit, self.max_batch_rows, self.max_queue) < 1:
+            raise ValueError("PENGUINS_BATCH_LIMIT, PENGUINS_MAX_BATCH_ROWS and PENGUINS_MAX_QUEUE must be at least 1")
+        if not self.request_timeout_s > 0:
+            raise ValueError(f"PENGUINS_REQUEST_TIMEOUT_S must be positive, got {self.request_timeout_s!r}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every setting from ``environ`` (default: the process environment); raise naming a bad one."""
+        env = os.environ if environ is None else environ
+        models_dir = env.get("PENGUINS_MODELS_DIR")
+        return cls(
+            model_source=env.get("PENGUINS_MODEL_SOURCE", "export"),
+            models_dir=Path(models_dir) if models_dir else None,
+            model_uri=env.get("PENGUINS_MODEL_URI") or None,
+            batch_limit=_parsed(env, "PENGUINS_BATCH_LIMIT", 1000, int, "an integer"),
+            micro_batching=env.get("PENGUINS_MICRO_BATCHING", "1") != "0",
+            max_batch_rows=_parsed(env, "PENGUINS_MAX_BATCH_ROWS", 2048, int, "an integer"),
+            max_queue=_parsed(env, "PENGUINS_MAX_QUEUE", 1024, int, "an integer"),
+            request_timeout_s=_parsed(env, "PENGUINS_REQUEST_TIMEOUT_S", 10.0, float, "a number"),
+            require_model=env.get("PENGUINS_REQUIRE_MODEL", "1") != "0",
+            inference=env.get("PENGUINS_INFERENCE", "auto"),
+        )
