@@ -10,6 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 CODE := lib tests exercises benchmarks conftest.py
+UV_PIN := $(shell grep -m1 '^uv==' requirements.lock || echo uv)
 # Offline and private: no tool phones home from any target.
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
@@ -29,8 +30,13 @@ $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
 	  { echo "Python 3.11 is required, found $$($(PYTHON) --version 2>&1) at '$(PYTHON)'; run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# uv (the version the lock pins) installs the lock in seconds; pip does the same, slower, where uv cannot.
+	( $(BIN)/python -m pip install --quiet --disable-pip-version-check "$(UV_PIN)" && \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock && \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . ) || \
+	( echo "uv could not install the lock; installing with pip instead"; \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock && \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . )
 	$(BIN)/python -m pip check
 	$(BIN)/python -m lib.jupyter
 	touch $(STAMP)
@@ -77,9 +83,9 @@ notebooks: setup ## re-execute every lesson in place, top to bottom, to refresh 
 	    --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=1200 "$$nb" || exit 1; \
 	done
 
-lock: ## re-resolve requirements.lock (everything) and requirements-serve.lock (the API image) from pyproject.toml
-	uv pip compile pyproject.toml --extra course --universal --python-version 3.11 -o requirements.lock
-	uv pip compile pyproject.toml --universal --python-version 3.11 -c requirements.lock -o requirements-serve.lock
+lock: setup ## re-resolve requirements.lock (everything) and requirements-serve.lock (the API image) from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --extra course --universal --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 -c requirements.lock -o requirements-serve.lock
 
 clean: ## delete every pipeline output (keeps .venv, the DVC cache, the MLflow store and the committed cards)
 	rm -rf data/raw/*.csv data/processed models metrics reports/notebooks/*.ipynb
