@@ -14,7 +14,7 @@ bounded queue), :mod:`~lib.serving.app` (the factory and the routes). Run it wit
 Importing the package reads no environment and loads no model.
 """
 
-from lib.serving.app import answer, create_app, to_rows, validation_errors
+from lib.serving.app import answer, batch_json, create_app, to_rows, validation_errors
 from lib.serving.batching import Direct, MicroBatcher, Overloaded
 from lib.serving.loading import (
     LoadedModel,
@@ -42,6 +42,7 @@ __all__ = [
     "Prediction",
     "Settings",
     "answer",
+    "batch_json",
     "create_app",
     "default_model_uri",
     "load",

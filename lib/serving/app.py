@@ -5,6 +5,7 @@ annotations at run time, and the batch route's type is built per app.
 """
 
 import contextlib
+import json
 import logging
 import math
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 
 from lib import champion, inference
@@ -34,6 +35,7 @@ from lib.serving.settings import Settings
 
 logger = logging.getLogger("penguins.api")
 RETRY_AFTER_S = 1
+JSON = "application/json"
 
 
 def to_rows(penguins: list[Penguin]) -> list[inference.Row]:
@@ -61,6 +63,37 @@ def answer(row: np.ndarray, classes: list[str], version: str) -> Prediction:
     return Prediction(species=classes[int(np.argmax(row))], probabilities=probabilities, model_version=version)
 
 
+def batch_json(probabilities: np.ndarray, classes: list[str], version: str) -> bytes:
+    """The ``/predict/batch`` response body, written directly: the same JSON as :class:`BatchPrediction`.
+
+    Building 1000 pydantic objects and passing them through FastAPI's ``jsonable_encoder``
+    takes about 18 ms on 2 cores; this takes about 4, and rounds exactly as :func:`answer` does.
+    """
+    best = probabilities.argmax(axis=1).tolist()
+    predictions = [
+        {
+            "species": classes[top],
+            "probabilities": {name: round(p, 6) for name, p in zip(classes, row, strict=True)},
+            "model_version": version,
+        }
+        for top, row in zip(best, probabilities.tolist(), strict=True)
+    ]
+    return json.dumps({"predictions": predictions, "model_version": version}, separators=(",", ":")).encode()
+
+
+def batching(settings: Settings, loaded: LoadedModel) -> bool:
+    """Whether requests are micro-batched: as set, or (``auto``) only on the pandas path.
+
+    Measured by ``make bench`` on 2 cores: on the numpy path each call costs about 0.1 ms,
+    and batching lowered the throughput at concurrency 1 (1473 against 2155 req/s) and
+    raised the p99 at concurrency 16 (104 against 10 ms); on the pandas path a call costs
+    milliseconds, and sharing it is what makes the throughput.
+    """
+    if settings.micro_batching == "auto":
+        return loaded.info.inference == "pandas"
+    return settings.micro_batching == "on"
+
+
 def create_app(settings: Settings | None = None, loaded: LoadedModel | None = None) -> FastAPI:
     """Build the API. Without ``settings``, they are read from the environment (``Settings.from_env``).
 
@@ -86,7 +119,7 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
             predict = state["loaded"].predict
             state["batcher"] = (
                 MicroBatcher(predict, settings.max_batch_rows, settings.max_queue, settings.request_timeout_s)
-                if settings.micro_batching
+                if batching(settings, state["loaded"])
                 else Direct(predict)
             )
             await state["batcher"].start()
@@ -152,11 +185,10 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
     batch_request = limited_batch(settings.batch_limit)
 
     @api.post("/predict/batch", response_model=BatchPrediction, responses=UNPARSABLE | UNAVAILABLE)
-    async def predict_batch(request: batch_request) -> BatchPrediction:  # type: ignore[valid-type]
+    async def predict_batch(request: batch_request) -> Response:  # type: ignore[valid-type]
         """Classify up to the batch limit of penguins; answers come back in request order."""
         model = current()
         probabilities = await state["batcher"].predict(to_rows(request.penguins))  # type: ignore[attr-defined]
-        predictions = [answer(row, model.info.classes, model.info.version) for row in probabilities]
-        return BatchPrediction(predictions=predictions, model_version=model.info.version)
+        return Response(batch_json(probabilities, model.info.classes, model.info.version), media_type=JSON)
 
     return api

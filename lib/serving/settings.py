@@ -16,6 +16,8 @@ T = TypeVar("T")
 
 SOURCES = ("export", "registry")
 INFERENCE_PATHS = ("auto", "pandas")
+BATCHING = ("auto", "on", "off")
+_SWITCH = {"1": "on", "0": "off", "true": "on", "false": "off"}
 
 
 def _parsed(environ: Mapping[str, str], name: str, default: T, convert: Callable[[str], T], kind: str) -> T:
@@ -35,7 +37,8 @@ class Settings:
     - ``model_uri`` (``PENGUINS_MODEL_URI``): the registry URI; ``None`` means
       ``models:/<train.registered_model of params.yaml>@champion``, with ``MLFLOW_TRACKING_URI`` naming the store;
     - ``batch_limit`` (``PENGUINS_BATCH_LIMIT``): the most penguins per ``/predict/batch`` request;
-    - ``micro_batching`` (``PENGUINS_MICRO_BATCHING``, ``1``/``0``): concurrent requests share model calls;
+    - ``micro_batching`` (``PENGUINS_MICRO_BATCHING``): ``auto`` (on for the pandas path only, where
+      shared calls pay; ``make bench`` measured it costing tail latency on the numpy path), ``on`` or ``off``;
     - ``max_batch_rows`` (``PENGUINS_MAX_BATCH_ROWS``): the most rows the micro-batcher puts in one call;
     - ``max_queue`` (``PENGUINS_MAX_QUEUE``): requests that may wait for the model; beyond, 503 with Retry-After;
     - ``request_timeout_s`` (``PENGUINS_REQUEST_TIMEOUT_S``): the longest a request waits for its answer;
@@ -49,7 +52,7 @@ class Settings:
     models_dir: Path | None = None
     model_uri: str | None = None
     batch_limit: int = 1000
-    micro_batching: bool = True
+    micro_batching: str = "auto"
     max_batch_rows: int = 2048
     max_queue: int = 1024
     request_timeout_s: float = 10.0
@@ -59,6 +62,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.model_source not in SOURCES:
             raise ValueError(f"PENGUINS_MODEL_SOURCE must be 'export' or 'registry', got {self.model_source!r}")
+        if self.micro_batching not in BATCHING:
+            raise ValueError(f"PENGUINS_MICRO_BATCHING must be 'auto', 'on' or 'off', got {self.micro_batching!r}")
         if self.inference not in INFERENCE_PATHS:
             raise ValueError(f"PENGUINS_INFERENCE must be 'auto' or 'pandas', got {self.inference!r}")
         if min(self.batch_limit, self.max_batch_rows, self.max_queue) < 1:
@@ -76,7 +81,9 @@ class Settings:
             models_dir=Path(models_dir) if models_dir else None,
             model_uri=env.get("PENGUINS_MODEL_URI") or None,
             batch_limit=_parsed(env, "PENGUINS_BATCH_LIMIT", 1000, int, "an integer"),
-            micro_batching=env.get("PENGUINS_MICRO_BATCHING", "1") != "0",
+            micro_batching=_SWITCH.get(
+                env.get("PENGUINS_MICRO_BATCHING", "auto").lower(), env.get("PENGUINS_MICRO_BATCHING", "auto").lower()
+            ),
             max_batch_rows=_parsed(env, "PENGUINS_MAX_BATCH_ROWS", 2048, int, "an integer"),
             max_queue=_parsed(env, "PENGUINS_MAX_QUEUE", 1024, int, "an integer"),
             request_timeout_s=_parsed(env, "PENGUINS_REQUEST_TIMEOUT_S", 10.0, float, "a number"),

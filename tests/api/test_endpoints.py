@@ -251,7 +251,7 @@ def test_settings_read_every_variable():
             "PENGUINS_REQUIRE_MODEL": "0",
         }
     )
-    assert (read.batch_limit, read.micro_batching, read.max_queue, read.request_timeout_s) == (5, False, 3, 2.5)
+    assert (read.batch_limit, read.micro_batching, read.max_queue, read.request_timeout_s) == (5, "off", 3, 2.5)
     assert str(read.models_dir) == "/srv/models" and read.require_model is False
 
 
@@ -291,12 +291,30 @@ def test_python_m_lib_serving_loads_the_model_once(models_dir, monkeypatch):
     assert loads == ["main"] and served == [True]
 
 
-def test_micro_batching_off_gives_the_same_answers(models_dir, client, example):
-    """PENGUINS_MICRO_BATCHING=0: each request calls the model itself, with the same answers."""
-    settings = serving.Settings(models_dir=models_dir, micro_batching=False)
-    with TestClient(serving.create_app(settings)) as direct:
-        assert direct.post("/predict", json=example).json() == client.post("/predict", json=example).json()
-        assert isinstance(direct.app.state.serving["batcher"], serving.Direct)
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(("auto", "auto", serving.Direct), id="auto-numpy-direct"),
+        pytest.param(("auto", "pandas", serving.MicroBatcher), id="auto-pandas-batched"),
+        pytest.param(("on", "auto", serving.MicroBatcher), id="on"),
+        pytest.param(("off", "pandas", serving.Direct), id="off"),
+    ],
+)
+def test_micro_batching_where_it_pays_with_the_same_answers(models_dir, client, example, case):
+    """auto batches only the pandas path (make bench: on the numpy path it costs tail latency); answers never change."""
+    setting, inference, batcher = case
+    settings = serving.Settings(models_dir=models_dir, micro_batching=setting, inference=inference)
+    with TestClient(serving.create_app(settings)) as other:
+        assert other.post("/predict", json=example).json() == client.post("/predict", json=example).json()
+        assert isinstance(other.app.state.serving["batcher"], batcher)
+
+
+def test_micro_batching_setting_is_checked():
+    """1/0 and true/false are accepted for on/off; anything else is named."""
+    assert serving.Settings.from_env({"PENGUINS_MICRO_BATCHING": "1"}).micro_batching == "on"
+    assert serving.Settings.from_env({"PENGUINS_MICRO_BATCHING": "FALSE"}).micro_batching == "off"
+    with pytest.raises(ValueError, match="PENGUINS_MICRO_BATCHING must be 'auto', 'on' or 'off'"):
+        serving.Settings.from_env({"PENGUINS_MICRO_BATCHING": "sometimes"})
 
 
 def _blocking_predict(release, seen):
@@ -338,7 +356,7 @@ def test_a_full_queue_answers_503_with_retry_after(models_dir, example):
 
     async def scenario():
         release, seen = threading.Event(), []
-        app = serving.create_app(serving.Settings(models_dir=models_dir, max_queue=2))
+        app = serving.create_app(serving.Settings(models_dir=models_dir, max_queue=2, micro_batching="on"))
         async with app.router.lifespan_context(app):
             batcher = app.state.serving["batcher"]
             batcher.predict_rows = _blocking_predict(release, seen)
@@ -414,8 +432,8 @@ def test_registry_without_params_yaml_names_the_setting(tmp_path):
 
 
 def test_concurrent_requests_share_model_calls(models_dir, example):
-    """Requests that arrive together are answered correctly, in fewer model calls than requests."""
-    app = serving.create_app(serving.Settings(models_dir=models_dir))
+    """With micro-batching on, requests that arrive together are answered correctly, in fewer model calls."""
+    app = serving.create_app(serving.Settings(models_dir=models_dir, micro_batching="on"))
     bodies = [example | {"body_mass_g": 4000 + 10 * i, "sex": [None, "male", "female"][i % 3]} for i in range(64)]
 
     async def scenario():
@@ -430,3 +448,16 @@ def test_concurrent_requests_share_model_calls(models_dir, example):
     assert [r.json() for r in together] == [r.json() for r in one_by_one]
     assert batcher.calls < 2 * len(bodies)  # 64 sequential calls, plus far fewer for the 64 concurrent ones
     assert batcher.rows == 2 * len(bodies)
+
+
+def test_batch_json_is_the_pydantic_response_exactly():
+    """The batch body written directly parses to exactly what BatchPrediction of answer() would give."""
+    rng = np.random.default_rng(0)
+    probabilities = rng.dirichlet(np.ones(3), size=500)
+    classes = list(schema.CLASSES)
+    direct = json.loads(serving.batch_json(probabilities, classes, "7"))
+    expected = serving.BatchPrediction(
+        predictions=[serving.answer(row, classes, "7") for row in probabilities], model_version="7"
+    ).model_dump(mode="json")
+    assert direct == expected
+    assert serving.BatchPrediction.model_validate(direct).model_version == "7"
