@@ -1,8 +1,12 @@
 """Cards: the dataset card and the model card, built with Hugging Face's card classes.
 
-Every number in a card is computed from the file it describes, so the card
-cannot drift from the data: re-running the stage rewrites it. The text around
-the numbers (provenance, collection, biases, licence) is written once here.
+The prose (provenance, collection, biases, licence) lives in Jinja templates,
+``lib/templates/dataset_card.md`` and ``model_card.md``: Hugging Face's official
+templates with the course's text in place of their placeholders, rendered by
+``DatasetCard.from_template(..., template_path=...)``. This module computes every
+fact they state from the data or the fitted pipeline (counts, dates, scores, the
+preprocessing itself), so a card cannot drift from what it describes: re-running
+the stage rewrites it.
 """
 
 from __future__ import annotations
@@ -13,8 +17,13 @@ from typing import Any
 
 import pandas as pd
 from huggingface_hub import DatasetCard, DatasetCardData, EvalResult, ModelCard, ModelCardData
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from lib import paths, schema
+
+TEMPLATES = Path(__file__).parent / "templates"
 
 CITATION_BIBTEX = """```bibtex
 @article{gorman2014,
@@ -110,9 +119,8 @@ def _structure_section(raw: pd.DataFrame, stats: dict[str, Any]) -> str:
 
 
 def build_dataset_card(raw: pd.DataFrame, raw_md5: str) -> DatasetCard:
-    """Build the dataset card of the raw export from its data and its MD5 hash."""
+    """Build the dataset card of the raw export: facts computed from it, prose from ``templates/dataset_card.md``."""
     stats = dataset_statistics(raw)
-    species = ", ".join(f"{name} {count}" for name, count in stats["species_counts"].items())
     card_data = DatasetCardData(
         language="en",
         license="cc0-1.0",
@@ -122,92 +130,22 @@ def build_dataset_card(raw: pd.DataFrame, raw_md5: str) -> DatasetCard:
         tags=["penguins", "ecology", "antarctica", "mlops-course"],
         source_datasets=["original"],
     )
-    measured = stats["n_rows"] - stats["rows_without_measurements"]
     return DatasetCard.from_template(
         card_data,
+        template_path=str(TEMPLATES / "dataset_card.md"),
         pretty_name=card_data.pretty_name,
-        dataset_summary=(
-            f"Body measurements of {stats['n_rows']} adult Adelie, Chinstrap and Gentoo penguins nesting on three "
-            f"islands of the Palmer Archipelago, Antarctica, in the {stats['first_date'][:4]} to "
-            f"{stats['last_date'][:4]} breeding seasons. This course uses it to classify the species ({species})."
-        ),
-        dataset_description=(
-            "The raw export of the Palmer Station Long Term Ecological Research (LTER) program's penguin study, "
-            "as shipped (unchanged) by the `palmerpenguins` package: bill (culmen), flipper and body-mass "
-            "measurements, molecular sex, blood stable-isotope ratios and field notes. The file acquired here has "
-            f"MD5 `{raw_md5}`."
-        ),
-        curators="Dr. Kristen B. Gorman and the Palmer Station Antarctica LTER",
-        funded_by="US National Science Foundation, Office of Polar Programs (Palmer Station LTER)",
-        shared_by="Allison M. Horst, Alison P. Hill and Kristen B. Gorman (the `palmerpenguins` package)",
-        language="English column names and labels; the content is tabular, not natural language",
-        license="CC0 1.0 (public domain dedication), as published by the Palmer Station LTER and `palmerpenguins`",
-        repo="https://github.com/allisonhorst/palmerpenguins",
-        paper="https://doi.org/10.1371/journal.pone.0090081",
-        demo="the notebook `notebooks/1.0-inception.ipynb` of this course",
-        direct_use=(
-            "Teaching and benchmarking tabular classification and data cleaning: predicting the species of an "
-            "adult penguin of these three species from bill, flipper and body-mass measurements, island and sex."
-        ),
-        out_of_scope_use=(
-            "Conclusions about penguin populations beyond these three islands and seasons; other species or "
-            "chicks; any decision about real animals without expert review. The isotope columns are not "
-            "suited to diet studies without the original study's methods."
-        ),
-        dataset_structure=_structure_section(raw, stats),
-        curation_rationale_section=(
-            "The study measured how male and female penguins of three sympatric species differ in size and "
-            "foraging (sexual dimorphism and environmental variability), to understand how they respond to "
-            "a changing Antarctic environment."
-        ),
-        data_collection_and_processing_section=(
-            "Study nests were followed on Biscoe, Dream and Torgersen islands in the seasons "
-            f"{', '.join(stats['seasons'])} "
-            f"({stats['first_date']} to {stats['last_date']}). When a nest reached the one-egg stage, its adults "
-            "were captured, measured (bill length and depth, flipper length, body mass) and blood-sampled for "
-            f"molecular sexing and stable-isotope analysis. {stats['rows_without_measurements']} rows have no "
-            f"measurements at all (the adult was not sampled), so {measured} rows are usable for the model; "
-            f"sex is unknown for {stats['sex_unknown']} rows. This course copies the file unchanged; cleaning is "
-            "a later, separate stage."
-        ),
-        source_data_producers_section=(
-            "Field researchers of the Palmer Station Antarctica LTER, led by Dr. Kristen B. Gorman, with "
-            "William R. Fraser and Tony D. Williams."
-        ),
-        annotation_process_section=(
-            "Not applicable: there are no annotations added after collection. The label (species) was recorded "
-            "in the field when each bird was sampled; sex comes from a molecular test, not from annotators."
-        ),
-        who_are_annotators_section="Not applicable (see above): no annotators were involved.",
-        personal_and_sensitive_information=(
-            "None. The records describe wild birds; there are no people, names or locations finer than the island."
-        ),
-        bias_risks_limitations=(
-            "- **Island is almost the label.** Gentoo were sampled only on Biscoe, Chinstrap only on Dream, and "
-            "Torgersen has only Adelie, so a model can learn the island instead of the bird; it says little "
-            "about penguins from other colonies.\n"
-            f"- **Imbalanced classes**: {species}. Accuracy alone hides errors on Chinstrap; use macro-F1.\n"
-            "- **Sexual dimorphism**: males are larger within each species, so body measurements mix sex and "
-            f"species; sex is missing for {stats['sex_unknown']} rows.\n"
-            "- **Narrow sampling**: breeding adults at one nesting stage, three seasons, one region."
-        ),
-        bias_recommendations=(
-            "Report per-class and per-island results, not only the overall score; keep island as an input only "
-            "knowing it is a shortcut; treat predictions for penguins outside these islands as unreliable."
-        ),
-        citation_bibtex=CITATION_BIBTEX,
-        citation_apa=CITATION_APA,
-        glossary=(
-            "- **Culmen**: the upper ridge of the bill; its length and depth are the bill's size.\n"
-            "- **Clutch**: the eggs of one nest; a full clutch is two eggs.\n"
-            "- **Delta 15 N / Delta 13 C**: isotope ratios in blood, in parts per thousand, that reflect diet."
-        ),
-        more_information=(
-            "The original data are published by the Environmental Data Initiative as packages "
-            "knb-lter-pal.219 (Adelie), knb-lter-pal.220 (Gentoo) and knb-lter-pal.221 (Chinstrap)."
-        ),
-        dataset_card_authors="The maintainers of this MLOps course, from the data and the sources above",
-        dataset_card_contact="Open an issue in this course's repository",
+        n_rows=stats["n_rows"],
+        first_year=stats["first_date"][:4],
+        last_year=stats["last_date"][:4],
+        first_date=stats["first_date"],
+        last_date=stats["last_date"],
+        seasons=", ".join(stats["seasons"]),
+        species_counts=", ".join(f"{name} {count}" for name, count in stats["species_counts"].items()),
+        raw_md5=raw_md5,
+        structure=_structure_section(raw, stats),
+        rows_without_measurements=stats["rows_without_measurements"],
+        measured=stats["n_rows"] - stats["rows_without_measurements"],
+        sex_unknown=stats["sex_unknown"],
     )
 
 
@@ -226,6 +164,7 @@ def _per_island_rows(metrics: dict[str, float], test: pd.DataFrame) -> list[tupl
 
 def build_model_card(
     *,
+    model: Pipeline,
     model_name: str,
     champion: str,
     hyperparameters: dict[str, Any],
@@ -239,7 +178,7 @@ def build_model_card(
     requirements: dict[str, float],
     software: dict[str, str],
 ) -> ModelCard:
-    """Build the model card of the champion from the training session's real results.
+    """Build the model card of the champion: facts from its results and fitted pipeline, prose from the template.
 
     ``candidates`` has one row per candidate with ``candidate``, ``cv_macro_f1``,
     ``cv_macro_f1_std``, ``test_macro_f1`` and ``test_accuracy``; ``metrics`` are the
@@ -299,107 +238,79 @@ def build_model_card(
     counts = ", ".join(f"{name} {n}" for name, n in train[schema.LABEL].value_counts().sort_index().items())
     return ModelCard.from_template(
         card_data,
+        template_path=str(TEMPLATES / "model_card.md"),
         model_id=model_name,
-        model_summary=(
-            f"A scikit-learn {champion.replace('_', ' ')} pipeline that predicts the species of an adult penguin "
-            "(Adelie, Chinstrap or Gentoo) from its island, sex and four body measurements, with a probability per "
-            "species. It is the model every lesson of this MLOps course builds, tests and serves."
-        ),
-        model_description=(
-            f"The champion of {len(candidates)} candidates trained in lesson 2.2 and tracked with MLflow, chosen by "
-            f"cross-validated macro-F1. Inputs: {inputs} (sex may be missing). Preprocessing and classifier form one "
-            "pipeline, exported with skops (no pickle) and registered in MLflow with the alias `champion`."
-        ),
-        developers="The authors of the penguins MLOps course",
-        funded_by="Not applicable: a teaching project",
-        shared_by="The penguins MLOps course repository",
-        model_type=f"Tabular multi-class classifier ({champion.replace('_', ' ')}, scikit-learn pipeline)",
-        language="Not applicable (tabular inputs)",
-        license="MIT (the code and the model); the training data are CC0 1.0",
-        base_model="None: trained from scratch",
-        repo="This course's repository: `notebooks/2.2-experiment-tracking.ipynb` trains it",
-        paper="Gorman, Williams & Fraser (2014), doi:10.1371/journal.pone.0090081, for the data",
-        demo="The API started in `notebooks/4.1-deployment.ipynb` (`POST /predict`)",
-        direct_use=(
-            "Predicting the species of an adult Adelie, Chinstrap or Gentoo penguin measured as in the Palmer "
-            "Station LTER study, for teaching MLOps and for checking field records."
-        ),
-        downstream_use="A baseline for other tabular classifiers of the same data; the served model of lesson 4.1.",
-        out_of_scope_use=(
-            "Other species, chicks, or colonies outside Biscoe, Dream and Torgersen; any decision about real "
-            "animals without an expert; measurements taken with other protocols or units."
-        ),
-        bias_risks_limitations=(
-            "- **Island shortcut**: in the data Gentoo live only on Biscoe, Chinstrap only on Dream and Torgersen "
-            "has only Adelie, so island alone says much about the species; scores on these islands overstate "
-            "performance elsewhere. The permutation importances below show how much each input is used.\n"
-            f"- **Small data**: {len(train)} training and {len(test)} test rows; one test error moves the "
-            "per-island accuracy by several points.\n"
-            "- **Sampling**: breeding adults of three seasons (2007-2009) in one region."
-        ),
-        bias_recommendations=(
-            "Check per-island results (below) before trusting the overall score; treat inputs outside the "
-            "training ranges as unreliable (the API refuses implausible values); re-train and re-check when "
-            "data from new colonies arrive."
-        ),
-        get_started_code=(
-            "```python\nfrom lib import champion, modeling\n\nmodel = champion.load_model()  # models/, skops\n"
-            "probabilities = model.predict_proba(modeling.features(table))\n\n"
-            "# or through the MLflow registry\nimport mlflow\n"
-            f"model = mlflow.pyfunc.load_model('models:/{model_name}@champion')\n```"
-        ),
-        training_data=(
-            f"`data/processed/train.csv`: {len(train)} rows ({counts}) of the cleaned Palmer Penguins data, a "
-            "stratified split made in lesson 2.1 (see `docs/cards/dataset_card.md`)."
-        ),
-        preprocessing=(
-            "Measurements standardised (zero mean, unit variance, fitted on the training rows only); island and "
-            "sex one-hot encoded, missing sex as its own category `unknown`. All inside the exported pipeline."
-        ),
-        training_regime=f"Full precision (float64) on a CPU; hyperparameters: {hyper}; seed {seed}.",
-        speeds_sizes_times=(
-            "Training takes seconds on a laptop CPU; lesson 3.1 measures its energy with CodeCarbon and lesson "
-            "4.1 the latency of the served model."
-        ),
-        testing_data=(
-            f"`data/processed/test.csv`: {len(test)} held-out rows, stratified by species, never used for "
-            "training or for choosing the champion."
-        ),
-        testing_factors="Species (per-class F1) and island (per-island accuracy and macro-F1).",
-        testing_metrics=(
-            "Macro-F1 (the mean of the per-species F1 scores, so the small Chinstrap class counts as much as the "
-            f"others), chosen at inception with a threshold of {min_f1:.2f}; accuracy; per-island accuracy with a "
-            f"threshold of {min_island:.2f}."
-        ),
-        results=f"{table}\n\nPer species (test set):\n\n{per_class}\n\nPer island (test set):\n\n{islands}",
-        results_summary=(
-            f"The champion, {champion}, reaches a test macro-F1 of {metrics['test_macro_f1']:.4f} and a lowest "
-            f"per-island accuracy of {worst_island:.4f}: the inception requirements (macro-F1 >= {min_f1:.2f}, "
-            f"per-island accuracy >= {min_island:.2f}) are {'met' if meets else 'NOT met'}."
-        ),
-        model_examination=f"Permutation importance on the test set (drop in macro-F1 when shuffled): {top}.",
-        hardware_type="A laptop-class CPU; no accelerator",
-        hours_used="Well under a minute per training session",
-        cloud_provider="None: trained locally",
-        cloud_region="None",
-        co2_emitted="Measured with CodeCarbon in lesson 3.1 (see `metrics/emissions.json`)",
-        model_specs=(
-            "A scikit-learn `Pipeline`: a `ColumnTransformer` (scaler; imputer and one-hot encoder), "
-            "then the classifier."
-        ),
-        compute_infrastructure="The course's DVC pipeline, stage `train`, run by papermill.",
-        hardware_requirements="Any CPU; the exported file is a few kilobytes to megabytes.",
+        model_name=model_name,
+        champion=champion,
+        champion_words=champion.replace("_", " "),
+        n_candidates=len(candidates),
+        inputs=inputs,
+        n_train=len(train),
+        n_test=len(test),
+        train_counts=counts,
+        preprocessing=describe_preprocessing(model),
+        pipeline_steps=describe_pipeline(model),
+        hyperparameters=hyper,
+        seed=seed,
+        min_macro_f1=f"{min_f1:.2f}",
+        min_island_accuracy=f"{min_island:.2f}",
+        candidates_table=table,
+        species_table=per_class,
+        island_table=islands,
+        test_macro_f1=f"{metrics['test_macro_f1']:.4f}",
+        worst_island=f"{worst_island:.4f}",
+        meets=meets,
+        top_importances=top,
         software=", ".join(f"{name} {version}" for name, version in sorted(software.items())),
-        citation_bibtex=CITATION_BIBTEX,
-        citation_apa=CITATION_APA,
-        glossary=(
-            "- **Macro-F1**: the unweighted mean of the F1 score of each class.\n"
-            "- **Champion**: the MLflow registry alias of the version chosen to be served."
-        ),
-        more_information="Lesson 2.2 shows every run in MLflow (`make mlflow-ui`).",
-        model_card_authors="Generated by lesson 2.2 from the training session's results",
-        model_card_contact="Open an issue in this course's repository",
     )
+
+
+def _steps(transformer: Any) -> list[Any]:
+    return [step for _, step in transformer.steps] if isinstance(transformer, Pipeline) else [transformer]
+
+
+def _step_words(step: Any, columns: Sequence[str]) -> str:
+    if isinstance(step, StandardScaler):
+        return "standardised (zero mean, unit variance)"
+    if isinstance(step, SimpleImputer):
+        return (
+            f"a missing value becomes `{step.fill_value}`"
+            if step.strategy == "constant"
+            else f"imputed ({step.strategy})"
+        )
+    if isinstance(step, OneHotEncoder):
+        levels = "; ".join(
+            f"{column}: {', '.join(map(str, cats))}" for column, cats in zip(columns, step.categories_, strict=True)
+        )
+        return f"one-hot encoded ({levels})"
+    return type(step).__name__
+
+
+def describe_preprocessing(model: Pipeline) -> str:
+    """Say what the fitted pipeline's preprocessing does to each input, read from the pipeline itself."""
+    parts = []
+    for _, transformer, columns in model.named_steps["preprocess"].transformers_:
+        if transformer == "drop" or not len(columns):
+            continue
+        names = ", ".join(f"`{column}`" for column in columns)
+        parts.append(f"{names}: " + ", then ".join(_step_words(step, columns) for step in _steps(transformer)))
+    return "; ".join(parts) + "."
+
+
+def describe_pipeline(model: Pipeline) -> str:
+    """Name the fitted pipeline's steps and their estimators (``preprocess`` ..., then ``classifier`` ...)."""
+    described = []
+    for name, step in model.steps:
+        if hasattr(step, "transformers_"):
+            inner = "; ".join(
+                f"`{part}` " + ", ".join(type(s).__name__ for s in _steps(transformer))
+                for part, transformer, _ in step.transformers_
+                if transformer != "drop"
+            )
+            described.append(f"`{name}` ({type(step).__name__}: {inner})")
+        else:
+            described.append(f"`{name}` ({type(step).__name__})")
+    return ", then ".join(described)
 
 
 def write_card(card: DatasetCard | ModelCard, path: Path) -> Path:

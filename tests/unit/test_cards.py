@@ -1,10 +1,12 @@
 """lib.cards: the dataset card states facts computed from the data, in every section."""
 
+import re
+
 import pandas as pd
 import pytest
 import yaml
 
-from lib import cards, data
+from lib import cards, data, modeling
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +84,35 @@ def test_markdown_table_escapes_pipes():
     assert table.splitlines() == ["| a | b |", "|---|---|", "| x\\|y | 1 |"]
 
 
+def _fitted(train):
+    model = modeling.build_candidate("logistic_regression", {"C": 1.0}, seed=42)
+    return model.fit(modeling.features(train), modeling.labels(train))
+
+
+def test_preprocessing_is_described_from_the_fitted_pipeline():
+    """The card's preprocessing and pipeline sentences are read from the pipeline: inputs, steps, categories."""
+    train, _ = data.split(data.clean(pd.read_csv(data.packaged_raw_export())), test_size=0.25, seed=42)
+    model = _fitted(train)
+    text = cards.describe_preprocessing(model)
+    assert text.startswith("`bill_length_mm`, `bill_depth_mm`, `flipper_length_mm`, `body_mass_g`: standardised")
+    assert "a missing value becomes `unknown`, then one-hot encoded (island: Biscoe, Dream, Torgersen; " in text
+    assert "sex: female, male, unknown)" in text
+    assert cards.describe_pipeline(model) == (
+        "`preprocess` (ColumnTransformer: `measurements` StandardScaler; `categories` SimpleImputer, "
+        "OneHotEncoder), then `classifier` (LogisticRegression)"
+    )
+
+
+def test_templates_leave_no_placeholder_and_carry_no_number():
+    """Every section of both templates is the course's prose; facts come only as Jinja variables."""
+    for name in ("dataset_card.md", "model_card.md"):
+        text = (cards.TEMPLATES / name).read_text(encoding="utf-8")
+        assert "[More Information Needed]" not in text, name
+        prose = re.sub(r"## Citation.*?## Glossary", "", text, flags=re.S)  # references, not facts
+        prose = re.sub(r"\{\{.*?\}\}|https?://\S+|doi:\S+|knb-lter-pal\.\d+|\(\d{4}\)|```.*?```", "", prose, flags=re.S)
+        assert not re.search(r"\b\d{3,}\b", prose), (name, re.findall(r"\b\d{3,}\b", prose)[:5])
+
+
 def _model_card(test_accuracy_dream=1.0):
     table = pd.DataFrame(
         {
@@ -110,6 +141,7 @@ def _model_card(test_accuracy_dream=1.0):
     importance = pd.Series({"bill_length_mm": 0.3, "island": 0.02, "sex": 0.0})
     return str(
         cards.build_model_card(
+            model=_fitted(train),
             model_name="penguins-classifier",
             champion="logistic_regression",
             hyperparameters={"C": 1.0},
