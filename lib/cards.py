@@ -290,7 +290,7 @@ def describe_preprocessing(model: Pipeline) -> str:
     """Say what the fitted pipeline's preprocessing does to each input, read from the pipeline itself."""
     parts = []
     for _, transformer, columns in model.named_steps["preprocess"].transformers_:
-        if transformer == "drop" or not len(columns):
+        if transformer == "drop" or len(columns) == 0:
             continue
         names = ", ".join(f"`{column}`" for column in columns)
         parts.append(f"{names}: " + ", then ".join(_step_words(step, columns) for step in _steps(transformer)))
