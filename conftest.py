@@ -59,6 +59,23 @@ def project(request) -> sandbox.Sandbox:
 
 
 @pytest.fixture(scope="session")
+def raw(project):
+    """The raw export the session's pipeline acquired."""
+    from lib import data, paths  # noqa: PLC0415  (lib.paths must be imported after the sandbox is set)
+
+    return data.load_raw(project.root / "data" / "raw" / paths.RAW_DATA_FILE.name)
+
+
+@pytest.fixture(scope="session")
+def splits(project):
+    """The pipeline's (train, test) splits."""
+    from lib import data, paths  # noqa: PLC0415
+
+    folder = project.root / "data" / "processed"
+    return data.load_processed(folder / paths.TRAIN_FILE.name), data.load_processed(folder / paths.TEST_FILE.name)
+
+
+@pytest.fixture(scope="session")
 def worktree_before(request):
     """``git status`` of the working tree when the session started (None outside Git)."""
     return request.config.stash[WORKTREE_BEFORE]

@@ -11,8 +11,6 @@ training rows with a missing sex already written ``unknown`` (the same fitted mo
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -22,18 +20,13 @@ from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 from sklearn.base import clone
 from sklearn.impute import SimpleImputer
 
+from benchmarks.timing import timed
 from lib import data, inference, modeling, params, paths, schema
 
 
 def p50_ms(work: Callable[[], object], repeats: int) -> float:
-    """Median milliseconds of ``work`` after one warm-up call."""
-    work()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    """Median milliseconds of ``work`` (``timing.timed``'s p50)."""
+    return timed(work, repeats)["p50_ms"]
 
 
 def onnx_feed(rows: Sequence[inference.Row]) -> dict[str, np.ndarray]:

@@ -29,6 +29,7 @@ import httpx
 import numpy as np
 
 from benchmarks import onnx
+from benchmarks.timing import timed
 from lib import champion, inference, params, paths, processes, schema, serving, snapshot
 
 HERE = Path(__file__).resolve().parent
@@ -68,18 +69,6 @@ def peer_body(rows: list[dict]) -> dict:
             "data": [[row[name] for name in schema.FEATURES] for row in rows],
         }
     }
-
-
-def timed(call, repeats: int, warmup: int = 20) -> dict:
-    """p50 and p99 in ms of ``call()`` over ``repeats`` runs, after ``warmup`` runs."""
-    for _ in range(warmup):
-        call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - start) * 1000)
-    return {"p50_ms": float(np.percentile(times, 50)), "p99_ms": float(np.percentile(times, 99))}
 
 
 def limit(model, rows: list[dict], repeats: int) -> dict:

@@ -203,19 +203,14 @@ def build_model_card(
                 dataset_type="palmer-penguins",
                 dataset_name="Palmer Penguins (held-out test split)",
                 dataset_split="test",
-                metric_type="f1",
-                metric_name="macro-F1",
-                metric_value=round(metrics["test_macro_f1"], 4),
-            ),
-            EvalResult(
-                task_type="tabular-classification",
-                dataset_type="palmer-penguins",
-                dataset_name="Palmer Penguins (held-out test split)",
-                dataset_split="test",
-                metric_type="accuracy",
-                metric_name="accuracy",
-                metric_value=round(metrics["test_accuracy"], 4),
-            ),
+                metric_type=metric_type,
+                metric_name=metric_name,
+                metric_value=round(metrics[key], 4),
+            )
+            for metric_type, metric_name, key in (
+                ("f1", "macro-F1", "test_macro_f1"),
+                ("accuracy", "accuracy", "test_accuracy"),
+            )
         ],
     )
     table = markdown_table(

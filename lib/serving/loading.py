@@ -47,17 +47,12 @@ def load_from_export(models_dir: Path, path: str = "auto") -> LoadedModel:
     return ready(
         model,
         path,
-        name=meta.get("name", model_file_stem(models_dir)),
+        name=meta.get("name", champion.model_file(models_dir).stem),
         version=str(meta.get("version", "unknown")),
         candidate=meta.get("candidate"),
         source=f"export:{champion.model_file(models_dir)}",
         metrics={k: float(v) for k, v in meta.get("metrics", {}).items()},
     )
-
-
-def model_file_stem(models_dir: Path) -> str:
-    """The export's file name without its suffix, the name to report when ``model.json`` has none."""
-    return champion.model_file(models_dir).stem
 
 
 def default_model_uri(params_file: Path | None = None) -> str:

@@ -76,14 +76,13 @@ class Settings:
         """Read every setting from ``environ`` (default: the process environment); raise naming a bad one."""
         env = os.environ if environ is None else environ
         models_dir = env.get("PENGUINS_MODELS_DIR")
+        batching = env.get("PENGUINS_MICRO_BATCHING", "auto").lower()
         return cls(
             model_source=env.get("PENGUINS_MODEL_SOURCE", "export"),
             models_dir=Path(models_dir) if models_dir else None,
             model_uri=env.get("PENGUINS_MODEL_URI") or None,
             batch_limit=_parsed(env, "PENGUINS_BATCH_LIMIT", 1000, int, "an integer"),
-            micro_batching=_SWITCH.get(
-                env.get("PENGUINS_MICRO_BATCHING", "auto").lower(), env.get("PENGUINS_MICRO_BATCHING", "auto").lower()
-            ),
+            micro_batching=_SWITCH.get(batching, batching),
             max_batch_rows=_parsed(env, "PENGUINS_MAX_BATCH_ROWS", 2048, int, "an integer"),
             max_queue=_parsed(env, "PENGUINS_MAX_QUEUE", 1024, int, "an integer"),
             request_timeout_s=_parsed(env, "PENGUINS_REQUEST_TIMEOUT_S", 10.0, float, "a number"),

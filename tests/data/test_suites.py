@@ -3,18 +3,7 @@
 import pandas as pd
 import pytest
 
-from lib import data, params, paths, validation
-
-
-@pytest.fixture(scope="module")
-def raw(project):
-    return data.load_raw(project.root / "data" / "raw" / paths.RAW_DATA_FILE.name)
-
-
-@pytest.fixture(scope="module")
-def splits(project):
-    folder = project.root / "data" / "processed"
-    return data.load_processed(folder / "train.csv"), data.load_processed(folder / "test.csv")
+from lib import params, validation
 
 
 @pytest.fixture(scope="module")

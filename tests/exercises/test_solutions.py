@@ -7,17 +7,6 @@ from exercises import quality_assurance as qa
 from lib import cards, champion, data, paths, tracking
 
 
-@pytest.fixture(scope="module")
-def raw(project):
-    return data.load_raw(project.root / "data" / "raw" / paths.RAW_DATA_FILE.name)
-
-
-@pytest.fixture(scope="module")
-def splits(project):
-    folder = project.root / "data" / "processed"
-    return data.load_processed(folder / paths.TRAIN_FILE.name), data.load_processed(folder / paths.TEST_FILE.name)
-
-
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     """A fresh tracking store, so the solutions never add runs to the pipeline's."""
