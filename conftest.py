@@ -25,16 +25,30 @@ def pytest_runtest_setup(item):
         item.config.stash[SANDBOX].ensure_pipeline()
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    """Mark what needs the pipeline (notebooks, and tests using ``project``); run the working-tree check last.
+    """Mark what needs the pipeline (notebooks, and tests using ``project``); order the session.
 
-    ``make test-fast`` deselects the ``pipeline`` and ``slow`` tests.
+    Tests that need no pipeline run first, while it is built in the background; then
+    the rest, in their own order; the working-tree check last. ``make test-fast``
+    deselects the ``pipeline`` and ``slow`` tests.
     """
     for item in items:
         if item.path.suffix == ".ipynb" or "project" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.pipeline)
-    last = [item for item in items if item.get_closest_marker("worktree_check")]
-    items[:] = [item for item in items if item not in last] + last
+
+    def rank(item) -> int:
+        if item.get_closest_marker("worktree_check"):
+            return 2
+        return 1 if item.get_closest_marker("pipeline") else 0
+
+    items.sort(key=rank)  # stable: each group keeps pytest's order
+
+
+def pytest_collection_finish(session):
+    """Start building the pipeline in the background if a selected test will need it."""
+    if any(item.get_closest_marker("pipeline") for item in session.items):
+        session.config.stash[SANDBOX].start_pipeline()
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -42,6 +56,7 @@ def pytest_sessionfinish(session, exitstatus):
     box = session.config.stash.get(SANDBOX, None)
     if box is None or not box.owned:
         return
+    box.stop_pipeline()
     if exitstatus == 0:
         box.cleanup()
     else:

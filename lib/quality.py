@@ -1,7 +1,7 @@
 """Quality assurance: static analysis of notebooks and code, the test runs, and the quality report.
 
 Pynblint always exits 0, whatever it finds, so a gate must read its JSON report.
-:func:`pynblint_lints` does that for one notebook; ``python -m lib.quality NB...``
+:func:`pynblint_report` does that for many notebooks in one run; ``python -m lib.quality NB...``
 prints every lint and exits 1 when there is any, for ``make lint`` and pre-commit.
 Ruff, nbqa, pylint and pytest are run the same way: as the command-line tools a
 developer would run, with their machine-readable output parsed into tables.
@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -23,20 +25,33 @@ from nbformat.v4 import new_code_cell, new_notebook
 from lib.processes import tool, tool_env
 
 
-def pynblint_lints(notebook: Path | str, timeout: float = 120) -> list[dict]:
-    """Run Pynblint (default settings) on one notebook and return its lints.
+def pynblint_report(notebooks: list[Path] | list[str], timeout: float = 300) -> dict[Path, list[dict]]:
+    """Run Pynblint (default settings) once over several notebooks; return each notebook's lints.
 
-    Each lint is a dict with ``slug``, ``description`` and ``recommendation``
-    (and ``cells`` for cell-level lints). Raises ``RuntimeError`` with Pynblint's
-    own output when it does not produce a report.
+    Each lint is a dict with ``slug``, ``description`` and ``recommendation`` (and
+    ``cells`` for cell-level lints). Pynblint spends about 3 s starting (importing
+    nbconvert) for each run, so the notebooks are copied into a scratch folder and
+    linted as one folder: its per-notebook lints are the ones a run on each notebook
+    gives. The folder's repository-level lints (version control, dependency files,
+    coverage data) describe the scratch folder, not the project, and are dropped.
+    Raises ``FileNotFoundError`` for a missing notebook, ``ValueError`` for two
+    notebooks with the same name, and ``RuntimeError`` with Pynblint's own output
+    when it does not produce a report.
     """
-    notebook = Path(notebook)
-    if not notebook.is_file():
-        raise FileNotFoundError(f"{notebook} does not exist: expected a .ipynb file")
+    paths = [Path(notebook) for notebook in notebooks]
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} does not exist: expected a .ipynb file")
+    by_name = {path.name: path for path in paths}
+    if len(by_name) != len(paths):
+        raise ValueError(f"notebooks must have distinct names to be linted together: {sorted(map(str, paths))}")
     with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report.json"
+        folder, report = Path(tmp) / "notebooks", Path(tmp) / "report.json"
+        folder.mkdir()
+        for path in paths:
+            shutil.copyfile(path, folder / path.name)
         result = subprocess.run(
-            [tool("pynblint"), str(notebook), "--quiet", "--output", str(report), "--yes"],
+            [tool("pynblint"), str(folder), "--quiet", "--output", str(report), "--yes"],
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -44,8 +59,18 @@ def pynblint_lints(notebook: Path | str, timeout: float = 120) -> list[dict]:
             env=tool_env(),
         )
         if not report.is_file():
-            raise RuntimeError(f"pynblint wrote no report for {notebook}:\n{result.stdout}{result.stderr}")
-        return json.loads(report.read_text(encoding="utf-8")).get("lints", [])
+            raise RuntimeError(f"pynblint wrote no report for {sorted(by_name)}:\n{result.stdout}{result.stderr}")
+        found = json.loads(report.read_text(encoding="utf-8")).get("notebook_level_lints", [])
+    lints = {by_name[entry["notebook_metadata"]["notebook_name"]]: entry.get("lints", []) for entry in found}
+    missing = [path.name for path in paths if path not in lints]
+    if missing:
+        raise RuntimeError(f"pynblint's report has no entry for {missing}")
+    return {path: lints[path] for path in paths}
+
+
+def pynblint_lints(notebook: Path | str, timeout: float = 120) -> list[dict]:
+    """Run Pynblint (default settings) on one notebook and return its lints (see :func:`pynblint_report`)."""
+    return pynblint_report([Path(notebook)], timeout=timeout)[Path(notebook)]
 
 
 def ruff_findings(targets: list[Path], cwd: Path) -> list[dict]:
@@ -128,8 +153,11 @@ FAMILIES = {
 }
 
 
-def run_pytest(target: Path, cwd: Path, env: dict[str, str] | None = None) -> list[dict]:
-    """Run pytest on ``target`` and return one row per test: its family, id, outcome and message."""
+def run_pytest(target: Path, cwd: Path, env: dict[str, str] | None = None, args: Sequence[str] = ()) -> list[dict]:
+    """Run pytest on ``target`` (with extra command-line ``args``, such as ``["-m", "not slow"]``).
+
+    Return one row per test: its family, id, outcome and message.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp) / "junit.xml"
         result = subprocess.run(
@@ -146,6 +174,7 @@ def run_pytest(target: Path, cwd: Path, env: dict[str, str] | None = None) -> li
                 "-o",
                 "addopts=",
                 f"--junitxml={junit}",
+                *args,
             ],
             cwd=cwd,
             capture_output=True,
@@ -194,8 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m lib.quality NOTEBOOK.ipynb [...]", file=sys.stderr)
         return 2
     found = 0
-    for notebook in notebooks:
-        lints = pynblint_lints(notebook)
+    for notebook, lints in pynblint_report(notebooks).items():
         found += len(lints)
         for lint in lints:
             print(f"{notebook}: {lint['slug']}: {lint['description']}")

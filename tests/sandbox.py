@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from lib.snapshot import commit_all, copy_project
 
@@ -48,23 +50,61 @@ class Sandbox:
     repro_output: str = ""
     second_repro_output: str = ""
     failure: str | None = field(default=None, repr=False)
+    _background: subprocess.Popen | None = field(default=None, repr=False)
+    _log: IO[str] | None = field(default=None, repr=False)
+    _started: float = field(default=0.0, repr=False)
+
+    def start_pipeline(self) -> None:
+        """Start the first ``dvc repro`` in the background, so tests that do not need it run meanwhile.
+
+        The pipeline runs one notebook kernel at a time, about one core; on 2 cores
+        the tests that need no pipeline (unit tests, the API through TestClient, the
+        lint gates) run beside it. :meth:`ensure_pipeline` waits for it.
+        """
+        if self.built or self._background is not None:
+            return
+        self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        self._started = time.perf_counter()
+        self._background = subprocess.Popen(
+            ["dvc", "repro"],
+            cwd=self.root,
+            env=tool_env(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
 
     def ensure_pipeline(self) -> None:
-        """Run ``dvc repro`` in the copy, once per session, then once more; raise if it failed."""
+        """Run ``dvc repro`` in the copy (or wait for the background run), then once more; raise if it failed."""
         if self.built:
             if self.failure:
                 raise RuntimeError(self.failure)
             return
         self.built = True
-        start = time.perf_counter()
-        first = run(["dvc", "repro"], self.root)
-        self.repro_seconds = time.perf_counter() - start
-        self.repro_output = first.stdout + first.stderr
-        if first.returncode:
+        self.start_pipeline()
+        assert self._background is not None and self._log is not None
+        code = self._background.wait(timeout=1800)
+        self.repro_seconds = time.perf_counter() - self._started
+        self._log.seek(0)
+        self.repro_output = self._log.read()
+        self._log.close()
+        self._background = None
+        if code:
             self.failure = f"dvc repro failed in the sandbox {self.root}:\n{self.repro_output[-6000:]}"
             raise RuntimeError(self.failure)
         second = run(["dvc", "repro"], self.root)
         self.second_repro_output = second.stdout + second.stderr
+
+    def stop_pipeline(self) -> None:
+        """Stop a background ``dvc repro`` that is still running (a session ended early, by -x or Ctrl-C)."""
+        if self._background is not None and self._background.poll() is None:
+            os.killpg(self._background.pid, signal.SIGTERM)
+            try:
+                self._background.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._background.pid, signal.SIGKILL)
+                self._background.wait()
 
     def cleanup(self) -> None:
         """Delete the sandbox if this session made it."""

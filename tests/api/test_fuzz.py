@@ -16,6 +16,8 @@ from schemathesis import checks as st_checks
 
 from lib import processes
 
+pytestmark = pytest.mark.slow  # starts a real server and sends it 1000 generated requests
+
 EXAMPLES = {GenerationMode.POSITIVE: 500, GenerationMode.NEGATIVE: 500}
 CHECKS = [
     st_checks.not_a_server_error,

@@ -6,8 +6,11 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from lib import processes
+
+pytestmark = pytest.mark.slow  # starts a real server and locust for 20 s
 
 USERS = 16
 SECONDS = 20

@@ -7,6 +7,8 @@ import pytest
 
 from lib import processes
 
+pytestmark = pytest.mark.slow  # starts real uvicorn servers
+
 
 def test_helper_starts_a_healthy_server_and_stops_it(project, example):
     """start_server waits for /health; stop() ends the process and frees the port."""

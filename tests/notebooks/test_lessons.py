@@ -17,10 +17,16 @@ def test_there_are_lessons():
     assert "1.0-inception.ipynb" in NOTEBOOK_IDS
 
 
+@pytest.fixture(scope="module")
+def pynblint_lints():
+    """Pynblint's lints for every lesson, from one run (it takes about 3 s to start)."""
+    return quality.pynblint_report(lessons.NOTEBOOKS)
+
+
 @pytest.mark.parametrize("notebook", lessons.NOTEBOOKS, ids=NOTEBOOK_IDS)
-def test_pynblint_finds_nothing(notebook):
+def test_pynblint_finds_nothing(notebook, pynblint_lints):
     """Zero Pynblint lints with default settings."""
-    lints = quality.pynblint_lints(notebook)
+    lints = pynblint_lints[notebook]
     assert lints == [], [f"{lint['slug']}: {lint['description']}" for lint in lints]
 
 

@@ -8,17 +8,18 @@ from lib import quality
 
 
 def _notebook(path, cells):
+    path.parent.mkdir(parents=True, exist_ok=True)
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
     return path
 
 
-def test_a_clean_notebook_has_no_lints(tmp_path):
-    """Title, text, executed code with output, closing text: nothing to report."""
+def test_one_run_lints_each_notebook_on_its_own(tmp_path):
+    """A clean notebook gets nothing and a sloppy one its named lints, from one Pynblint run over both."""
     code = new_code_cell("x = 1\nx", execution_count=1)
     code.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "1"}, execution_count=1)]
-    path = _notebook(
+    clean = _notebook(
         tmp_path / "clean.ipynb",
         [
             new_markdown_cell("# Title\n\nWhat this does."),
@@ -26,15 +27,22 @@ def test_a_clean_notebook_has_no_lints(tmp_path):
             new_markdown_cell("Summary: done."),
         ],
     )
-    assert quality.pynblint_lints(path) == []
-
-
-def test_a_sloppy_notebook_is_reported(tmp_path):
-    """Untitled, never executed, imports late: each is a named lint."""
     cells = [new_code_cell("x = 1"), new_code_cell("import os"), new_code_cell("y = 2")]
-    path = _notebook(tmp_path / "Untitled1.ipynb", cells)
-    slugs = {lint["slug"] for lint in quality.pynblint_lints(path)}
+    sloppy = _notebook(tmp_path / "Untitled1.ipynb", cells)
+    report = quality.pynblint_report([sloppy, clean])
+    assert list(report) == [sloppy, clean]
+    assert report[clean] == []
+    slugs = {lint["slug"] for lint in report[sloppy]}
     assert {"untitled-notebook", "non-executed-notebook", "missing-h1-MD-heading", "imports-beyond-first-cell"} <= slugs
+    assert "repository-not-versioned" not in slugs  # the scratch folder's own lints are not the notebooks'
+
+
+def test_notebooks_linted_together_need_distinct_names(tmp_path):
+    """Two notebooks with one name cannot share a Pynblint run; the error says why."""
+    first = _notebook(tmp_path / "a" / "nb.ipynb", [new_code_cell("x = 1")])
+    second = _notebook(tmp_path / "b" / "nb.ipynb", [new_code_cell("x = 1")])
+    with pytest.raises(ValueError, match="distinct names"):
+        quality.pynblint_report([first, second])
 
 
 def test_main_exits_1_when_there_are_lints(tmp_path, capsys):
@@ -87,6 +95,8 @@ def test_run_pytest_reports_each_test_with_its_family(tmp_path):
         ("invariance", "test_invariance[2]", "failed"),
         ("directional", "test_directional", "passed"),
     ]
+    only = quality.run_pytest(tmp_path / "test_x.py", cwd=tmp_path, args=["-k", "directional"])
+    assert [r["test"] for r in only] == ["test_directional"]
 
 
 def test_sloppy_example_has_the_smells(tmp_path):
