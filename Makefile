@@ -18,8 +18,14 @@ export DVC_NO_ANALYTICS := 1
 export GX_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# The team stack (make team-up): who gets an account, and where the services listen.
+MEMBERS ?= $(shell id -un)
+TEAM_HOST ?= 127.0.0.1
+EMPTY :=
+SPACE := $(EMPTY) $(EMPTY)
+COMMA := ,
 
-.PHONY: help setup pipeline test test-fast lint format lab api bench mlflow-ui notebooks lock clean distclean
+.PHONY: help setup pipeline test test-fast lint format lab api bench mlflow-ui team-up team-down team-packages notebooks lock clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -44,7 +50,7 @@ $(STAMP): requirements.lock pyproject.toml
 pipeline: setup ## run every stage that is out of date (dvc repro)
 	$(BIN)/dvc repro
 
-test: setup ## every test: unit, pipeline (dvc repro in a scratch copy), notebooks (nbval), lint gates
+test: setup team-packages ## every test: unit, pipeline (dvc repro in a scratch copy), notebooks (nbval), lint gates, the team stack
 	$(BIN)/python -m pytest
 
 test-fast: setup ## the quick subset (unit, API through TestClient, lint gates): no pipeline, no slow servers
@@ -76,6 +82,19 @@ bench: setup ## measure the API against the model in-process and mlflow models s
 
 mlflow-ui: setup ## browse the MLflow runs and the model registry at http://127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port 5000
+
+team-up: setup team-packages ## start the team's MLflow server (PostgreSQL, accounts) and DVC remote (sshd) -> .team/, team.env
+	$(BIN)/python -m lib.team up --host $(TEAM_HOST) --members $(subst $(SPACE),$(COMMA),$(strip $(MEMBERS))) --connect $(firstword $(MEMBERS))
+
+team-down: setup ## stop the team stack; its runs, models, artifacts and data stay in .team/
+	$(BIN)/python -m lib.team down
+
+team-packages: # PostgreSQL's server and OpenSSH's sshd, from Debian's packages when run as root
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null || [ ! -x /usr/sbin/sshd ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql openssh-server >/dev/null; \
+	  else echo "make team-up needs PostgreSQL and OpenSSH's server: 'sudo apt-get install postgresql openssh-server' (Debian, Ubuntu), 'brew install postgresql@15' (macOS, with Remote Login on)"; exit 1; fi; \
+	fi
 
 notebooks: setup ## re-execute every lesson in place, top to bottom, to refresh its saved outputs
 	for nb in $(NOTEBOOKS); do \

@@ -60,6 +60,15 @@ def is_server(uri: str | None = None) -> bool:
     return uri.split("://", 1)[0].lower() in ("http", "https")
 
 
+def describe_store(uri: str | None = None) -> str:
+    """Say where runs go: ``the local file mlflow.db``, or ``the tracking server <uri> as <user>``."""
+    uri = uri if uri is not None else mlflow.get_tracking_uri()
+    if is_server(uri):
+        user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+        return f"the tracking server {uri}" + (f" as {user}" if user else " (no account set)")
+    return f"the local file {paths.relative(uri.split(':///')[-1])}"
+
+
 def experiment(name: str) -> str:
     """Return the id of experiment ``name``, creating it if needed.
 
@@ -95,6 +104,11 @@ class CandidateResult:
     model_uri: str
     metrics: dict[str, float]
     importance: pd.Series
+
+    @property
+    def model_id(self) -> str | None:
+        """The logged model's id (MLflow 3 logs models as ``models:/<id>``); a tracking server needs it to register."""
+        return self.model_uri.removeprefix("models:/") if self.model_uri.startswith("models:/") else None
 
 
 def log_candidate(
@@ -187,6 +201,7 @@ def register(result: CandidateResult, model_name: str, alias: str = "champion") 
         model_name,
         source=result.model_uri,
         run_id=result.run_id,
+        model_id=result.model_id,
         tags={"candidate": result.name, "cv_macro_f1": f"{result.metrics['cv_macro_f1']:.4f}"},
         description=f"{result.name}, chosen by cross-validated macro-F1",
     )
