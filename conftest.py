@@ -25,17 +25,21 @@ def pytest_runtest_setup(item):
         item.config.stash[SANDBOX].ensure_pipeline()
 
 
+def pytest_itemcollected(item):
+    """Mark what needs the pipeline (notebooks, and tests using ``project``), before ``-m`` selects.
+
+    ``make test-fast`` deselects the ``pipeline`` and ``slow`` tests.
+    """
+    if item.path.suffix == ".ipynb" or "project" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.pipeline)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    """Mark what needs the pipeline (notebooks, and tests using ``project``); order the session.
+    """Order the session: tests that need no pipeline first, while it is built in the background.
 
-    Tests that need no pipeline run first, while it is built in the background; then
-    the rest, in their own order; the working-tree check last. ``make test-fast``
-    deselects the ``pipeline`` and ``slow`` tests.
+    Then the rest, in their own order; the working-tree check last.
     """
-    for item in items:
-        if item.path.suffix == ".ipynb" or "project" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.pipeline)
 
     def rank(item) -> int:
         if item.get_closest_marker("worktree_check"):
