@@ -233,7 +233,11 @@ class Team:
             "default_permission = READ\n"
             f"database_uri = {self.database_uri(AUTH_DB)}\n"
             f"admin_username = {ADMIN}\n"
-            "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
+            "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+            # Each request otherwise re-checks the password's PBKDF2 hash, and a training session makes
+            # hundreds. With one worker the cache is never stale: a password change or a deleted account
+            # clears its entry on the worker that handled it, and there is no other.
+            "auth_cache_ttl_seconds = 60\n",
         )
         artifacts = self._path("artifacts")
         artifacts.mkdir(exist_ok=True, mode=0o700)
@@ -518,6 +522,11 @@ def _stop(pidfile: Path, timeout: float = 30) -> None:
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        try:  # started by this process (a test's up() then down()): reap it, or it lingers as a zombie
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                break
+        except ChildProcessError:
+            pass  # another process's child; init reaps it
         try:
             os.kill(pid, 0)
         except OSError:
