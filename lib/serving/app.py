@@ -69,7 +69,7 @@ def batch_json(probabilities: np.ndarray, classes: list[str], version: str) -> b
 
     Building 1000 pydantic objects and passing them through FastAPI's ``jsonable_encoder``
     takes about 18 ms on 2 cores; plain dicts through ``json.dumps`` about 4; through
-    pydantic-core's ``to_json`` (Rust) about 1.5, most of it the rounding, which is
+    pydantic-core's ``to_json`` (Rust) about 2, most of it the rounding, which is
     Python's ``round`` to 6 decimals exactly as :func:`answer` does. (``to_json`` writes
     ``1e-6`` where ``json.dumps`` writes ``1e-06``: the same number to every JSON parser.)
     """
