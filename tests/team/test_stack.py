@@ -22,7 +22,7 @@ from lib.serving.schemas import EXAMPLE
 from lib.team import Ports, Team, read_env
 from tests import sandbox
 
-pytestmark = pytest.mark.slow  # PostgreSQL, an MLflow server (about 10 s to start on 2 cores) and sshd: about 70 s in all
+pytestmark = pytest.mark.slow  # PostgreSQL, an MLflow server (starts in about 10 s) and sshd: about 70 s in all
 
 EXPERIMENT, MODEL = "penguins-species", "penguins-classifier"
 
