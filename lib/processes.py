@@ -101,16 +101,26 @@ def start_server(port: int | None = None, env: dict[str, str] | None = None, tim
         command, env=tool_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=paths.PROJ_ROOT
     )
     server = Server(process, f"http://127.0.0.1:{port}")
+    state = wait_until_healthy(process, f"{server.url}/health", timeout)
+    if state == "ready":
+        return server
+    if state == "exited":
+        output = process.stdout.read() if process.stdout else ""
+        raise RuntimeError(f"the API exited with code {process.returncode} before it was ready:\n{output}")
+    server.stop()
+    raise RuntimeError(f"the API did not answer /health within {timeout} s")
+
+
+def wait_until_healthy(process: subprocess.Popen, url: str, timeout: float) -> str:
+    """Poll ``url`` until it answers 200: return ``"ready"``, ``"exited"`` (the process ended) or ``"timeout"``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            raise RuntimeError(f"the API exited with code {process.returncode} before it was ready:\n{output}")
+            return "exited"
         try:
-            if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
-                return server
+            if httpx.get(url, timeout=2).status_code == 200:
+                return "ready"
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"the API did not answer /health within {timeout} s")
+    return "timeout"

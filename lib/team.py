@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import getpass
 import json
 import os
@@ -39,7 +40,7 @@ from pathlib import Path
 import httpx
 
 from lib import params, paths
-from lib.processes import tool_env
+from lib.processes import tool_env, wait_until_healthy
 
 ADMIN = "admin"
 DB_USER = "mlflow"
@@ -111,6 +112,7 @@ class Team:
         return self.home.joinpath(*parts)
 
     # -- secrets ---------------------------------------------------------------------
+    @functools.cached_property
     def _secrets(self) -> dict[str, str]:
         """The stack's own secrets, generated once (never a default password) and kept in a 0600 file."""
         path = self._path("secrets.json")
@@ -123,7 +125,7 @@ class Team:
 
     def admin_auth(self) -> tuple[str, str]:
         """The admin's (username, password), for the stack's own set-up calls and for tests."""
-        return ADMIN, self._secrets()["admin_password"]
+        return ADMIN, self._secrets["admin_password"]
 
     # -- PostgreSQL ------------------------------------------------------------------
     def _as_postgres(self, command: list[str]) -> list[str]:
@@ -143,7 +145,7 @@ class Team:
                     "or choose a --home under one it can enter (for example /srv/penguins-team)"
                 )
         if not (data / "PG_VERSION").is_file():
-            with _private_file(self.home, self._secrets()["db_superuser_password"]) as pwfile:
+            with _private_file(self.home, self._secrets["db_superuser_password"]) as pwfile:
                 if os.geteuid() == 0:
                     shutil.chown(pwfile, "postgres")
                 _run(
@@ -188,7 +190,7 @@ class Team:
         """Create MLflow's role and its two databases (tracking, accounts) if they are not there."""
         import psycopg2  # noqa: PLC0415  # only the team stack needs it; pylint: disable=import-outside-toplevel
 
-        pw = self._secrets()
+        pw = self._secrets
         connection = psycopg2.connect(
             host="127.0.0.1",
             port=self.ports.postgres,
@@ -219,7 +221,7 @@ class Team:
 
     def database_uri(self, database: str = TRACKING_DB) -> str:
         """SQLAlchemy URI of one of MLflow's databases (it holds the database password)."""
-        password = self._secrets()["db_password"]
+        password = self._secrets["db_password"]
         return f"postgresql+psycopg2://{DB_USER}:{password}@127.0.0.1:{self.ports.postgres}/{database}"
 
     # -- MLflow ------------------------------------------------------------------------
@@ -241,7 +243,7 @@ class Team:
         )
         artifacts = self._path("artifacts")
         artifacts.mkdir(exist_ok=True, mode=0o700)
-        pw = self._secrets()
+        pw = self._secrets
         env = tool_env(
             {
                 "MLFLOW_AUTH_CONFIG_PATH": str(config),
@@ -278,16 +280,11 @@ class Team:
                 command, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.home
             )
         self._path("mlflow.pid").write_text(f"{process.pid}\n", encoding="utf-8")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise TeamError(f"mlflow server exited with code {process.returncode}:\n{_tail(log)}")
-            try:
-                if httpx.get(f"{self.tracking_uri}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
+        state = wait_until_healthy(process, f"{self.tracking_uri}/health", timeout)
+        if state == "ready":
+            return
+        if state == "exited":
+            raise TeamError(f"mlflow server exited with code {process.returncode}:\n{_tail(log)}")
         _stop(self._path("mlflow.pid"))
         raise TeamError(f"mlflow server did not answer on {self.tracking_uri} within {timeout:.0f} s:\n{_tail(log)}")
 

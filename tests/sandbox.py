@@ -81,8 +81,8 @@ class Sandbox:
             if self.failure:
                 raise RuntimeError(self.failure)
             return
+        self.start_pipeline()  # unless pytest_collection_finish has started it already
         self.built = True
-        self.start_pipeline()
         assert self._background is not None and self._log is not None
         code = self._background.wait(timeout=1800)
         self.repro_seconds = time.perf_counter() - self._started

@@ -50,6 +50,18 @@ def login(team: Team, name: str) -> tuple[str, str]:
     return name, team.member(name).password
 
 
+def course_experiment(team: Team, auth: tuple[str, str]) -> dict:
+    """The course's experiment as the server describes it to ``auth`` (who must be able to read it)."""
+    found = call(team, "GET", "/api/2.0/mlflow/experiments/get-by-name", auth, params={"experiment_name": EXPERIMENT})
+    assert found.status_code == 200
+    return found.json()["experiment"]
+
+
+def experiment_runs(team: Team, auth: tuple[str, str]) -> list[dict]:
+    search = {"experiment_ids": [course_experiment(team, auth)["experiment_id"]]}
+    return call(team, "POST", "/api/2.0/mlflow/runs/search", auth, json=search).json()["runs"]
+
+
 def test_no_credentials_or_a_wrong_password_get_401(stack):
     """The server answers nobody it cannot identify, not even for reading."""
     search = ("POST", "/api/2.0/mlflow/experiments/search", {"json": {"max_results": 10}})
@@ -63,11 +75,7 @@ def test_no_credentials_or_a_wrong_password_get_401(stack):
 def test_a_viewer_reads_but_cannot_write(stack):
     """READ: search and read, but no run, no model version, no alias (403); EDIT (alice) may create runs."""
     viewer, alice = login(stack, "viewer"), login(stack, "alice")
-    found = call(
-        stack, "GET", "/api/2.0/mlflow/experiments/get-by-name", viewer, params={"experiment_name": EXPERIMENT}
-    )
-    assert found.status_code == 200
-    experiment_id = found.json()["experiment"]["experiment_id"]
+    experiment_id = course_experiment(stack, viewer)["experiment_id"]
     run = {"experiment_id": experiment_id}
     assert call(stack, "POST", "/api/2.0/mlflow/runs/create", viewer, json=run).status_code == 403
     version = {"name": MODEL, "source": f"mlflow-artifacts:/{experiment_id}/x/artifacts/model"}
@@ -128,13 +136,8 @@ def test_the_train_stage_logs_everything_to_the_team_server(stack, member_clone)
     """Runs, dataset inputs, logged models, a version with the champion alias, artifacts on the server only."""
     clone, _ = member_clone
     viewer = login(stack, "viewer")
-    experiment = call(
-        stack, "GET", "/api/2.0/mlflow/experiments/get-by-name", viewer, params={"experiment_name": EXPERIMENT}
-    ).json()["experiment"]
-    assert experiment["artifact_location"].startswith("mlflow-artifacts:/")
-    runs = call(
-        stack, "POST", "/api/2.0/mlflow/runs/search", viewer, json={"experiment_ids": [experiment["experiment_id"]]}
-    ).json()["runs"]
+    assert course_experiment(stack, viewer)["artifact_location"].startswith("mlflow-artifacts:/")
+    runs = experiment_runs(stack, viewer)
     finished = [run for run in runs if run["info"]["status"] == "FINISHED"]
     assert len(finished) >= 4  # the session and one nested run per candidate
     assert any(run.get("inputs", {}).get("dataset_inputs") for run in finished)
@@ -184,16 +187,13 @@ def test_the_api_serves_the_champion_from_the_team_registry(stack, member_clone,
 
 def snapshot(team: Team) -> dict:
     viewer = login(team, "viewer")
-    experiment_id = call(
-        team, "GET", "/api/2.0/mlflow/experiments/get-by-name", viewer, params={"experiment_name": EXPERIMENT}
-    ).json()["experiment"]["experiment_id"]
-    runs = call(team, "POST", "/api/2.0/mlflow/runs/search", viewer, json={"experiment_ids": [experiment_id]})
+    runs = experiment_runs(team, viewer)
     versions = call(team, "GET", "/api/2.0/mlflow/model-versions/search", viewer, params={"filter": f"name='{MODEL}'"})
     alias = call(
         team, "GET", "/api/2.0/mlflow/registered-models/alias", viewer, params={"name": MODEL, "alias": "champion"}
     )
     return {
-        "runs": sorted(run["info"]["run_id"] for run in runs.json()["runs"]),
+        "runs": sorted(run["info"]["run_id"] for run in runs),
         "versions": sorted(v["version"] for v in versions.json()["model_versions"]),
         "champion": alias.json()["model_version"]["version"],
         "artifacts": sorted(str(p.relative_to(team.home)) for p in (team.home / "artifacts").rglob("*") if p.is_file()),
