@@ -25,7 +25,7 @@ EMPTY :=
 SPACE := $(EMPTY) $(EMPTY)
 COMMA := ,
 
-.PHONY: help setup pipeline test test-fast lint format lab api bench mlflow-ui team-up team-down team-packages notebooks lock clean distclean
+.PHONY: help setup pipeline test test-fast lint format lab api bench mlflow-ui team-up team-down team-packages monitoring-packages notebooks lock clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -47,10 +47,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m lib.jupyter
 	touch $(STAMP)
 
-pipeline: setup ## run every stage that is out of date (dvc repro)
+pipeline: setup monitoring-packages ## run every stage that is out of date (dvc repro)
 	$(BIN)/dvc repro
 
-test: setup team-packages ## every test: unit, pipeline (dvc repro in a scratch copy), notebooks (nbval), lint gates, the team stack
+test: setup team-packages monitoring-packages ## every test: unit, pipeline (dvc repro in a scratch copy), notebooks (nbval), lint gates, the team stack
 	$(BIN)/python -m pytest
 
 test-fast: setup ## the quick subset (unit, API through TestClient, lint gates): no pipeline, no slow servers
@@ -96,7 +96,13 @@ team-packages: # PostgreSQL's server and OpenSSH's sshd, from Debian's packages 
 	  else echo "make team-up needs PostgreSQL and OpenSSH's server: 'sudo apt-get install postgresql openssh-server' (Debian, Ubuntu), 'brew install postgresql@15' (macOS, with Remote Login on)"; exit 1; fi; \
 	fi
 
-notebooks: setup ## re-execute every lesson in place, top to bottom, to refresh its saved outputs
+monitoring-packages: # Prometheus and promtool (lesson 5.1), from Debian's packages when run as root
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; \
+	  else echo "lesson 5.1 needs Prometheus and promtool: 'sudo apt-get install prometheus' (Debian, Ubuntu), 'brew install prometheus' (macOS), or the release archive from https://prometheus.io/download/ on PATH"; exit 1; fi; }
+
+notebooks: setup monitoring-packages ## re-execute every lesson in place, top to bottom, to refresh its saved outputs
 	for nb in $(NOTEBOOKS); do \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=1200 "$$nb" || exit 1; \
@@ -108,7 +114,7 @@ lock: setup ## re-resolve requirements.lock (everything) and requirements-serve.
 
 clean: ## delete every pipeline output (keeps .venv, the DVC cache, the MLflow store and the committed cards)
 	rm -rf data/raw/*.csv data/processed models metrics reports/notebooks/*.ipynb
-	rm -rf reports/codecarbon reports/data_docs reports/*.json
+	rm -rf reports/codecarbon reports/data_docs reports/monitoring reports/drift reports/*.json
 	rm -rf .pytest_cache
 
 distclean: clean ## clean, and delete .venv, the MLflow store and the DVC cache

@@ -110,6 +110,13 @@ RULES: dict[str, Rule] = {
     "inference_repeats": int_between(1, 100_000),
     "keep_serving": boolean(),
     "latency_requests": int_between(10, 100_000),
+    "requests_per_second": number_between(0.1, 1000.0),
+    "drift_requests": int_between(10, 100_000),
+    "biscoe_share": number_between(0.0, 1.0),
+    "share_tolerance": number_between(0.01, 0.5),
+    "alert_window_s": int_between(2, 86_400),
+    "alert_pending_s": int_between(0, 86_400),
+    "alert_min_predictions": int_between(1, 1_000_000),
 }
 
 

@@ -264,3 +264,45 @@ def latency_histogram(latencies_ms: np.ndarray, limit_ms: float | None = None) -
     ax.legend()
     ax.set_title(f"{len(latencies_ms)} sequential requests")
     return fig
+
+
+def monitoring_panels(
+    request_rate: pd.DataFrame,
+    latency_p95: pd.DataFrame,
+    shares: pd.DataFrame,
+    *,
+    drift_starts: float,
+    bands: dict[str, tuple[float, float]],
+    fired_at: float | None = None,
+) -> Figure:
+    """Three PromQL range queries over one time axis: requests per second, p95 latency, and species shares.
+
+    Each frame has ``seconds`` and ``value`` (``shares`` also ``species``), as
+    :func:`lib.monitoring.query_range` returns them. A dotted line marks where the drifted
+    season starts, a red one when the alert fired; dashed lines in each species' colour are its band.
+    """
+    fig = Figure(figsize=(9, 7), layout="constrained")
+    rate_ax, latency_ax, share_ax = fig.subplots(3, 1, sharex=True)
+    rate_ax.plot(request_rate["seconds"], request_rate["value"], color="#4c72b0")
+    rate_ax.set_ylabel("requests / s")
+    rate_ax.set_title("What Prometheus saw: /predict traffic, latency and the species predicted")
+    latency_ax.plot(latency_p95["seconds"], latency_p95["value"] * 1000, color="#dd8452")
+    latency_ax.set_ylabel("p95 latency, ms")
+    latency_ax.set_ylim(bottom=0)
+    for species, band in bands.items():
+        color = SPECIES_COLORS.get(species, "grey")
+        series = shares[shares["species"] == species] if len(shares) else shares
+        share_ax.plot(series["seconds"], series["value"], color=color, label=species)
+        for bound in band:
+            share_ax.axhline(bound, color=color, linestyle="--", linewidth=0.8)
+    share_ax.set_ylabel("share of predictions")
+    share_ax.set_ylim(0, 1)
+    share_ax.set_xlabel("seconds since the normal season started")
+    for ax in (rate_ax, latency_ax, share_ax):
+        ax.axvline(
+            drift_starts, color="black", linestyle=":", label="drifted season starts" if ax is share_ax else None
+        )
+        if fired_at is not None:
+            ax.axvline(fired_at, color="#cb181d", label="alert fired" if ax is share_ax else None)
+    share_ax.legend(loc="upper left", ncols=5, fontsize="small")
+    return fig

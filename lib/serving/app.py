@@ -22,6 +22,8 @@ from pydantic_core import to_json
 from lib import champion, inference
 from lib.serving.batching import Direct, MicroBatcher, Overloaded
 from lib.serving.loading import LoadedModel, ModelUnavailable, load
+from lib.serving.metrics import Metrics, MetricsMiddleware
+from lib.serving.predictions import PredictionLog
 from lib.serving.schemas import (
     UNAVAILABLE,
     UNPARSABLE,
@@ -85,6 +87,72 @@ def batch_json(probabilities: np.ndarray, classes: list[str], version: str) -> b
     return to_json({"predictions": predictions, "model_version": version})
 
 
+class Observers:
+    """What a prediction leaves behind: the metrics' counts (``/metrics``) and the prediction log's lines."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.metrics = Metrics() if settings.metrics else None
+        self.log = (
+            PredictionLog(settings.prediction_log, int(settings.prediction_log_max_mb * 1_000_000))
+            if settings.prediction_log
+            else None
+        )
+
+    def describe(self, model: LoadedModel) -> None:
+        """Name the served model in ``penguins_model_info``."""
+        if self.metrics is not None:
+            self.metrics.describe_model(model.info.name, model.info.version, model.info.inference)
+
+    def record(self, rows: list[inference.Row], probabilities: np.ndarray, model: LoadedModel) -> None:
+        """Count one prediction call and log its rows."""
+        if self.metrics is not None:
+            self.metrics.observe(rows, probabilities, model.info.classes)
+        if self.log is not None:
+            self.log.write(rows, probabilities, model.info.classes, model.info.version)
+
+    def install(self, api: FastAPI) -> None:
+        """Count every request (the middleware) and serve ``GET /metrics``, unless metrics are off."""
+        api.state.metrics = self.metrics
+        if self.metrics is not None:
+            api.add_middleware(MetricsMiddleware, metrics=self.metrics)
+            add_metrics_route(api, self.metrics)
+
+    def close(self) -> None:
+        """Close the prediction log."""
+        if self.log is not None:
+            self.log.close()
+
+
+def add_error_handlers(api: FastAPI) -> None:
+    """Answer a bad request with 422 naming its fields, no model with 503, a full queue with 503 and Retry-After."""
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": jsonable_encoder(validation_errors(exc))})
+
+    @api.exception_handler(ModelUnavailable)
+    async def unavailable(_: Request, exc: ModelUnavailable) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": f"no model is loaded: {exc}"})
+
+    @api.exception_handler(Overloaded)
+    async def overloaded(_: Request, exc: Overloaded) -> JSONResponse:
+        return JSONResponse(
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+            content={"detail": f"too busy, retry in {RETRY_AFTER_S} s: {exc}"},
+        )
+
+
+def add_metrics_route(api: FastAPI, metrics: Metrics) -> None:
+    """``GET /metrics``: the counts in Prometheus's text format (left out of the OpenAPI schema)."""
+
+    @api.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        """The metrics in Prometheus's text format (set PENGUINS_METRICS=0 to switch them off)."""
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
+
+
 def batching(settings: Settings, loaded: LoadedModel) -> bool:
     """Whether requests are micro-batched: as set, or (``auto``) only on the pandas path.
 
@@ -107,6 +175,7 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
     """
     settings = settings or Settings.from_env()
     state: dict[str, Any] = {"loaded": loaded, "batcher": None, "error": None}
+    observers = Observers(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -127,6 +196,7 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
                 else Direct(predict)
             )
             await state["batcher"].start()
+            observers.describe(state["loaded"])
         # What is loaded by now (the model, scikit-learn, pandas, the schemas) lives as long as the
         # process. Freezing it keeps Python's full garbage collections, which a large batch request
         # triggers, from walking those millions of objects in the middle of a request.
@@ -135,6 +205,7 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
         yield
         if state["batcher"] is not None:
             await state["batcher"].stop()
+        observers.close()
 
     # FastAPI's own /docs and /redoc load their JavaScript and CSS from a CDN and stay
     # blank offline; FastAPIOffline serves the same pages with the assets from the package.
@@ -147,27 +218,19 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
     )
     api.state.settings = settings
     api.state.serving = state
+    observers.install(api)
+    add_error_handlers(api)
 
     def current() -> LoadedModel:
         if state["loaded"] is None:
             raise ModelUnavailable(state["error"] or "the model is not loaded yet")
         return state["loaded"]
 
-    @api.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": jsonable_encoder(validation_errors(exc))})
-
-    @api.exception_handler(ModelUnavailable)
-    async def unavailable(_: Request, exc: ModelUnavailable) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": f"no model is loaded: {exc}"})
-
-    @api.exception_handler(Overloaded)
-    async def overloaded(_: Request, exc: Overloaded) -> JSONResponse:
-        return JSONResponse(
-            status_code=503,
-            headers={"Retry-After": str(RETRY_AFTER_S)},
-            content={"detail": f"too busy, retry in {RETRY_AFTER_S} s: {exc}"},
-        )
+    async def classify(rows: list[inference.Row]) -> tuple[LoadedModel, np.ndarray]:
+        model = current()
+        probabilities = await state["batcher"].predict(rows)
+        observers.record(rows, probabilities, model)
+        return model, probabilities
 
     @api.get("/health", response_model=Health, responses={503: {"model": Health}})
     async def health() -> Any:
@@ -187,8 +250,7 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
     @api.post("/predict", response_model=Prediction, responses=UNPARSABLE | UNAVAILABLE)
     async def predict(penguin: Penguin) -> Prediction:
         """Classify one penguin (sex may be null when unknown)."""
-        model = current()
-        probabilities = await state["batcher"].predict(to_rows([penguin]))
+        model, probabilities = await classify(to_rows([penguin]))
         return answer(probabilities[0], model.info.classes, model.info.version)
 
     batch_request = limited_batch(settings.batch_limit)
@@ -196,8 +258,7 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
     @api.post("/predict/batch", response_model=BatchPrediction, responses=UNPARSABLE | UNAVAILABLE)
     async def predict_batch(request: batch_request) -> Response:  # type: ignore[valid-type]
         """Classify up to the batch limit of penguins; answers come back in request order."""
-        model = current()
-        probabilities = await state["batcher"].predict(to_rows(request.penguins))  # type: ignore[attr-defined]
+        model, probabilities = await classify(to_rows(request.penguins))  # type: ignore[attr-defined]
         return Response(batch_json(probabilities, model.info.classes, model.info.version), media_type=JSON)
 
     return api

@@ -29,7 +29,7 @@ def _parsed(environ: Mapping[str, str], name: str, default: T, convert: Callable
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings:  # pylint: disable=too-many-instance-attributes  # one field per environment variable
     """What the API serves and how; each field has an environment variable (see :meth:`from_env`).
 
     - ``model_source`` (``PENGUINS_MODEL_SOURCE``): ``export`` (``models/``) or ``registry`` (MLflow);
@@ -45,7 +45,13 @@ class Settings:
     - ``require_model`` (``PENGUINS_REQUIRE_MODEL``, ``1``/``0``): refuse to start without a model, or
       start and answer 503 until one is there;
     - ``inference`` (``PENGUINS_INFERENCE``): ``auto`` (the numpy path when the pipeline compiles) or
-      ``pandas`` (always the exported pipeline on a DataFrame; for comparison).
+      ``pandas`` (always the exported pipeline on a DataFrame; for comparison);
+    - ``metrics`` (``PENGUINS_METRICS``, ``1``/``0``): serve ``GET /metrics`` for Prometheus (on by default;
+      ``make bench`` measures its cost);
+    - ``prediction_log`` (``PENGUINS_PREDICTION_LOG``): a JSON-lines file that receives every classified
+      penguin and its answer, for drift analysis; ``None`` (the default, and the Docker image's) logs nothing;
+    - ``prediction_log_max_mb`` (``PENGUINS_PREDICTION_LOG_MAX_MB``): the size at which the log rotates to
+      ``<name>.1``, so it never takes more than about twice this on disk.
     """
 
     model_source: str = "export"
@@ -58,6 +64,9 @@ class Settings:
     request_timeout_s: float = 10.0
     require_model: bool = True
     inference: str = "auto"
+    metrics: bool = True
+    prediction_log: Path | None = None
+    prediction_log_max_mb: float = 64.0
 
     def __post_init__(self) -> None:
         if self.model_source not in SOURCES:
@@ -70,12 +79,15 @@ class Settings:
             raise ValueError("PENGUINS_BATCH_LIMIT, PENGUINS_MAX_BATCH_ROWS and PENGUINS_MAX_QUEUE must be at least 1")
         if not self.request_timeout_s > 0:
             raise ValueError(f"PENGUINS_REQUEST_TIMEOUT_S must be positive, got {self.request_timeout_s!r}")
+        if not self.prediction_log_max_mb > 0:
+            raise ValueError(f"PENGUINS_PREDICTION_LOG_MAX_MB must be positive, got {self.prediction_log_max_mb!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read every setting from ``environ`` (default: the process environment); raise naming a bad one."""
         env = os.environ if environ is None else environ
         models_dir = env.get("PENGUINS_MODELS_DIR")
+        prediction_log = env.get("PENGUINS_PREDICTION_LOG")
         batching = env.get("PENGUINS_MICRO_BATCHING", "auto").lower()
         return cls(
             model_source=env.get("PENGUINS_MODEL_SOURCE", "export"),
@@ -88,4 +100,7 @@ class Settings:
             request_timeout_s=_parsed(env, "PENGUINS_REQUEST_TIMEOUT_S", 10.0, float, "a number"),
             require_model=env.get("PENGUINS_REQUIRE_MODEL", "1") != "0",
             inference=env.get("PENGUINS_INFERENCE", "auto"),
+            metrics=env.get("PENGUINS_METRICS", "1") != "0",
+            prediction_log=Path(prediction_log) if prediction_log else None,
+            prediction_log_max_mb=_parsed(env, "PENGUINS_PREDICTION_LOG_MAX_MB", 64.0, float, "a number"),
         )

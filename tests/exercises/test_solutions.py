@@ -1,8 +1,9 @@
 """The worked solutions in exercises/: each runs on the session's project and gives the right answer."""
 
+import pandas as pd
 import pytest
 
-from exercises import data_versioning, deployment, energy_efficiency, experiment_tracking, inception
+from exercises import data_versioning, deployment, energy_efficiency, experiment_tracking, inception, monitoring
 from exercises import quality_assurance as qa
 from lib import cards, champion, data, paths, tracking
 
@@ -135,3 +136,26 @@ def test_deployment_batch_limit(project):
     """4.1-3: 1001 penguins are one too many."""
     status, error = deployment.over_the_batch_limit()
     assert status == 422 and error["type"] == "too_long" and error["loc"] == ["body", "penguins"]
+
+
+def test_monitoring_biased_caliper(project):
+    """5.1-1: a caliper 6 mm long drifts flipper length only, and moves no species out of its band."""
+    answer = monitoring.biased_caliper(6.0)
+    assert answer["drifted_columns"] == ["flipper_length_mm"] and answer["flipper_p_value"] < 0.05
+    assert answer["alert_would_fire_for"] == []
+
+
+def test_monitoring_flipper_rule(project):
+    """5.1-2: the flipper-mean rule passes its promtool test: quiet at the training mean, firing 6 mm above."""
+    status, output = monitoring.flipper_rule_tested(6.0)
+    assert status == 0 and "SUCCESS" in output, output
+    status, output = monitoring.flipper_rule_tested(3.0)  # inside the 5 mm band: the expected alert never comes
+    assert status == 1 and "FAILED" in output
+
+
+def test_monitoring_visible_drift(project):
+    """5.1-3: island drift becomes visible a few points above the training share of Biscoe, not at it."""
+    first, p_values = monitoring.first_flagged_biscoe_share()
+    train_share = (pd.read_csv(project.root / "data" / "processed" / "train.csv")["island"] == "Biscoe").mean()
+    assert first is not None and train_share < first <= 0.8
+    assert p_values[first] < 0.05 and p_values[round(first - 0.05, 2)] >= 0.05
