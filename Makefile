@@ -53,7 +53,7 @@ pipeline: setup monitoring-packages ## run every stage that is out of date (dvc 
 test: setup team-packages monitoring-packages ## every test: unit, pipeline (dvc repro in a scratch copy), notebooks (nbval), lint gates, the team stack
 	$(BIN)/python -m pytest
 
-test-fast: setup ## the quick subset (unit, API through TestClient, lint gates): no pipeline, no slow servers
+test-fast: setup monitoring-packages ## the quick subset (unit, API through TestClient, lint gates): no pipeline, no slow servers
 	$(BIN)/python -m pytest tests -p no:nbval -o addopts="-ra" -m "not pipeline and not slow"
 
 lint: setup ## ruff (rules and format) on the code and the notebooks, mypy on lib/, the Pynblint gate

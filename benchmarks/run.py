@@ -41,6 +41,8 @@ TARGETS = {
     "batch_vs_peer": 2.0,  # /predict/batch of 1000, requests per second, this API / the peer
     "predict_p99_c16_ms": 25.0,  # /predict p99 at concurrency 16
     "noop_repro_s": 3.0,  # dvc repro with nothing to do
+    "metrics_added_p50_ms": 0.1,  # /metrics on against off: p50 added per request
+    "metrics_throughput_share": 0.9,  # /metrics on against off: share of the throughput kept
 }
 
 
@@ -188,6 +190,7 @@ def summarise(report: dict) -> list[tuple[str, str, str]]:
     ]
     for name, results in (
         ("this API", api),
+        ("this API, /metrics off", report["api_no_metrics"]),
         ("this API, micro-batching on", report["api_batched"]),
         ("this API, pandas path", report["api_pandas"]),
         ("peer: mlflow models serve", peer),
@@ -252,6 +255,16 @@ def summarise(report: dict) -> list[tuple[str, str, str]]:
                 f">= {TARGETS['batch_vs_peer']}x",
             )
         )
+    for scenario in ("predict", "predict/batch"):
+        for connections in (1, 16):
+            on, off = api[f"{scenario}@{connections}"], report["api_no_metrics"][f"{scenario}@{connections}"]
+            rows.append(
+                (
+                    f"/metrics on vs off, /{scenario} at concurrency {connections}",
+                    f"p50 {on['p50_ms'] - off['p50_ms']:+.3f} ms, {on['rps'] / off['rps']:.0%} of the throughput",
+                    f"<= +{TARGETS['metrics_added_p50_ms']} ms, >= {TARGETS['metrics_throughput_share']:.0%}",
+                )
+            )
     for connections in (1, 16):
         on, off = report["api_batched"][f"predict@{connections}"], api[f"predict@{connections}"]
         rows.append(
@@ -274,11 +287,15 @@ def summarise(report: dict) -> list[tuple[str, str, str]]:
 
 
 def measure_servers(report: dict, files: dict, seconds: int) -> None:
-    """Load-test this API (default, micro-batching off, pandas path) and the peer; add the results to ``report``."""
+    """Load-test this API (default, /metrics off, micro-batching on, pandas path) and the peer; add to ``report``."""
     print("this API as it ships (uvicorn, 1 process; numpy path, so micro-batching auto = off):", flush=True)
     with processes.start_server() as server:
         scenarios = {s: (f"{server.url}/{s}", files[("api", s)]) for s in ("predict", "predict/batch")}
         report["api"] = load(scenarios, seconds)
+    print("this API with PENGUINS_METRICS=0 (no /metrics, no request counting):", flush=True)
+    with processes.start_server(env={"PENGUINS_METRICS": "0"}) as server:
+        scenarios = {s: (f"{server.url}/{s}", files[("api", s)]) for s in ("predict", "predict/batch")}
+        report["api_no_metrics"] = load(scenarios, seconds)
     print("this API with PENGUINS_MICRO_BATCHING=on (numpy path, concurrent requests share calls):", flush=True)
     with processes.start_server(env={"PENGUINS_MICRO_BATCHING": "on"}) as server:
         scenarios = {s: (f"{server.url}/{s}", files[("api", s)]) for s in ("predict", "predict/batch")}

@@ -145,6 +145,17 @@ def wait_for_scrapes(url: str, target_health: str = "up", timeout: float = 30) -
     raise RuntimeError(f"Prometheus's targets were not '{target_health}' within {timeout} s")
 
 
+def wait_for_alert(url: str, name: str, timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for alert ``name`` to fire; return whether it did."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if any(alert["labels"]["alertname"] == name for alert in firing_alerts(url)):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
+
+
 def firing_alerts(url: str) -> list[dict[str, Any]]:
     """The alerts Prometheus has firing now (pending ones are left out)."""
     alerts = httpx.get(f"{url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]

@@ -3,13 +3,15 @@
 - ``GET /health``: liveness, and whether a model is loaded (with its version);
 - ``GET /model``: name, version, metrics, feature schema and class labels;
 - ``POST /predict``: one penguin -> its species and the probability of each class;
-- ``POST /predict/batch``: up to ``batch_limit`` penguins, one answer each, in order.
+- ``POST /predict/batch``: up to ``batch_limit`` penguins, one answer each, in order;
+- ``GET /metrics``: requests, latency, predictions per species and the inputs' distributions, for Prometheus.
 
 Modules: :mod:`~lib.serving.schemas` (request and response bodies, from the feature
 schema), :mod:`~lib.serving.settings` (environment variables, read by
 ``Settings.from_env`` only), :mod:`~lib.serving.loading` (the model, from the export or
 the MLflow registry, loaded once), :mod:`~lib.serving.batching` (micro-batching, with a
-bounded queue), :mod:`~lib.serving.app` (the factory and the routes). Run it with
+bounded queue), :mod:`~lib.serving.metrics` (``/metrics``), :mod:`~lib.serving.predictions`
+(the prediction log), :mod:`~lib.serving.app` (the factory and the routes). Run it with
 ``python -m lib.serving [PORT]`` or ``uvicorn --factory lib.serving:create_app``.
 Importing the package reads no environment and loads no model.
 """

@@ -1,7 +1,7 @@
 """``GET /metrics``: what the API has served, in Prometheus's text format, for a Prometheus server to scrape.
 
-Four families, each on the app's own registry (two apps in one process, as in the
-tests, never share counts):
+Six families, on the app's own registry (two apps in one process, as in the tests,
+never share counts):
 
 - ``penguins_http_requests_total`` and ``penguins_http_request_duration_seconds``: every
   request, by route template (``/predict``, never the raw path, so a scanner cannot
@@ -13,23 +13,27 @@ tests, never share counts):
   for the island and sex (``unknown`` when missing): the inputs' distributions over time;
 - ``penguins_model_info``: the served model's name, version and inference path.
 
-The request metrics come from a plain ASGI middleware (Starlette's ``BaseHTTPMiddleware``
-costs far more per request); the feature histograms add a whole batch at once with
-numpy, because observing 4000 values one by one would cost a 1000-row batch milliseconds.
-With several uvicorn workers each process has its own counts: scrape each, or see
-prometheus_client's multiprocess mode.
+**Why custom collectors.** prometheus_client's ``Counter`` and ``Histogram`` take a lock
+and look their labels up on every call: about 25 microseconds a request here, a tenth
+of what ``/predict`` costs under load. The API counts on its event loop's one thread,
+so plain Python counters need no lock; this module keeps them and hands them to
+prometheus_client only when ``/metrics`` is scraped (its ``Collector`` interface), and
+fills the feature histograms a whole batch at once with numpy. ``make bench`` measures
+what is left (README, *Performance*). With several uvicorn workers each process has its
+own counts: scrape each, or see prometheus_client's multiprocess mode.
 """
 
 from __future__ import annotations
 
 import bisect
 import time
+from collections import Counter as Tally
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, Info, generate_latest
-from prometheus_client.core import HistogramMetricFamily
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from lib import schema
@@ -52,85 +56,142 @@ def feature_buckets(feature: schema.NumericFeature, count: int = FEATURE_BUCKETS
     return tuple(round(float(edge), 6) for edge in edges)
 
 
-class FeatureHistograms(Collector):
-    """One Prometheus histogram per numeric feature, filled a batch at a time.
+def _histogram_buckets(bounds: Sequence[float], counts: Sequence[int] | np.ndarray) -> list[tuple[str, float]]:
+    """Per-bucket counts (the last one: above every bound) as Prometheus's cumulative ``le`` buckets."""
+    cumulative = np.cumsum(counts).tolist()
+    return [(repr(float(bound)), count) for bound, count in zip(bounds, cumulative, strict=False)] + [
+        ("+Inf", cumulative[-1])
+    ]
 
-    prometheus_client's ``Histogram.observe`` takes one value; here the bucket counts
-    are numpy arrays, so a batch of rows costs one ``searchsorted`` per feature.
-    """
+
+class FeatureHistograms(Collector):
+    """One Prometheus histogram per numeric feature, filled a batch at a time with numpy."""
 
     def __init__(self, features: Sequence[schema.NumericFeature] = schema.NUMERIC_FEATURES) -> None:
         self.names = [feature.name for feature in features]
         self.bounds = [feature_buckets(feature) for feature in features]
+        self.edges = [np.asarray(bounds) for bounds in self.bounds]  # searchsorted on an array, not a tuple
         self.counts = [np.zeros(len(bounds) + 1, dtype=np.int64) for bounds in self.bounds]  # last: above the range
         self.sums = [0.0 for _ in features]
 
     def observe(self, columns: Sequence[Sequence[float]]) -> None:
         """Add one column of values per feature (in the order of ``features``)."""
-        for index, values in enumerate(columns):
-            if len(values) == 1:  # one penguin: bisect is ten times cheaper than numpy's call overhead
-                self.counts[index][bisect.bisect_left(self.bounds[index], values[0])] += 1
-                self.sums[index] += values[0]
-                continue
-            array = np.asarray(values, dtype=float)
-            where = np.searchsorted(self.bounds[index], array, side="left")  # value <= bound: Prometheus's "le"
+        if len(columns[0]) == 1:  # one penguin: bisect is ten times cheaper than numpy's call overhead
+            for index, (value,) in enumerate(columns):
+                self.counts[index][bisect.bisect_left(self.bounds[index], value)] += 1
+                self.sums[index] += value
+            return
+        matrix = np.array(columns, dtype=float)  # one conversion for every feature
+        for index, values in enumerate(matrix):
+            where = self.edges[index].searchsorted(values, side="left")  # value <= bound: Prometheus's "le"
             self.counts[index] += np.bincount(where, minlength=len(self.bounds[index]) + 1)
-            self.sums[index] += float(array.sum())
+        for index, total in enumerate(matrix.sum(axis=1).tolist()):
+            self.sums[index] += total
 
-    def collect(self) -> Iterator[HistogramMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         family = HistogramMetricFamily(
             f"{PREFIX}_feature",
             "Body measurements of the penguins classified, in 20 buckets across the schema's range",
             labels=["feature"],
         )
         for name, bounds, counts, total in zip(self.names, self.bounds, self.counts, self.sums, strict=True):
-            cumulative = np.cumsum(counts).tolist()
-            buckets = [(repr(bound), count) for bound, count in zip(bounds, cumulative, strict=False)]
-            family.add_metric([name], buckets + [("+Inf", cumulative[-1])], sum_value=total)
+            family.add_metric([name], _histogram_buckets(bounds, counts), sum_value=total)
         yield family
+
+
+class RequestMetrics(Collector):
+    """Requests and their durations by (route template, method, status): one histogram per key.
+
+    A request's count is its histogram's count, so one bisect and two additions record it.
+    """
+
+    def __init__(self, bounds: Sequence[float] = LATENCY_BUCKETS) -> None:
+        self.bounds = tuple(bounds)
+        self.series: dict[tuple[str, str, str], list[Any]] = {}  # key -> [bucket counts, sum of seconds]
+
+    def observe(self, handler: str, method: str, status: str, seconds: float) -> None:
+        """Count one request and its duration."""
+        series = self.series.get((handler, method, status))
+        if series is None:
+            series = self.series[(handler, method, status)] = [[0] * (len(self.bounds) + 1), 0.0]
+        series[0][bisect.bisect_left(self.bounds, seconds)] += 1
+        series[1] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["handler", "method", "status"]
+        requests = CounterMetricFamily(
+            f"{PREFIX}_http_requests",
+            "HTTP requests answered, by route template, method and status code",
+            labels=labels,
+        )
+        durations = HistogramMetricFamily(
+            f"{PREFIX}_http_request_duration_seconds",
+            "Time from a request's arrival to the end of its response, by route template, method and status code",
+            labels=labels,
+        )
+        for key, (counts, total) in sorted(self.series.items()):
+            requests.add_metric(list(key), sum(counts))
+            durations.add_metric(list(key), _histogram_buckets(self.bounds, counts), sum_value=total)
+        yield requests
+        yield durations
+
+
+class PredictionCounts(Collector):
+    """Answers per species, inputs per island and sex, and the model's description."""
+
+    def __init__(self) -> None:
+        # Every combination the dashboards expect exists from the start, at 0: a rate over a
+        # series that appears only with its first event would miss that event.
+        self.species: Tally[str] = Tally(dict.fromkeys(schema.CLASSES, 0))
+        self.values: Tally[tuple[str, str]] = Tally(
+            dict.fromkeys(
+                (
+                    (feature.name, value)
+                    for feature in schema.CATEGORICAL_FEATURES
+                    for value in (*feature.values, *((UNKNOWN,) if feature.nullable else ()))
+                ),
+                0,
+            )
+        )
+        self.model: dict[str, str] | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        species = CounterMetricFamily(
+            f"{PREFIX}_predictions", "Penguins classified, by predicted species", labels=["species"]
+        )
+        for name, count in self.species.items():
+            species.add_metric([name], count)
+        values = CounterMetricFamily(
+            f"{PREFIX}_feature_values",
+            "Categorical inputs of the penguins classified, by feature and value",
+            labels=["feature", "value"],
+        )
+        for (feature, value), count in self.values.items():
+            values.add_metric([feature, value], count)
+        yield species
+        yield values
+        if self.model is not None:
+            yield InfoMetricFamily(f"{PREFIX}_model", "The model being served", value=self.model)
 
 
 class Metrics:
     """The API's metrics on a registry of their own; :meth:`observe` records a prediction call."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter(
-            f"{PREFIX}_http_requests",
-            "HTTP requests answered, by route template, method and status code",
-            ["handler", "method", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            f"{PREFIX}_http_request_duration_seconds",
-            "Time from a request's arrival to the end of its response, by route template, method and status code",
-            ["handler", "method", "status"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
-        self.predictions = Counter(
-            f"{PREFIX}_predictions", "Penguins classified, by predicted species", ["species"], registry=self.registry
-        )
-        self.categories = Counter(
-            f"{PREFIX}_feature_values",
-            "Categorical inputs of the penguins classified, by feature and value",
-            ["feature", "value"],
-            registry=self.registry,
-        )
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.requests = RequestMetrics()
+        self.counts = PredictionCounts()
         self.features = FeatureHistograms()
-        self.registry.register(self.features)
-        self.model = Info(f"{PREFIX}_model", "The model being served", registry=self.registry)
-        # Every label combination the dashboards expect exists from the start, at 0: a rate over
-        # a series that appears only with its first event would miss that event.
-        for species in schema.CLASSES:
-            self.predictions.labels(species)
-        for feature in schema.CATEGORICAL_FEATURES:
-            for value in (*feature.values, *((UNKNOWN,) if feature.nullable else ())):
-                self.categories.labels(feature.name, value)
+        for collector in (self.requests, self.counts, self.features):
+            self.registry.register(collector)
+
+    def request(self, handler: str, method: str, status: str, seconds: float) -> None:
+        """Count one HTTP request and its duration."""
+        self.requests.observe(handler, method, status, seconds)
 
     def describe_model(self, name: str, version: str, inference: str) -> None:
         """Set ``penguins_model_info`` to the model now served."""
-        self.model.info({"name": name, "version": version, "inference": inference})
+        self.counts.model = {"name": name, "version": version, "inference": inference}
 
     def observe(self, rows: Sequence[tuple[Any, ...]], probabilities: np.ndarray, classes: Sequence[str]) -> None:
         """Count the predicted species and the inputs' values of one call (rows in schema order)."""
@@ -138,19 +199,15 @@ class Metrics:
         self.features.observe(columns[1:5])
         islands, sexes = columns[0], columns[5]
         if len(rows) == 1:
-            self.predictions.labels(classes[int(probabilities[0].argmax())]).inc()
-            self.categories.labels(schema.ISLAND.name, islands[0]).inc()
-            self.categories.labels(schema.SEX.name, sexes[0] or UNKNOWN).inc()
+            self.counts.species[classes[int(probabilities[0].argmax())]] += 1
+            self.counts.values[(schema.ISLAND.name, islands[0])] += 1
+            self.counts.values[(schema.SEX.name, sexes[0] or UNKNOWN)] += 1
             return
         for index, count in enumerate(np.bincount(probabilities.argmax(axis=1), minlength=len(classes)).tolist()):
-            if count:
-                self.predictions.labels(classes[index]).inc(count)
+            self.counts.species[classes[index]] += count
         for name, values in ((schema.ISLAND.name, islands), (schema.SEX.name, sexes)):
-            tally: dict[str, int] = {}
-            for value in values:
-                tally[value or UNKNOWN] = tally.get(value or UNKNOWN, 0) + 1
-            for value, count in tally.items():
-                self.categories.labels(name, value).inc(count)
+            for value, count in Tally(values).items():  # collections.Counter counts in C
+                self.counts.values[(name, value or UNKNOWN)] += count
 
     def exposition(self) -> tuple[bytes, str]:
         """The current values in Prometheus's text format, and its content type."""
@@ -180,8 +237,5 @@ class MetricsMiddleware:  # pylint: disable=too-few-public-methods  # an ASGI ap
         try:
             await self.app(scope, receive, send_and_record)
         finally:
-            route = scope.get("route")
-            handler = getattr(route, "path", None) or UNMATCHED
-            labels = (handler, scope["method"], str(status))
-            self.metrics.requests.labels(*labels).inc()
-            self.metrics.latency.labels(*labels).observe(time.perf_counter() - start)
+            handler = getattr(scope.get("route"), "path", None) or UNMATCHED
+            self.metrics.request(handler, scope["method"], str(status), time.perf_counter() - start)

@@ -90,6 +90,7 @@ def test_prometheus_refuses_a_bad_config_with_its_own_message(tmp_path):
         monitoring.start_prometheus(tmp_path / "prometheus.yml", tmp_path / "data", timeout=20)
 
 
+@pytest.mark.slow
 def test_prometheus_starts_scrapes_and_evaluates_rules(tmp_path):
     """A real Prometheus on loopback scrapes itself, loads the rules and answers PromQL."""
     port = processes.free_port()
