@@ -21,6 +21,7 @@ from pydantic_core import to_json
 
 from lib import champion, inference
 from lib.serving.batching import Direct, MicroBatcher, Overloaded
+from lib.serving.guards import Guards
 from lib.serving.loading import LoadedModel, ModelUnavailable, load
 from lib.serving.metrics import Metrics, MetricsMiddleware
 from lib.serving.predictions import PredictionLog
@@ -111,9 +112,9 @@ class Observers:
             self.log.write(rows, probabilities, model.info.classes, model.info.version)
 
     def install(self, api: FastAPI) -> None:
-        """Count every request (the middleware) and serve ``GET /metrics``, unless metrics are off."""
+        """Count every request (the outermost middleware) and serve ``GET /metrics``, unless metrics are off."""
         api.state.metrics = self.metrics
-        if self.metrics is not None:
+        if self.metrics is not None:  # added after Guards, so it runs before them and counts their refusals
             api.add_middleware(MetricsMiddleware, metrics=self.metrics)
             add_metrics_route(api, self.metrics)
 
@@ -218,6 +219,7 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
     )
     api.state.settings = settings
     api.state.serving = state
+    api.add_middleware(Guards, settings=settings)  # body size, concurrency, slow uploads: before anything reads
     observers.install(api)
     add_error_handlers(api)
 

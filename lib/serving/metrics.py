@@ -136,7 +136,7 @@ class RequestMetrics(Collector):
         yield durations
 
 
-class PredictionCounts(Collector):
+class PredictionCounts(Collector):  # pylint: disable=too-few-public-methods  # a collector is one collect()
     """Answers per species, inputs per island and sex, and the model's description."""
 
     def __init__(self) -> None:

@@ -15,6 +15,11 @@ from typing import TypeVar
 T = TypeVar("T")
 
 SOURCES = ("export", "registry")
+# The body bound, per penguin: the longest valid row is 180 bytes as compact JSON (17-digit
+# numbers, "Torgersen", "female") and 287 bytes indented by 4 spaces; 512 leaves room for
+# any sane client's formatting. Plus 1 KiB for the envelope ({"penguins": [...]}).
+ROW_BYTES = 512
+ENVELOPE_BYTES = 1024
 INFERENCE_PATHS = ("auto", "pandas")
 BATCHING = ("auto", "on", "off")
 _SWITCH = {"1": "on", "0": "off", "true": "on", "false": "off"}
@@ -51,7 +56,18 @@ class Settings:  # pylint: disable=too-many-instance-attributes  # one field per
     - ``prediction_log`` (``PENGUINS_PREDICTION_LOG``): a JSON-lines file that receives every classified
       penguin and its answer, for drift analysis; ``None`` (the default, and the Docker image's) logs nothing;
     - ``prediction_log_max_mb`` (``PENGUINS_PREDICTION_LOG_MAX_MB``): the size at which the log rotates to
-      ``<name>.1``, so it never takes more than about twice this on disk.
+      ``<name>.1``, so it never takes more than about twice this on disk;
+    - ``max_body_bytes`` (``PENGUINS_MAX_BODY_BYTES``): the largest request body; ``None`` means the batch
+      limit times 512 bytes plus 1 KiB (513 KiB for 1000 penguins); larger gets 413 before it is read;
+    - ``max_concurrency`` (``PENGUINS_MAX_CONCURRENCY``): requests in flight at once; one more gets 503 with
+      ``Retry-After`` (128 by default: with the body bound, at most 64 MB of bodies held at once);
+    - ``body_timeout_s`` (``PENGUINS_BODY_TIMEOUT_S``): the longest a request's body may take to arrive (408);
+    - ``header_timeout_s`` (``PENGUINS_HEADER_TIMEOUT_S``): the longest a connection may take to send a
+      request's headers, counted from the connection or the previous response (``python -m lib.serving``);
+    - ``max_header_bytes`` (``PENGUINS_MAX_HEADER_BYTES``): the largest request line plus headers (431 beyond);
+    - ``keep_alive_s`` (``PENGUINS_KEEP_ALIVE_S``): how long an idle keep-alive connection stays open;
+    - ``graceful_timeout_s`` (``PENGUINS_GRACEFUL_TIMEOUT_S``): on SIGTERM, how long the requests in flight
+      may take to finish before the server exits anyway.
     """
 
     model_source: str = "export"
@@ -67,6 +83,17 @@ class Settings:  # pylint: disable=too-many-instance-attributes  # one field per
     metrics: bool = True
     prediction_log: Path | None = None
     prediction_log_max_mb: float = 64.0
+    max_body_bytes: int | None = None
+    max_concurrency: int = 128
+    body_timeout_s: float = 10.0
+    header_timeout_s: float = 10.0
+    max_header_bytes: int = 16_384
+    keep_alive_s: int = 5
+    graceful_timeout_s: int = 20
+
+    def body_limit(self) -> int:
+        """The largest request body accepted, in bytes."""
+        return self.max_body_bytes or self.batch_limit * ROW_BYTES + ENVELOPE_BYTES
 
     def __post_init__(self) -> None:
         if self.model_source not in SOURCES:
@@ -79,6 +106,18 @@ class Settings:  # pylint: disable=too-many-instance-attributes  # one field per
             raise ValueError("PENGUINS_BATCH_LIMIT, PENGUINS_MAX_BATCH_ROWS and PENGUINS_MAX_QUEUE must be at least 1")
         if not self.request_timeout_s > 0:
             raise ValueError(f"PENGUINS_REQUEST_TIMEOUT_S must be positive, got {self.request_timeout_s!r}")
+        if min(self.max_concurrency, self.max_header_bytes, self.max_body_bytes or 1) < 1:
+            raise ValueError(
+                "PENGUINS_MAX_CONCURRENCY, PENGUINS_MAX_HEADER_BYTES and PENGUINS_MAX_BODY_BYTES must be at least 1"
+            )
+        for name, value in (
+            ("PENGUINS_BODY_TIMEOUT_S", self.body_timeout_s),
+            ("PENGUINS_HEADER_TIMEOUT_S", self.header_timeout_s),
+            ("PENGUINS_KEEP_ALIVE_S", self.keep_alive_s),
+            ("PENGUINS_GRACEFUL_TIMEOUT_S", self.graceful_timeout_s),
+        ):
+            if not value > 0:
+                raise ValueError(f"{name} must be positive, got {value!r}")
         if not self.prediction_log_max_mb > 0:
             raise ValueError(f"PENGUINS_PREDICTION_LOG_MAX_MB must be positive, got {self.prediction_log_max_mb!r}")
 
@@ -103,4 +142,11 @@ class Settings:  # pylint: disable=too-many-instance-attributes  # one field per
             metrics=env.get("PENGUINS_METRICS", "1") != "0",
             prediction_log=Path(prediction_log) if prediction_log else None,
             prediction_log_max_mb=_parsed(env, "PENGUINS_PREDICTION_LOG_MAX_MB", 64.0, float, "a number"),
+            max_body_bytes=_parsed(env, "PENGUINS_MAX_BODY_BYTES", None, int, "an integer"),
+            max_concurrency=_parsed(env, "PENGUINS_MAX_CONCURRENCY", 128, int, "an integer"),
+            body_timeout_s=_parsed(env, "PENGUINS_BODY_TIMEOUT_S", 10.0, float, "a number"),
+            header_timeout_s=_parsed(env, "PENGUINS_HEADER_TIMEOUT_S", 10.0, float, "a number"),
+            max_header_bytes=_parsed(env, "PENGUINS_MAX_HEADER_BYTES", 16_384, int, "an integer"),
+            keep_alive_s=_parsed(env, "PENGUINS_KEEP_ALIVE_S", 5, int, "a whole number of seconds"),
+            graceful_timeout_s=_parsed(env, "PENGUINS_GRACEFUL_TIMEOUT_S", 20, int, "a whole number of seconds"),
         )

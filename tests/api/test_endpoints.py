@@ -231,6 +231,12 @@ def test_without_a_usable_model_every_endpoint_is_a_clear_503(tmp_path, models_d
         pytest.param({"PENGUINS_MAX_QUEUE": "0"}, "must be at least 1", id="queue-zero"),
         pytest.param({"PENGUINS_REQUEST_TIMEOUT_S": "soon"}, "must be a number", id="timeout-text"),
         pytest.param({"PENGUINS_REQUEST_TIMEOUT_S": "-1"}, "must be positive", id="timeout-negative"),
+        pytest.param({"PENGUINS_PREDICTION_LOG_MAX_MB": "lots"}, "MAX_MB must be a number", id="log-bound-text"),
+        pytest.param({"PENGUINS_PREDICTION_LOG_MAX_MB": "0"}, "MAX_MB must be positive", id="log-bound-zero"),
+        pytest.param({"PENGUINS_MAX_BODY_BYTES": "lots"}, "PENGUINS_MAX_BODY_BYTES must be an integer", id="body"),
+        pytest.param({"PENGUINS_MAX_CONCURRENCY": "0"}, "PENGUINS_MAX_CONCURRENCY", id="concurrency-zero"),
+        pytest.param({"PENGUINS_HEADER_TIMEOUT_S": "-1"}, "PENGUINS_HEADER_TIMEOUT_S must be positive", id="header"),
+        pytest.param({"PENGUINS_GRACEFUL_TIMEOUT_S": "2.5"}, "a whole number of seconds", id="graceful"),
     ],
 )
 def test_settings_refuse_bad_values(environment, message):
@@ -292,13 +298,13 @@ def test_python_m_lib_serving_loads_the_model_once(models_dir, monkeypatch):
     monkeypatch.setenv("PENGUINS_MODELS_DIR", str(models_dir))
     served = []
 
-    def run(app, **_):
+    def serve(app, settings, host, port):
         with TestClient(app) as test_client:
-            served.append(test_client.get("/health").json()["model_loaded"])
+            served.append((test_client.get("/health").json()["model_loaded"], host, port))
 
-    monkeypatch.setattr(entry.uvicorn, "run", run)
+    monkeypatch.setattr(entry, "serve", serve)
     assert entry.main(["8123"]) == 0
-    assert loads == ["main"] and served == [True]
+    assert loads == ["main"] and served == [(True, "127.0.0.1", 8123)]
 
 
 @pytest.mark.parametrize(

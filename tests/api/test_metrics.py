@@ -174,15 +174,3 @@ def test_prediction_log_rotates_at_its_bound(tmp_path):
     assert rotated(path).exists() and 1_500 < rotated(path).stat().st_size <= 2_000
     total = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in (path, rotated(path)))
     assert total < 100  # the oldest lines were dropped with the previous .1
-
-
-@pytest.mark.parametrize(
-    ("environ", "message"),
-    [
-        pytest.param({"PENGUINS_PREDICTION_LOG_MAX_MB": "lots"}, "must be a number", id="not-a-number"),
-        pytest.param({"PENGUINS_PREDICTION_LOG_MAX_MB": "0"}, "must be positive", id="zero"),
-    ],
-)
-def test_bad_prediction_log_settings_are_named(environ, message):
-    with pytest.raises(ValueError, match=f"PENGUINS_PREDICTION_LOG_MAX_MB {message}"):
-        serving.Settings.from_env(environ)

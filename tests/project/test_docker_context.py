@@ -1,5 +1,6 @@
 """The API image: it copies every lib module the API imports, and its lock covers every import."""
 
+import json
 import os
 import re
 import shutil
@@ -80,8 +81,10 @@ def test_the_image_contents_serve_the_model(tmp_path, project):
         "PENGUINS_PROJECT_ROOT": str(app),
     }
     port = processes.free_port()
+    command = json.loads(re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.MULTILINE).group(1))
+    assert command[:3] == ["python", "-m", "lib.serving"] and command[3] == "8000"
     server = subprocess.Popen(
-        [sys.executable, "-S", "-m", "uvicorn", "--factory", "lib.serving:create_app", "--port", str(port)],
+        [sys.executable, "-S", *command[1:3], str(port), "--host", "127.0.0.1"],
         cwd=app,
         env=env,
         stdout=subprocess.PIPE,
@@ -102,7 +105,7 @@ def test_the_image_contents_serve_the_model(tmp_path, project):
         assert httpx.post(f"http://127.0.0.1:{port}/predict", json=body).json()["species"] == "Gentoo"
     finally:
         server.terminate()
-        server.wait(10)
+        assert server.wait(30) == 0  # a graceful stop on SIGTERM exits 0, as Docker's stop expects
 
 
 def test_image_runs_as_a_non_root_user_with_a_health_check():
