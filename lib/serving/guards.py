@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -106,14 +105,16 @@ class Guards:  # pylint: disable=too-few-public-methods  # an ASGI app is one __
             self.in_flight -= 1
 
     async def _guarded(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        deadline = time.monotonic() + self.body_timeout_s
+        deadline = asyncio.get_running_loop().time() + self.body_timeout_s
         received = 0
         started = False
 
         async def limited_receive() -> dict[str, Any]:
             nonlocal received
             try:
-                message = await asyncio.wait_for(receive(), timeout=max(deadline - time.monotonic(), 0.001))
+                # asyncio.timeout_at arms one timer; wait_for would start a task for every receive
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
             except TimeoutError:
                 raise BodyTooSlow(self.body_timeout_s) from None
             if message["type"] == "http.request":

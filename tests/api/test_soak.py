@@ -92,7 +92,10 @@ async def soak(url: str, seconds: float) -> dict:
             key = f"{kind} {response.status_code}"
             results["status"][key] = results["status"].get(key, 0) + 1
 
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    # Idle connections are dropped after 2 s, before the server's 5 s keep-alive closes them: with
+    # httpx's default of 5 s, a request sent on a connection the server is closing at that instant
+    # fails (the keep-alive race of RFC 9112, 9.3.1), which the first CI run of this test hit twice.
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY, keepalive_expiry=2)
     async with (
         httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as valid,
         httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as hostile,
