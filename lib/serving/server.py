@@ -13,7 +13,9 @@ reaches it or after it ends:
   process ends "killed by SIGTERM" (status 143 to a shell, -15 to Python), which systemd and
   Docker report as a failure unless told otherwise. :class:`CleanExitServer` stops the same
   way (stop accepting, finish the requests in flight for up to ``graceful_timeout_s``, run
-  the app's shutdown) and then exits 0.
+  the app's shutdown) and then exits 0; and where uvicorn closes idle keep-alive connections
+  at once, losing a request a client had just written, :class:`GuardedHttpTools` still
+  answers it (with ``Connection: close``) if it arrives within ``DRAIN_S``.
 
 ``uvicorn --factory lib.serving:create_app`` still works and keeps every limit the app
 itself enforces (:mod:`lib.serving.guards`); these two need ``python -m lib.serving``.
@@ -34,6 +36,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from lib.serving.settings import Settings
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
+DRAIN_S = 0.5  # on shutdown, how long an idle keep-alive connection may still bring one last request
 
 
 class GuardedHttpTools(HttpToolsProtocol):
@@ -46,6 +49,7 @@ class GuardedHttpTools(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self.header_deadline: asyncio.TimerHandle | None = None
         self.header_bytes = 0
+        self.draining = False
 
     def _arm(self) -> None:
         self._disarm()
@@ -95,6 +99,26 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._disarm()
         if not self.transport.is_closing():
             super().on_headers_complete()
+            if self.draining and self.cycle is not None:
+                self.cycle.keep_alive = False  # answered with "Connection: close", then closed
+
+    def shutdown(self) -> None:
+        """On SIGTERM: finish the request in flight; give an idle connection ``DRAIN_S`` for one last request.
+
+        uvicorn closes an idle keep-alive connection at once, so a request the client wrote
+        on it a moment before is lost (a reset, no answer). Here such a request is still
+        answered, with ``Connection: close``, and the client reconnects (to another server).
+        """
+        if self.cycle is None or self.cycle.response_complete:
+            self.draining = True
+            self._disarm()
+            self.loop.call_later(DRAIN_S, self._close_if_idle)
+        else:
+            self.cycle.keep_alive = False
+
+    def _close_if_idle(self) -> None:
+        if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
+            self.transport.close()
 
     def on_body(self, body: bytes) -> None:
         if not self.transport.is_closing():  # after a 431 there is no request to give the body to
@@ -106,7 +130,7 @@ class GuardedHttpTools(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing():
+        if not self.transport.is_closing() and not self.draining:
             self._arm()  # the next request's headers have header_timeout_s from now
 
 

@@ -219,7 +219,7 @@ def test_sigterm_finishes_the_requests_in_flight_and_exits_0(models_dir):
 
 
 def test_sigterm_under_load_answers_every_accepted_request(models_dir):
-    """16 clients in a loop, then SIGTERM: no 5xx, and every request sent on an open connection is answered."""
+    """16 keep-alive clients in a loop, then SIGTERM: every request they sent is answered 200; then exit 0."""
     server = processes.start_server(env={"PENGUINS_MODELS_DIR": str(models_dir)}, production=True)
     statuses: list[int] = []
     errors: list[str] = []
@@ -247,6 +247,7 @@ def test_sigterm_under_load_answers_every_accepted_request(models_dir):
         thread.join(timeout=10)
     server.stop()
     assert len(statuses) > 500 and set(statuses) == {200}, set(statuses)
-    # A request written on a keep-alive connection at the very moment the server closed it idle
-    # is the one race HTTP/1.1 cannot avoid (RFC 9112 9.3.1); it reached no handler. At most one per client.
-    assert len(errors) <= 16, errors
+    # uvicorn alone would close the idle keep-alive connections at once and lose the requests clients
+    # had just written on them (a reset, no answer); the server drains them: each is answered 200 with
+    # "Connection: close", and only the reconnection is refused.
+    assert errors == [], errors
