@@ -96,19 +96,7 @@ def start_prometheus(config: Path, data_dir: Path, port: int | None = None, time
         "--storage.tsdb.retention.time=1d",
         "--log.level=warn",
     ]
-    # The Server owns the process and stops it; a with-block would end it here.
-    process = subprocess.Popen(  # pylint: disable=consider-using-with
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=paths.PROJ_ROOT
-    )
-    server = processes.Server(process, f"http://127.0.0.1:{port}")
-    state = processes.wait_until_healthy(process, f"{server.url}/-/ready", timeout)
-    if state == "ready":
-        return server
-    if state == "exited":
-        output = process.stdout.read() if process.stdout else ""
-        raise RuntimeError(f"Prometheus exited with code {process.returncode}:\n{output}")
-    server.stop()
-    raise RuntimeError(f"Prometheus was not ready within {timeout} s")
+    return processes.launch(command, f"http://127.0.0.1:{port}", "/-/ready", timeout, name="Prometheus")
 
 
 def query(url: str, promql: str, at: float | None = None) -> list[dict[str, Any]]:

@@ -116,20 +116,40 @@ def start_server(
     ]
     if production:
         command = [sys.executable, "-m", "lib.serving", str(port)]
-    # The server's output goes to a file, not a pipe: a pipe nobody reads fills up after 64 KiB
-    # of log lines and then blocks the server. The Server owns the process and the file.
-    log = tempfile.TemporaryFile("w+")  # pylint: disable=consider-using-with
+    return launch(command, f"http://127.0.0.1:{port}", "/health", timeout, name="the API", env=env)
+
+
+def launch(
+    command: list[str], url: str, health: str, timeout: float, *, name: str, env: dict[str, str] | None = None
+) -> Server:
+    """Start ``command`` as a server at ``url`` and wait until ``url + health`` answers 200.
+
+    The server's output goes to a file, not a pipe: a pipe nobody reads fills up after 64 KiB
+    of log lines and then blocks the server. Raises ``RuntimeError`` with that output if the
+    process exits first, or if it is not healthy within ``timeout`` seconds (then it is stopped).
+    """
+    log = tempfile.TemporaryFile("w+")  # pylint: disable=consider-using-with  # the Server owns it
     process = subprocess.Popen(  # pylint: disable=consider-using-with
         command, env=tool_env(env), stdout=log, stderr=subprocess.STDOUT, text=True, cwd=paths.PROJ_ROOT
     )
-    server = Server(process, f"http://127.0.0.1:{port}", log)
-    state = wait_until_healthy(process, f"{server.url}/health", timeout)
+    server = Server(process, url, log)
+    state = wait_until_healthy(process, f"{url}{health}", timeout)
     if state == "ready":
         return server
     if state == "exited":
-        raise RuntimeError(f"the API exited with code {process.returncode} before it was ready:\n{server.output()}")
+        output = server.output()
+        server.stop()
+        raise RuntimeError(f"{name} exited with code {process.returncode}:\n{output}")
     server.stop()
-    raise RuntimeError(f"the API did not answer /health within {timeout} s")
+    raise RuntimeError(f"{name} did not answer {health} within {timeout} s")
+
+
+def resident_mb(pid: int) -> float:
+    """The resident memory of process ``pid`` in MB (Linux: ``/proc/PID/status``)."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise ValueError(f"process {pid} reports no resident memory")
 
 
 def wait_until_healthy(process: subprocess.Popen, url: str, timeout: float) -> str:

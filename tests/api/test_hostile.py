@@ -8,7 +8,6 @@ import json
 import socket
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,13 +18,6 @@ pytestmark = pytest.mark.slow  # starts real servers and waits out timeouts
 
 EXAMPLE = serving.schemas.EXAMPLE
 MB = 1 << 20
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +105,7 @@ def stream_body(sock: socket.socket, total: int, chunked: bool) -> tuple[int, fl
 )
 def test_an_oversized_body_gets_413_before_it_is_read(server, total, chunked):
     """413 within a second, after at most a few MB of the body; resident memory stays flat; connection closed."""
-    before = rss_mb(server.process.pid)
+    before = processes.resident_mb(server.process.pid)
     sock = connect(server)
     framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {total}"
     sock.sendall(
@@ -124,7 +116,7 @@ def test_an_oversized_body_gets_413_before_it_is_read(server, total, chunked):
     assert status == 413 and headers["connection"] == "close", body
     assert "bytes" in json.loads(body)["detail"]
     assert sent <= 16 * MB and seconds < 2, (sent, seconds)
-    assert rss_mb(server.process.pid) - before < 20
+    assert processes.resident_mb(server.process.pid) - before < 20
     assert is_closed(sock, within=2)
 
 

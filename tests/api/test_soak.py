@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import numpy as np
@@ -44,13 +43,6 @@ with httpx.Client(base_url=url, timeout=30) as client:
         time.sleep(0.01)
 print(json.dumps(times))
 """
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 async def soak(url: str, seconds: float) -> dict:
@@ -108,7 +100,7 @@ def test_a_minute_of_mixed_hostile_traffic(models_dir, capsys):
     server = processes.start_server(env={"PENGUINS_MODELS_DIR": str(models_dir)}, production=True)
     try:
         asyncio.run(soak(server.url, 3))  # warm-up: the first requests pay for lazy imports and caches
-        start_mb = rss_mb(server.process.pid)
+        start_mb = processes.resident_mb(server.process.pid)
         probe = subprocess.Popen(
             [sys.executable, "-c", PROBE, server.url, str(SECONDS - 2), json.dumps(EXAMPLE)],
             stdout=subprocess.PIPE,
@@ -116,7 +108,7 @@ def test_a_minute_of_mixed_hostile_traffic(models_dir, capsys):
         )
         results = asyncio.run(soak(server.url, SECONDS))
         probed = json.loads(probe.communicate(timeout=60)[0])
-        end_mb = rss_mb(server.process.pid)
+        end_mb = processes.resident_mb(server.process.pid)
         alive = httpx.get(f"{server.url}/health").status_code
     finally:
         code = server.stop()
