@@ -8,6 +8,8 @@ import pytest
 
 from tests import sandbox
 
+pytest_plugins = ["tests.nbval_pipeline"]
+
 
 def pytest_configure(config):
     config.stash[SANDBOX] = sandbox.configure()

@@ -1,7 +1,7 @@
 """The lessons as files: Pynblint-clean, executed in order, parameters wired to params.yaml.
 
-nbval (configured in pyproject.toml) re-executes each notebook and compares its
-outputs; these tests check what nbval does not.
+nbval's comparison (``tests/nbval_pipeline.py``) checks each notebook's saved
+outputs against the pipeline's run of it; these tests check what nbval does not.
 """
 
 import pytest
