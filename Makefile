@@ -37,8 +37,10 @@ $(STAMP): requirements.lock pyproject.toml
 	  { echo "Python 3.11 is required, found $$($(PYTHON) --version 2>&1) at '$(PYTHON)'; run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@# uv (the version the lock pins) installs the lock in seconds; pip does the same, slower, where uv cannot.
+	@# Both compile the bytecode at install time (pip by default): with PYTHONDONTWRITEBYTECODE set, as in
+	@# many containers and CI images, Python would otherwise compile every module it imports, in every process.
 	( $(BIN)/python -m pip install --quiet --disable-pip-version-check "$(UV_PIN)" && \
-	  $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock && \
+	  $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock && \
 	  $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . ) || \
 	( echo "uv could not install the lock; installing with pip instead"; \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock && \
