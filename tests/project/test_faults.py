@@ -63,8 +63,11 @@ def test_the_api_refuses_to_start_on_a_bad_model_with_one_clear_line(project, tm
     assert expected in done.stderr
 
 
-def test_corrupted_raw_data_stops_the_pipeline_at_the_gate_and_harms_nothing(project, tmp_path):
-    """A broken delivery stops dvc repro at 'prepare'; models, metrics, reports and splits stay as they were."""
+def test_corrupted_raw_data_stops_the_pipeline_at_the_gate_and_harms_nothing(project, tmp_path, invalid_parameter_runs):
+    """A broken delivery stops dvc repro at 'prepare'; models, metrics, reports and splits stay as they were.
+
+    (``invalid_parameter_runs`` starts the papermill runs of the test below first, to run beside this one.)
+    """
     project.ensure_pipeline()
     copy = tmp_path / "project"
     shutil.copytree(project.root, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
@@ -95,47 +98,67 @@ def test_corrupted_raw_data_stops_the_pipeline_at_the_gate_and_harms_nothing(pro
     assert registered_versions(copy) == versions
 
 
-@pytest.mark.parametrize(
-    ("notebook", "option", "message"),
-    [
-        (
-            "2.1-data-versioning",
-            ["-p", "test_size", "1.5"],
-            "parameter 'test_size' is 1.5 (float), expected a number strictly between 0.0 and 1.0",
-        ),
-        (
-            "2.2-experiment-tracking",
-            ["-p", "cv_folds", "1"],
-            "parameter 'cv_folds' is 1 (int), expected an integer from 2 to 20",
-        ),
-        (
-            "4.1-deployment",
-            ["-p", "keep_serving", "maybe"],
-            "parameter 'keep_serving' is 'maybe' (str), expected true or false",
-        ),
-    ],
-    ids=["test-size", "cv-folds", "keep-serving"],
-)
-def test_an_invalid_parameter_stops_the_notebook_naming_it(project, tmp_path, notebook, option, message):
-    """papermill with a bad -p value fails in the check cell, before the lesson writes anything."""
+INVALID_PARAMETERS = [
+    pytest.param(
+        "2.1-data-versioning",
+        ["-p", "test_size", "1.5"],
+        "parameter 'test_size' is 1.5 (float), expected a number strictly between 0.0 and 1.0",
+        id="test-size",
+    ),
+    pytest.param(
+        "2.2-experiment-tracking",
+        ["-p", "cv_folds", "1"],
+        "parameter 'cv_folds' is 1 (int), expected an integer from 2 to 20",
+        id="cv-folds",
+    ),
+    pytest.param(
+        "4.1-deployment",
+        ["-p", "keep_serving", "maybe"],
+        "parameter 'keep_serving' is 'maybe' (str), expected true or false",
+        id="keep-serving",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def invalid_parameter_runs(project, tmp_path_factory):
+    """Start papermill on every bad parameter at once; return the digests before and {notebook: (process, log)}.
+
+    Each run is mostly a kernel start and its imports (about 10 s); started
+    together, they overlap one another and the corrupted-data run.
+    """
     before = digests(project.root, PROTECTED)
-    done = subprocess.run(
-        [
-            "papermill",
-            f"notebooks/{notebook}.ipynb",
-            str(tmp_path / "out.ipynb"),
-            "-k",
-            "python3",
-            "--no-progress-bar",
-            *option,
-        ],
-        cwd=project.root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=processes.tool_env(),
-    )
-    assert done.returncode != 0
-    assert message in done.stdout + done.stderr
+    folder = tmp_path_factory.mktemp("invalid-parameters")
+    runs = {}
+    for case in INVALID_PARAMETERS:
+        notebook, option, _ = case.values
+        log = (folder / f"{notebook}.log").open("w+", encoding="utf-8")
+        command = ["papermill", f"notebooks/{notebook}.ipynb", str(folder / f"{notebook}.ipynb"), "-k", "python3"]
+        process = subprocess.Popen(
+            [*command, "--no-progress-bar", *option],
+            cwd=project.root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=processes.tool_env(),
+        )
+        runs[notebook] = (process, log)
+    yield before, runs
+    for process, log in runs.values():
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.mark.parametrize(("notebook", "option", "message"), INVALID_PARAMETERS)
+def test_an_invalid_parameter_stops_the_notebook_naming_it(project, invalid_parameter_runs, notebook, option, message):
+    """papermill with a bad -p value fails in the check cell, naming it, before the lesson writes anything."""
+    before, runs = invalid_parameter_runs
+    process, log = runs[notebook]
+    process.wait(timeout=300)
+    log.seek(0)
+    output = log.read()
+    assert process.returncode != 0
+    assert message in output and f"parameter '{option[1]}'" in output
     assert digests(project.root, PROTECTED) == before
