@@ -46,10 +46,9 @@ def pytest_addoption(parser):
 
 def pytest_collect_file(file_path, parent):
     option = parent.config.option
-    if file_path.suffix != ".ipynb" or not getattr(option, "nbval_pipeline", False):
+    # nbval's own mode (--nbval or --nbval-lax), asked for on the command line, executes the lessons again.
+    if file_path.suffix != ".ipynb" or not getattr(option, "nbval_pipeline", False) or option.nbval or option.nbval_lax:
         return None
-    if option.nbval or option.nbval_lax:
-        return None  # nbval's own mode asked for on the command line: it executes the lessons again
     return PipelineNotebook.from_parent(parent, path=file_path)
 
 
@@ -58,10 +57,11 @@ def executed_copy(notebook: Path) -> Path:
     return Path(os.environ[ROOT_ENV_VAR]) / "reports" / "notebooks" / notebook.name
 
 
-def executed_code_cells(notebook: Path) -> list:
+def executed_code_cells(notebook: Path, saved: list[str]) -> list:
     """The code cells of the pipeline's copy of ``notebook``, without the cell papermill injected.
 
-    Raises ``LookupError`` when the copy is missing or is not of this version of the lesson.
+    ``saved`` is the source of each code cell of the lesson as it is now. Raises
+    ``LookupError`` when the copy is missing or is not of this version of the lesson.
     """
     copy = executed_copy(notebook)
     if not copy.is_file():
@@ -71,7 +71,6 @@ def executed_code_cells(notebook: Path) -> list:
         for cell in nbformat.read(copy, as_version=4).cells
         if cell.cell_type == "code" and INJECTED_TAG not in cell.metadata.get("tags", [])
     ]
-    saved = [cell.source for cell in nbformat.read(notebook, as_version=4).cells if cell.cell_type == "code"]
     if [cell.source for cell in cells] != saved:
         raise LookupError(
             f"{copy} is not an execution of this version of {notebook.name} (its code cells differ); "
@@ -105,8 +104,9 @@ class PipelineNotebook(pytest.File):
     def setup(self):
         """Load the sanitizers and the executed copy (the session has built the pipeline by now)."""
         self.nbval_file.setup_sanitize_files()
+        saved = [cell.source for cell in self.nbval_file.nb.cells if cell.cell_type == "code"]  # read by collect()
         try:
-            self.executed = executed_code_cells(self.path)
+            self.executed = executed_code_cells(self.path, saved)
         except LookupError as error:
             self.failure = str(error)
 
@@ -119,31 +119,26 @@ class PipelineCell(pytest.Item):
         self.nbval_cell = _nbval().IPyNbCell.from_parent(
             parent.nbval_file, name=name, cell_num=cell_num, cell=cell, options=options
         )
-        self.cell_num = cell_num
-        self.cell = cell
-        self.options = options
 
     def runtest(self):
-        if self.options["skip"]:
+        """nbval's ``IPyNbCell.runtest`` after the kernel has answered, with the pipeline's outputs as the answer."""
+        nbval_cell, cell, options = self.nbval_cell, self.nbval_cell.cell, self.nbval_cell.options
+        if options["skip"]:
             pytest.skip("tagged nbval-skip")
         notebook = self.parent
         if notebook.failure:
-            raise _nbval().NbCellError(self.cell_num, notebook.failure, self.cell.source)
-        executed = notebook.executed[self.cell_num]
+            raise _nbval().NbCellError(nbval_cell.cell_num, notebook.failure, cell.source)
+        executed = notebook.executed[nbval_cell.cell_num]
         outputs = _nbval().coalesce_streams(executed.outputs)
         errors = [output for output in outputs if output.get("output_type") == "error"]
-        if errors and not self.options["check_exception"]:
-            self.nbval_cell.raise_cell_error(
-                "Cell execution caused an exception", "\n" + "\n".join(errors[0]["traceback"])
-            )
-        if self.cell.execution_count is None:
-            if self.cell.outputs:
-                self.nbval_cell.raise_cell_error("Unrun reference cell has outputs")
+        if errors and not options["check_exception"]:
+            nbval_cell.raise_cell_error("Cell execution caused an exception", "\n" + "\n".join(errors[0]["traceback"]))
+        if cell.execution_count is None:
+            if cell.outputs:
+                nbval_cell.raise_cell_error("Unrun reference cell has outputs")
             return
-        if self.options["check"] and not self.nbval_cell.compare_outputs(
-            outputs, _nbval().coalesce_streams(self.cell.outputs)
-        ):
-            self.nbval_cell.raise_cell_error("Cell outputs differ", "\n".join(self.nbval_cell.comparison_traceback))
+        if options["check"] and not nbval_cell.compare_outputs(outputs, _nbval().coalesce_streams(cell.outputs)):
+            nbval_cell.raise_cell_error("Cell outputs differ", "\n".join(nbval_cell.comparison_traceback))
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, _nbval().NbCellError):
@@ -151,4 +146,4 @@ class PipelineCell(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
-        return self.path, 0, f"{self.parent.name}::Cell {self.cell_num} (as the pipeline ran it)"
+        return self.path, 0, f"{self.parent.name}::Cell {self.nbval_cell.cell_num} (as the pipeline ran it)"
