@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from tests import lessons
-from tests.sandbox import WORKTREE
+from tests.sandbox import WORKTREE, run
 
 NOTEBOOK_IDS = [nb.name for nb in lessons.NOTEBOOKS]
 
@@ -63,3 +63,42 @@ def test_pipeline_runs_on_a_fresh_copy(project):
 def test_second_repro_has_nothing_to_do(project):
     """Right after a run, every stage is up to date."""
     assert "Data and pipelines are up to date." in project.second_repro_output
+
+
+def test_bytecode_and_notebook_checkpoints_leave_every_stage_up_to_date(project):
+    """Python's __pycache__/ and JupyterLab's .ipynb_checkpoints/ inside a folder a stage reads change nothing.
+
+    Both appear as soon as someone runs pytest or edits a template in JupyterLab; without
+    .dvcignore, ``dvc status`` would call the stage changed and ``dvc repro`` would run it again.
+    """
+    folders = sorted(
+        {
+            dep
+            for stage in lessons.dvc_stages().values()
+            for dep in stage.get("deps", [])
+            if (project.root / dep).is_dir()
+        }
+    )
+    assert {"tests/api", "lib/serving"} <= set(folders)
+    made = []  # what this test creates, removed afterwards: the project is shared with the other tests
+    try:
+        for folder in folders:
+            for junk, name in (
+                ("__pycache__", "module.cpython-311.pyc"),
+                (".ipynb_checkpoints", "notes-checkpoint.md"),
+            ):
+                path = project.root / folder / junk
+                if not path.exists():
+                    path.mkdir()
+                    made.append(path)
+                (path / name).write_bytes(b"not the project's")
+                made.append(path / name)
+        status = run(["dvc", "status"], project.root)
+        assert status.returncode == 0, status.stderr
+        assert "Data and pipelines are up to date." in status.stdout, status.stdout
+    finally:
+        for path in reversed(made):
+            if path.is_dir():
+                path.rmdir()
+            else:
+                path.unlink()
