@@ -18,6 +18,11 @@ export DVC_NO_ANALYTICS := 1
 export GX_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Python's default: cache bytecode (__pycache__/, ignored by Git and DVC). Many containers and CI images
+# set PYTHONDONTWRITEBYTECODE; then pytest cannot keep the modules it rewrites for its assertion messages
+# (the test files and every plugin, schemathesis and hypothesis among them), and every pytest start
+# (the suite's, and those the lessons and tests run) spends about 1.5 s rewriting them again.
+unexport PYTHONDONTWRITEBYTECODE
 # The team stack (make team-up): who gets an account, and where the services listen.
 MEMBERS ?= $(shell id -un)
 TEAM_HOST ?= 127.0.0.1
@@ -56,7 +61,9 @@ test: setup team-packages monitoring-packages ## every test: unit, pipeline (dvc
 	$(BIN)/python -m pytest
 
 test-fast: setup monitoring-packages ## the quick subset (unit, API through TestClient, lint gates): no pipeline, no slow servers
-	$(BIN)/python -m pytest tests -p no:nbval -o addopts="-ra" -m "not pipeline and not slow"
+	@# Two pytest-xdist workers, one per core of the reference machine; each loads the test modules (about 10 s).
+	@# --dist loadscope keeps a module on one worker, so its module-scoped fixtures are built once.
+	$(BIN)/python -m pytest tests -p no:nbval -o addopts="-ra" -m "not pipeline and not slow" -n 2 --dist loadscope
 
 lint: setup ## ruff (rules and format) on the code and the notebooks, mypy on lib/, the Pynblint gate
 	$(BIN)/ruff check $(CODE)

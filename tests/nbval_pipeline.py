@@ -27,7 +27,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from tests.sandbox import ROOT_ENV_VAR
@@ -63,6 +62,10 @@ def executed_code_cells(notebook: Path, saved: list[str]) -> list:
     ``saved`` is the source of each code cell of the lesson as it is now. Raises
     ``LookupError`` when the copy is missing or is not of this version of the lesson.
     """
+    # Imported here, not at the top: every pytest process loads this plugin (the lessons' own pytest runs
+    # too), and nbformat's import (jsonschema's format checkers) would add about 3 s to each start.
+    import nbformat  # noqa: PLC0415
+
     copy = executed_copy(notebook)
     if not copy.is_file():
         raise LookupError(f"the pipeline wrote no executed copy of {notebook.name} at {copy}; did its stage run?")
