@@ -12,8 +12,14 @@ pytest_plugins = ["tests.nbval_pipeline"]
 
 
 def pytest_configure(config):
-    config.stash[SANDBOX] = sandbox.configure()
+    config.stash[SANDBOX] = sandbox.configure(getattr(config, "workerinput", None))
     config.stash[WORKTREE_BEFORE] = sandbox.worktree_state()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist (``make test-fast``): each worker uses the controller's copy of the project."""
+    node.workerinput.update(sandbox.worker_input(node.config.stash[SANDBOX]))
 
 
 SANDBOX = pytest.StashKey[sandbox.Sandbox]()

@@ -7,6 +7,10 @@ points ``$PENGUINS_PROJECT_ROOT`` at it: ``lib.paths`` in the test process, the
 nbval kernels, the API server and every other subprocess then read and write the
 copy. When ``$PENGUINS_PROJECT_ROOT`` is already set (a lesson running the model
 tests on its own pipeline), that project is used as it is.
+
+Under pytest-xdist (``make test-fast`` runs ``-n 2``) the workers share the
+controller's copy. The pipeline is built once, by one process, so a worker
+refuses the tests that need it: those run without ``-n`` (``make test``).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class Sandbox:
     root: Path
     owned: bool
     built: bool = False
+    in_worker: bool = False  # a pytest-xdist worker, using the controller's copy
     repro_seconds: float | None = None
     repro_output: str = ""
     second_repro_output: str = ""
@@ -61,7 +66,7 @@ class Sandbox:
         the tests that need no pipeline (unit tests, the API through TestClient, the
         lint gates) run beside it. :meth:`ensure_pipeline` waits for it.
         """
-        if self.built or self._background is not None:
+        if self.built or self._background is not None or self.in_worker:
             return
         self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
         self._started = time.perf_counter()
@@ -81,6 +86,12 @@ class Sandbox:
             if self.failure:
                 raise RuntimeError(self.failure)
             return
+        if self.in_worker:
+            raise RuntimeError(
+                "this test needs the pipeline, which is built once per session, by one process; "
+                "run it without pytest-xdist's -n (`make test` does), or point $PENGUINS_PROJECT_ROOT "
+                "at a project whose pipeline has run"
+            )
         self.start_pipeline()  # unless pytest_collection_finish has started it already
         self.built = True
         assert self._background is not None and self._log is not None
@@ -112,13 +123,19 @@ class Sandbox:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-def configure() -> Sandbox:
+def configure(worker_input: dict | None = None) -> Sandbox:
     """Choose the session's project root, export it in ``$PENGUINS_PROJECT_ROOT`` and fill it.
 
     Unless the root is preset, the project is copied and committed to a new Git
     repository at once (about a second); the pipeline runs on first need. Must
-    run before anything imports ``lib.paths``.
+    run before anything imports ``lib.paths``. A pytest-xdist worker gets the
+    controller's root and whether its pipeline is built in ``worker_input``
+    (see :func:`worker_input`).
     """
+    if worker_input and "penguins_root" in worker_input:
+        root = worker_input["penguins_root"]
+        os.environ[ROOT_ENV_VAR] = root
+        return Sandbox(root=Path(root), owned=False, built=worker_input["penguins_built"], in_worker=True)
     preset = os.environ.get(ROOT_ENV_VAR)
     if preset:
         return Sandbox(root=Path(preset).resolve(), owned=False, built=True)
@@ -127,6 +144,11 @@ def configure() -> Sandbox:
     copy_project(WORKTREE, root)
     commit_all(root, "sandbox")
     return Sandbox(root=root, owned=True)
+
+
+def worker_input(box: Sandbox) -> dict:
+    """What a pytest-xdist worker needs to know of the controller's sandbox."""
+    return {"penguins_root": str(box.root), "penguins_built": box.built}
 
 
 def worktree_state(tree: Path = WORKTREE) -> dict[str, str] | None:
