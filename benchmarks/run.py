@@ -40,7 +40,7 @@ TARGETS = {
     "batch_1000_p50_ms": 10.0,  # /predict/batch of 1000 penguins, p50 at concurrency 1
     "batch_vs_peer": 2.0,  # /predict/batch of 1000, requests per second, this API / the peer
     "predict_p99_c16_ms": 25.0,  # /predict p99 at concurrency 16
-    "cold_repro_s": 120.0,  # dvc repro of every stage from nothing (issue 10's target, not met on 2 cores)
+    "cold_repro_s": 120.0,  # dvc repro of every stage from nothing
     "noop_repro_s": 3.0,  # dvc repro with nothing to do
     "metrics_added_p50_ms": 0.1,  # /metrics on against off: p50 added per request
     "metrics_throughput_share": 0.9,  # /metrics on against off: share of the throughput kept
