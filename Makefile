@@ -4,42 +4,81 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The interpreter .venv is made from: PYTHON if given (`make setup PYTHON=python3.12`), else the newest
+# supported Python on PATH that runs (a pyenv shim of a version not enabled does not).
+SUPPORTED_PYTHONS := 3.13 3.12 3.11
+PYTHON ?= $(firstword $(foreach v,$(SUPPORTED_PYTHONS),$(shell python$(v) -c '' >/dev/null 2>&1 && command -v python$(v))) $(shell command -v python3))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 CODE := lib tests exercises benchmarks conftest.py
 UV_PIN := $(shell grep -m1 '^uv==' requirements.lock || echo uv)
-# Offline and private: no tool phones home from any target.
-export MLFLOW_DISABLE_TELEMETRY := true
-export DO_NOT_TRACK := 1
-export DVC_NO_ANALYTICS := 1
-export GX_ANALYTICS_ENABLED := false
-export HF_HUB_OFFLINE := 1
+# Offline and private: no tool phones home from any target (the switches of lib/telemetry.env).
+include lib/telemetry.env
+export $(shell sed -n 's/^\([A-Z_]*\)=.*/\1/p' lib/telemetry.env)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Python's default: cache bytecode (__pycache__/, ignored by Git and DVC). Many containers and CI images
 # set PYTHONDONTWRITEBYTECODE; then pytest cannot keep the modules it rewrites for its assertion messages
 # (the test files and every plugin, schemathesis and hypothesis among them), and every pytest start
 # (the suite's, and those the lessons and tests run) spends about 1.5 s rewriting them again.
 unexport PYTHONDONTWRITEBYTECODE
-# The team stack (make team-up): who gets an account, and where the services listen.
+# The team stack (make team-up): who gets an account, and where the services listen (empty: the
+# ports the stack was last started with, else lib.team's defaults 5050, 2222 and 55432).
 MEMBERS ?= $(shell id -un)
 TEAM_HOST ?= 127.0.0.1
+TEAM_MLFLOW_PORT ?=
+TEAM_SSH_PORT ?=
+TEAM_POSTGRES_PORT ?=
 EMPTY :=
 SPACE := $(EMPTY) $(EMPTY)
 COMMA := ,
+# Where a foreground server listens: `make api PORT=8001`, `make lab PORT=8889`, `make mlflow-ui PORT=5002`.
+# The MLflow UI leaves MLflow's own default, 5000, which macOS's AirPlay Receiver holds.
+api: PORT := 8000
+lab: PORT := 8888
+mlflow-ui: PORT := 5001
+# A taken port stops the target with a message that names it and a free one.
+CHECK_PORT = $(BIN)/python -m lib.ports check $(PORT) --change 'make $@ PORT={port}'
 
-.PHONY: help setup pipeline test test-fast lint format lab api bench mlflow-ui team-up team-down team-packages monitoring-packages notebooks lock clean distclean
+# System packages (make system-packages): what the course needs from the system, by need.
+# Each need has a check, its Debian/Ubuntu package and its Homebrew formula (none: macOS ships it).
+# venv: Debian and Ubuntu ship Python's ensurepip apart (python3.12-venv), and without it no .venv.
+SYSTEM_NEEDS ?= venv prometheus postgresql sshd
+CHECK_venv = test -x $(BIN)/python || test -z "$(PYTHON)" || $(PYTHON) -c 'import ensurepip'
+CHECK_prometheus = command -v prometheus && command -v promtool
+CHECK_postgresql = ls /usr/lib/postgresql/*/bin/initdb || command -v initdb || ls "$$(brew --prefix postgresql@15)/bin/initdb"
+CHECK_sshd = test -x /usr/sbin/sshd
+CHECK_wrk = command -v wrk
+APT_venv = python$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')-venv
+APT_prometheus := prometheus
+APT_postgresql := postgresql
+APT_sshd := openssh-server
+APT_wrk := wrk
+BREW_venv :=
+BREW_prometheus := prometheus
+BREW_postgresql := postgresql@15
+BREW_sshd :=
+BREW_wrk := wrk
+MISSING = $(strip $(foreach need,$(SYSTEM_NEEDS),$(shell ( $(CHECK_$(need)) ) >/dev/null 2>&1 || echo $(need))))
+
+.PHONY: help setup system-packages pipeline test test-fast lint format lab api bench mlflow-ui team-up team-down notebooks lock clean distclean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-setup: $(STAMP) ## create .venv (Python 3.11) and install the locked environment into it
+setup: $(STAMP) ## create .venv (the newest Python 3.11-3.13 found, or PYTHON=...) and install the lock into it
+	@$(BIN)/python -c 'import sys; print(f"using Python {sys.version.split()[0]} in $(VENV)")'
+ifeq ($(origin PYTHON),command line)
+	@test "$$($(BIN)/python -c 'import sys; print(sys.version_info[:2])')" = "$$($(PYTHON) -c 'import sys; print(sys.version_info[:2])')" || \
+	  { echo "PYTHON=$(PYTHON) was asked for, but $(VENV) was made with another Python: 'rm -rf $(VENV)', then run make again"; exit 1; }
+endif
 
 $(STAMP): requirements.lock pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
-	  { echo "Python 3.11 is required, found $$($(PYTHON) --version 2>&1) at '$(PYTHON)'; run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
+	@test -n "$(PYTHON)" && $(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' || \
+	  { echo "The course needs Python 3.11, 3.12 or 3.13; found $$($(PYTHON) --version 2>&1 || echo none)$(if $(PYTHON), at '$(PYTHON)')."; \
+	    echo "Install one (your package manager, python.org, pyenv), then: make $(MAKECMDGOALS) PYTHON=/path/to/python3.12"; exit 1; }
+	@test -x $(BIN)/python || echo "creating $(VENV) with $$($(PYTHON) --version) ($(PYTHON))"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@# uv (the version the lock pins) installs the lock in seconds; pip does the same, slower, where uv cannot.
 	@# Both compile the bytecode at install time (pip by default): with PYTHONDONTWRITEBYTECODE set, as in
@@ -54,13 +93,34 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m lib.jupyter
 	touch $(STAMP)
 
-pipeline: setup monitoring-packages ## run every stage that is out of date (dvc repro)
+# The only target that installs system packages: apt as root, or through sudo where it needs no password
+# (CI runners, the dev container); Homebrew on macOS. Otherwise it prints the command and stops.
+system-packages: ## install Prometheus, PostgreSQL's server and OpenSSH's server (see README, "Your machine")
+	@missing="$(MISSING)"; [ -z "$$missing" ] && exit 0; \
+	apt="$(strip $(foreach need,$(MISSING),$(APT_$(need))))"; brew="$(strip $(foreach need,$(MISSING),$(BREW_$(need))))"; \
+	echo "system packages missing: $$missing"; \
+	if [ "$$(uname -s)" = Darwin ]; then \
+	  if command -v brew >/dev/null; then brew install $$brew || exit 1; \
+	  else echo "Install Homebrew (https://brew.sh), then run: brew install $$brew"; exit 1; fi; \
+	elif command -v apt-get >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	  else echo "make cannot install them (not root, and sudo asks for a password). Run this, then make again:"; \
+	    echo "    sudo apt-get update && sudo apt-get install -y $$apt"; exit 1; fi; \
+	  echo "installing with apt-get: $$apt"; \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$apt >/dev/null || exit 1; \
+	else echo "Install them with your system's package manager (Prometheus with promtool, PostgreSQL 13 or newer" \
+	  "with initdb, OpenSSH's sshd), then run make again."; exit 1; fi; \
+	still="$(foreach need,$(SYSTEM_NEEDS),$$( ( $(CHECK_$(need)) ) >/dev/null 2>&1 || echo $(need)))"; \
+	[ -z "$${still// /}" ] || { echo "still missing after the install: $$still"; exit 1; }
+
+pipeline: system-packages setup ## run every stage that is out of date (dvc repro)
 	$(BIN)/dvc repro
 
-test: setup team-packages monitoring-packages ## every test: unit, pipeline (dvc repro in a scratch copy), notebooks (nbval), lint gates, the team stack
+test: system-packages setup ## every test: unit, pipeline (dvc repro in a scratch copy), notebooks (nbval), lint gates, the team stack
 	$(BIN)/python -m pytest
 
-test-fast: setup monitoring-packages ## the quick subset (unit, API through TestClient, lint gates): no pipeline, no slow servers
+test-fast: system-packages setup ## the quick subset (unit, API through TestClient, lint gates): no pipeline, no slow servers
 	@# Two pytest-xdist workers, one per core of the reference machine; each loads the test modules (about 10 s).
 	@# --dist loadscope keeps a module on one worker, so its module-scoped fixtures are built once.
 	$(BIN)/python -m pytest tests -p no:nbval -o addopts="-ra" -m "not pipeline and not slow" -n 2 --dist loadscope
@@ -76,48 +136,39 @@ format: setup ## ruff format the code (lib, tests, exercises, benchmarks) and fi
 	$(BIN)/ruff format $(CODE)
 	$(BIN)/ruff check --fix $(CODE)
 
-lab: setup ## open JupyterLab on the notebooks with the project's kernel
-	$(BIN)/jupyter lab --notebook-dir=. notebooks/1.0-inception.ipynb $(if $(filter 0,$(shell id -u)),--allow-root,)
+lab: setup ## open JupyterLab on the lessons with the project's kernel, on http://127.0.0.1:8888 (PORT=...)
+	@$(CHECK_PORT)
+	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.port_retries=0 \
+	  notebooks/1.0-inception.ipynb $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-api: setup ## serve the exported champion on http://127.0.0.1:8000 in the foreground (docs at /docs)
-	$(BIN)/python -m lib.serving 8000
+api: setup ## serve the exported champion on http://127.0.0.1:8000 (PORT=...) in the foreground (docs at /docs)
+	$(BIN)/python -m lib.serving $(PORT)
 
-bench: setup ## measure the API against the model in-process and mlflow models serve (needs wrk) -> reports/bench.json
-	@command -v wrk >/dev/null || { \
-	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
-	  else echo "make bench needs wrk: 'sudo apt-get install wrk' (Debian, Ubuntu) or 'brew install wrk' (macOS)"; exit 1; fi; }
+bench: SYSTEM_NEEDS += wrk
+bench: system-packages setup ## measure the API against the model in-process and mlflow models serve (wrk) -> reports/bench.json
 	@test -f models/model.json || $(MAKE) pipeline
 	$(BIN)/python -m benchmarks.run
 
-mlflow-ui: setup ## browse the MLflow runs and the model registry at http://127.0.0.1:5000
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port 5000
+mlflow-ui: setup ## browse the MLflow runs and the model registry at http://127.0.0.1:5001 (PORT=...)
+	@$(CHECK_PORT)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port $(PORT)
 
-team-up: setup team-packages ## start the team's MLflow server (PostgreSQL, accounts) and DVC remote (sshd) -> .team/, team.env
-	$(BIN)/python -m lib.team up --host $(TEAM_HOST) --members $(subst $(SPACE),$(COMMA),$(strip $(MEMBERS))) --connect $(firstword $(MEMBERS))
+team-up: system-packages setup ## start the team's MLflow server (PostgreSQL, accounts) and DVC remote (sshd) -> .team/, team.env
+	$(BIN)/python -m lib.team up --host $(TEAM_HOST) --members $(subst $(SPACE),$(COMMA),$(strip $(MEMBERS))) \
+	  --connect $(firstword $(MEMBERS)) $(if $(TEAM_MLFLOW_PORT),--mlflow-port $(TEAM_MLFLOW_PORT)) \
+	  $(if $(TEAM_SSH_PORT),--ssh-port $(TEAM_SSH_PORT)) $(if $(TEAM_POSTGRES_PORT),--postgres-port $(TEAM_POSTGRES_PORT))
 
 team-down: setup ## stop the team stack; its runs, models, artifacts and data stay in .team/
 	$(BIN)/python -m lib.team down
 
-team-packages: # PostgreSQL's server and OpenSSH's sshd, from Debian's packages when run as root
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null || [ ! -x /usr/sbin/sshd ]; then \
-	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql openssh-server >/dev/null; \
-	  else echo "make team-up needs PostgreSQL and OpenSSH's server: 'sudo apt-get install postgresql openssh-server' (Debian, Ubuntu), 'brew install postgresql@15' (macOS, with Remote Login on)"; exit 1; fi; \
-	fi
-
-monitoring-packages: # Prometheus and promtool (lesson 5.1), from Debian's packages when run as root
-	@command -v prometheus >/dev/null && command -v promtool >/dev/null || { \
-	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; \
-	  else echo "lesson 5.1 needs Prometheus and promtool: 'sudo apt-get install prometheus' (Debian, Ubuntu), 'brew install prometheus' (macOS), or the release archive from https://prometheus.io/download/ on PATH"; exit 1; fi; }
-
-notebooks: setup monitoring-packages ## re-execute every lesson in place, top to bottom, to refresh its saved outputs
+notebooks: system-packages setup ## re-execute every lesson in place, top to bottom, to refresh its saved outputs
 	for nb in $(NOTEBOOKS); do \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=1200 "$$nb" || exit 1; \
 	done
 
 lock: setup ## re-resolve requirements.lock (everything) and requirements-serve.lock (the API image) from pyproject.toml
+	@# --universal: one lock for Linux, macOS and Windows and for every Python that requires-python admits.
 	$(BIN)/uv pip compile pyproject.toml --extra course --universal --python-version 3.11 -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 -c requirements.lock -o requirements-serve.lock
 

@@ -16,16 +16,15 @@ course runs offline and sends nothing anywhere.
 
 import os
 import warnings
+from pathlib import Path
 
-# Each tool reads its own switch; all are set before any of them is imported.
-TELEMETRY_OFF = {
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-    "DO_NOT_TRACK": "1",
-    "DVC_NO_ANALYTICS": "1",
-    "GX_ANALYTICS_ENABLED": "false",
-    "HF_HUB_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-}
+# Each tool reads its own switch; all are set before any of them is imported. The list lives in
+# telemetry.env, which the Makefile and the dev container read too.
+TELEMETRY_OFF = dict(
+    line.split("=", 1)
+    for line in (Path(__file__).with_name("telemetry.env")).read_text(encoding="utf-8").splitlines()
+    if line and not line.startswith("#")
+)
 os.environ.update(TELEMETRY_OFF)
 # CodeCarbon logs every measurement at INFO; the lessons print what matters themselves.
 os.environ.setdefault("CODECARBON_LOG_LEVEL", "error")

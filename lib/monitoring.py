@@ -31,7 +31,8 @@ from pandas.core.dtypes import common
 from lib import params, paths, processes, schema
 
 PROMETHEUS_INSTALL = (
-    "Prometheus is not installed: 'sudo apt-get install prometheus' (Debian, Ubuntu; it brings promtool), "
+    "Prometheus is not installed: 'make system-packages' installs it (apt as root or with passwordless sudo, "
+    "Homebrew on macOS); by hand: 'sudo apt-get install prometheus' (Debian, Ubuntu; it brings promtool), "
     "'brew install prometheus' (macOS), or unpack the release from https://prometheus.io/download/ "
     "and put 'prometheus' and 'promtool' on PATH"
 )

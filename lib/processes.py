@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from typing import IO
 import httpx
 
 from lib import paths
+from lib.ports import free_port
 
 FORCING = ("FORCE_COLOR", "CLICOLOR_FORCE", "CLICOLOR", "PY_COLORS")
 
@@ -39,13 +39,6 @@ def tool(name: str) -> str:
     """Return the path of a console script installed beside this interpreter (``pynblint``, ``ruff``, ...)."""
     candidate = Path(sys.executable).with_name(name)
     return str(candidate) if candidate.exists() else name
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -34,12 +34,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import httpx
 
-from lib import params, paths
+from lib import params, paths, ports
 from lib.processes import tool_env, wait_until_healthy
 
 ADMIN = "admin"
@@ -47,10 +47,11 @@ DB_USER = "mlflow"
 TRACKING_DB, AUTH_DB = "mlflow", "mlflow_auth"
 SSHD = "/usr/sbin/sshd"
 INSTALL_HINT = (
-    "Debian or Ubuntu: 'sudo apt-get install postgresql openssh-server' (make team-up does it when run as root); "
-    "macOS: 'brew install postgresql@15' (sshd ships with macOS: System Settings > Sharing > Remote Login); "
-    "other systems: install PostgreSQL 13 or newer and OpenSSH's server"
+    "'make system-packages' installs it (apt as root or with passwordless sudo, Homebrew on macOS); "
+    "by hand: 'sudo apt-get install postgresql openssh-server' (Debian, Ubuntu), 'brew install postgresql@15' "
+    "(macOS, which ships sshd); elsewhere PostgreSQL 13 or newer and OpenSSH's server"
 )
+BREW_POSTGRES = "postgresql@15"  # keg-only: Homebrew keeps its binaries off PATH
 
 
 class TeamError(RuntimeError):
@@ -359,6 +360,7 @@ class Team:
         self.home.chmod(0o711)  # others may enter (PostgreSQL runs as its own user), not list
         for name in ("logs", "members"):
             self._path(name).mkdir(exist_ok=True, mode=0o700)
+        self._check_ports()
         self._path("stack.json").write_text(
             json.dumps({"host": self.host, "ports": asdict(self.ports)}, indent=2) + "\n", encoding="utf-8"
         )
@@ -369,6 +371,26 @@ class Team:
             if not self._path("members", name, "team.env").is_file():
                 self.add_member(name)
         return time.perf_counter() - start
+
+    def _check_ports(self) -> None:
+        """Each service that is not running yet must find its port free; a running one keeps its port."""
+        saved = load(self.home)
+        running = {
+            "postgres": self._postgres_running(),
+            "mlflow": _alive(self._path("mlflow.pid")),
+            "ssh": _alive(self._path("ssh", "sshd.pid")),
+        }
+        for service, is_running in running.items():
+            port, variable = getattr(self.ports, service), f"TEAM_{service.upper()}_PORT"
+            if is_running and port != getattr(saved.ports, service):
+                was = getattr(saved.ports, service)
+                raise TeamError(f"{service} runs on port {was}: 'make team-down' before moving it to {port}")
+            host = "127.0.0.1" if service == "postgres" else self.host
+            if not is_running:
+                try:
+                    ports.check(port, host, change=f"make team-up {variable}={{port}}")
+                except ports.PortTaken as taken:
+                    raise TeamError(f"{service}: {taken}") from None
 
     def down(self) -> None:
         """Stop the services (MLflow, sshd, PostgreSQL); keep their data."""
@@ -448,13 +470,23 @@ class Team:
 
 # -- helpers ----------------------------------------------------------------------------------
 def postgres_bindir() -> Path:
-    """The folder of PostgreSQL's server tools (Debian keeps them off PATH, under /usr/lib/postgresql/N/bin)."""
+    """The folder of PostgreSQL's server tools, which both Debian and Homebrew keep off PATH.
+
+    Debian: the newest ``/usr/lib/postgresql/N/bin``; else ``initdb`` on PATH; else Homebrew's
+    keg-only ``postgresql@15`` (``brew --prefix postgresql@15``/bin).
+    """
     debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
     if debian:
         return debian[-1].parent
     found = shutil.which("initdb") or shutil.which("pg_ctl")
     if found:
         return Path(found).parent
+    brew = shutil.which("brew")
+    if brew:
+        prefix = subprocess.run([brew, "--prefix", BREW_POSTGRES], capture_output=True, text=True, check=False)
+        keg = Path(prefix.stdout.strip()) / "bin"
+        if prefix.returncode == 0 and (keg / "initdb").is_file():
+            return keg
     raise TeamError(f"PostgreSQL's server (initdb, pg_ctl) is not installed. {INSTALL_HINT}")
 
 
@@ -556,6 +588,8 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--host", default=None, help="address to bind MLflow and sshd to (127.0.0.1)")
     up.add_argument("--members", default="", help="comma-separated member names, each with EDIT")
     up.add_argument("--connect", default=None, help="member whose access this clone gets (team.env, .dvc/config.local)")
+    for service, default in asdict(Ports()).items():
+        up.add_argument(f"--{service}-port", type=int, help=f"{service}'s port (the last one, else {default})")
     verbs.add_parser("down", help="stop the stack, keep its data")
     verbs.add_parser("status", help="which services run")
     add = verbs.add_parser("add-member", help="create a member's account and key")
@@ -569,6 +603,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "up":
             if args.host:
                 team.host = args.host
+            chosen = {name: getattr(args, f"{name}_port") for name in asdict(Ports())}
+            team.ports = replace(team.ports, **{name: port for name, port in chosen.items() if port})
             members = [name for name in args.members.split(",") if name]
             seconds = team.up(members)
             print(f"team stack up in {seconds:.1f} s: MLflow {team.tracking_uri}, DVC remote {team.remote_url}")

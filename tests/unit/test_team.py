@@ -1,8 +1,10 @@
 """lib.team without services: names, secrets' file modes, env files, and the install hint."""
 
+import socket
+
 import pytest
 
-from lib import team
+from lib import ports, team
 
 
 def test_secrets_are_generated_once_and_private(tmp_path):
@@ -40,3 +42,24 @@ def test_the_stack_remembers_its_address(tmp_path):
     (tmp_path / "stack.json").write_text('{"host": "10.0.0.5", "ports": {"postgres": 1, "mlflow": 2, "ssh": 3}}')
     loaded = team.load(tmp_path)
     assert (loaded.host, loaded.ports, loaded.tracking_uri) == ("10.0.0.5", team.Ports(1, 2, 3), "http://10.0.0.5:2")
+
+
+def test_a_taken_port_names_the_make_variable_that_moves_it(tmp_path):
+    """team-up stops before starting anything when a service's port is taken, naming TEAM_<SERVICE>_PORT."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        stack = team.Team(tmp_path, ports=team.Ports(postgres=ports.free_port(), mlflow=port, ssh=ports.free_port()))
+        with pytest.raises(team.TeamError, match=rf"mlflow: port {port} .* make team-up TEAM_MLFLOW_PORT=\d+"):
+            stack.up()
+    assert not (tmp_path / "pg").exists(), "nothing may start when a port is taken"
+
+
+def test_the_command_line_takes_each_port(tmp_path, monkeypatch):
+    """--mlflow-port, --ssh-port and --postgres-port reach the stack (make team-up TEAM_*_PORT=...)."""
+    seen = {}
+    monkeypatch.setattr(team.Team, "up", lambda self, members=None: seen.setdefault("ports", self.ports) and 0.0)
+    args = ["--home", str(tmp_path), "up", "--mlflow-port", "6001", "--ssh-port", "6002", "--postgres-port", "6003"]
+    assert team.main(args) == 0
+    assert seen["ports"] == team.Ports(postgres=6003, mlflow=6001, ssh=6002)
