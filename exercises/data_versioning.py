@@ -73,15 +73,20 @@ def parameter_reach(raw_file: Path, new_test_size: float = 0.4) -> dict:
 
 
 def ci_command(root: Path | None = None) -> dict:
-    """Exercise 3: the command CI runs on a pull request, and the Makefile recipe behind it."""
+    """Exercise 3: what CI runs on a pull request, down to the Makefile recipe behind it.
+
+    The workflow's step runs a script; the script runs a make target; the target's recipe is the test run.
+    """
     root = Path(root) if root is not None else paths.PROJ_ROOT
     workflow = yaml.safe_load((root / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
-    command = next(step["run"] for step in workflow["jobs"]["test"]["steps"] if step.get("run", "").startswith("make"))
+    step = next(step["run"] for step in workflow["jobs"]["test"]["steps"] if "run" in step)
+    script = root / step.split()[-1]
+    command = next(line.strip() for line in script.read_text(encoding="utf-8").splitlines() if line.startswith("make "))
     target = command.split()[1]
     makefile = (root / "Makefile").read_text(encoding="utf-8").splitlines()
     start = next(i for i, line in enumerate(makefile) if line.startswith(f"{target}:"))
     recipe = [line.strip() for line in makefile[start + 1 :] if line.startswith("\t")][:1]
-    return {"command": command, "target": target, "recipe": recipe}
+    return {"step": step, "command": command, "target": target, "recipe": recipe}
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The drift alert: promtool checks and unit-tests the lesson's and the team VM's rules; a real Prometheus starts.
 
-promtool and prometheus come from Debian's ``prometheus`` package (``make monitoring-packages``).
+promtool and prometheus come from Debian's ``prometheus`` package (``make system-packages``).
 """
 
 import copy

@@ -51,7 +51,7 @@ def test_lock_pins_every_declared_dependency_within_its_range():
 
 
 def test_environment_yml_installs_the_same_environment():
-    """conda: Python 3.11 as pyproject requires, then the lock and the project through pip."""
+    """conda: a Python that pyproject admits, then the lock and the project through pip."""
     env = yaml.safe_load((WORKTREE / "environment.yml").read_text(encoding="utf-8"))
     conda = [d for d in env["dependencies"] if isinstance(d, str)]
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))

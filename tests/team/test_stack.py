@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from lib import processes, serving
 from lib.serving.schemas import EXAMPLE
+from lib.snapshot import GIT_IDENTITY
 from lib.team import Ports, Team, read_env
 from tests import sandbox
 
@@ -128,7 +129,8 @@ def member_clone(stack, project, tmp_path_factory):
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     subprocess.run(["git", "add", "-A"], cwd=clone, check=True, env=env)
-    subprocess.run(["git", "commit", "-qm", "Train against the team server"], cwd=clone, check=True, env=env)
+    commit = ["git", *GIT_IDENTITY, "commit", "-qm", "Train against the team server"]
+    subprocess.run(commit, cwd=clone, check=True, env=env)  # an identity of its own: CI runners have none
     return clone, env
 
 
