@@ -35,16 +35,33 @@ def _versioned(raw_file: Path) -> DemoRepo:
     return demo
 
 
-def version_three(raw_file: Path) -> dict:
-    """Exercise 1: version the export, then a version without unknown sex; ``dvc diff`` and the rows lost."""
+def who_changed_the_data(raw_file: Path) -> dict:
+    """Exercise 1: v1, v2, then a README commit that also committed the v1 pointer; find it with ``dvc diff``.
+
+    Walks the history oldest first and runs ``dvc diff`` between each commit and its parent; the
+    commits whose diff names the data file are the ones that changed it.
+    """
     demo = _versioned(raw_file)
     try:
-        before = data.load_raw(demo.root / "data/penguins.csv")
-        after = before[before["Sex"].isin(["MALE", "FEMALE"])]
-        data.write_csv(after, demo.root / "data/penguins.csv")
+        lines = (demo.root / "data/penguins.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+        demo.write("data/penguins.csv", "".join(line for line in lines if "Adult not sampled" not in line))
         demo.run("dvc add -q data/penguins.csv")
-        demo.run("git commit -q -am 'Data v3: known sex only'")
-        return {"diff": demo.run("dvc diff HEAD~1"), "rows_lost": len(before) - len(after)}
+        demo.run("git commit -q -am 'Data v2: drop the unsampled birds'")
+        demo.run("git checkout HEAD~1 -- data/penguins.csv.dvc")  # the teammate's stale pointer
+        demo.run("dvc checkout -q")
+        demo.write("README.md", "# Penguin classifier\n")
+        demo.run("git add -A")
+        demo.run("git commit -q -m 'Update the README'")
+        commits = demo.run("git rev-list --reverse HEAD").split()
+        changed = []
+        for parent, commit in zip(commits, commits[1:], strict=False):
+            if "data/penguins.csv" in demo.run(f"dvc diff {parent} {commit}"):
+                changed.append(demo.run(f"git log -1 --format=%s {commit}"))
+        rows = len(data.load_raw(demo.root / "data/penguins.csv"))
+        demo.run("git checkout -q HEAD~1 -- data/penguins.csv.dvc")
+        demo.run("dvc checkout -q")
+        rows_before = len(data.load_raw(demo.root / "data/penguins.csv"))
+        return {"changed_by": changed, "culprit": changed[-1], "rows_brought_back": rows - rows_before}
     finally:
         demo.cleanup()
 
@@ -90,6 +107,6 @@ def ci_command(root: Path | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    print("1.", version_three(paths.RAW_DATA_FILE))
+    print("1.", who_changed_the_data(paths.RAW_DATA_FILE))
     print("2.", parameter_reach(paths.RAW_DATA_FILE))
     print("3.", ci_command())

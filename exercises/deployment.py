@@ -65,8 +65,44 @@ def known_species() -> list[str]:
         return client.get("/species").json()
 
 
+# Bad penguins a client could send: (what is wrong, the change to the valid example).
+PROBES = {
+    "body mass in kilograms": {"body_mass_g": 5.0},
+    "a bill of 0.5 mm": {"bill_length_mm": 0.5},
+    "an extra field": {"colour": "black"},
+    "island in lower case": {"island": "biscoe"},
+}
+
+
+def minimal_lets_through() -> pd.DataFrame:
+    """Exercise 3: which bad penguins the minimal app answers and the project's API refuses, and the answer given.
+
+    The minimal app checks types and loose bounds (``gt=0``) and ignores unknown fields; the project's
+    API takes its bounds from the feature schema and forbids extra fields. What slips through still gets
+    a confident species from the model.
+    """
+    rows = []
+    with TestClient(minimal_app()) as minimal, TestClient(serving.create_app()) as project:
+        for what, change in PROBES.items():
+            body = PENGUIN | change
+            loose, strict = minimal.post("/predict", json=body), project.post("/predict", json=body)
+            refused_fields = (
+                [error["loc"][-1] for error in strict.json().get("detail", [])] if strict.status_code == 422 else []
+            )
+            rows.append(
+                {
+                    "probe": what,
+                    "minimal": loose.status_code,
+                    "project": strict.status_code,
+                    "project_refuses": ", ".join(map(str, refused_fields)),
+                    "minimal_answered": loose.json().get("species") if loose.status_code == 200 else None,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def over_the_batch_limit() -> tuple[int, dict]:
-    """Exercise 3: 1001 penguins to the project's ``/predict/batch`` (limit 1000)."""
+    """Exercise 4: 1001 penguins to the project's ``/predict/batch`` (limit 1000)."""
     with TestClient(serving.create_app()) as client:
         answer = client.post("/predict/batch", json={"penguins": [PENGUIN] * 1001})
     return answer.status_code, answer.json()["detail"][0]
@@ -75,4 +111,5 @@ def over_the_batch_limit() -> tuple[int, dict]:
 if __name__ == "__main__":
     print("1.", too_heavy())
     print("2.", known_species())
-    print("3.", over_the_batch_limit())
+    print("3.", minimal_lets_through().to_string(index=False), sep="\n")
+    print("4.", over_the_batch_limit())

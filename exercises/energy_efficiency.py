@@ -9,91 +9,103 @@ from pathlib import Path
 import pandas as pd
 from codecarbon import OfflineEmissionsTracker
 
-from lib import champion, data, modeling, paths
+from lib import champion, data, energy, modeling, paths
 
 
-def _tracked(work, *, country: str, mode: str, output_dir: Path, repeats: int):
-    tracker = OfflineEmissionsTracker(
-        country_iso_code=country,
-        output_dir=str(output_dir),
-        tracking_mode=mode,
-        project_name=f"exercise-{country}-{mode}",
-        measure_power_secs=1,
-        log_level="error",
-    )
-    tracker.start()
-    try:
-        for _ in range(repeats):
-            work()
-    finally:
-        tracker.stop()
-    return tracker.final_emissions_data
+def _output(output_dir: Path | None, prefix: str) -> Path:
+    return Path(output_dir or tempfile.mkdtemp(prefix=prefix))
 
 
 def grid_comparison(
     train: pd.DataFrame, countries=("FRA", "POL"), repeats: int = 5, output_dir: Path | None = None
 ) -> pd.DataFrame:
     """Exercise 1: the same training on two grids; the carbon intensity (g CO2eq per kWh) makes the difference."""
-    output_dir = Path(output_dir or tempfile.mkdtemp(prefix="exercise-grid-"))
+    output_dir = _output(output_dir, "exercise-grid-")
     model = modeling.build_candidate("logistic_regression", {"C": 1.0}, 42)
     rows = []
     for country in countries:
-        done = _tracked(
+        measured = energy.measure(
             lambda: model.fit(modeling.features(train), modeling.labels(train)),
-            country=country,
-            mode="process",
-            output_dir=output_dir,
+            label=f"exercise-{country}",
             repeats=repeats,
+            country_iso_code=country,
+            output_dir=output_dir,
         )
+        once = measured.per_repeat()
         rows.append(
             {
                 "country": country,
-                "energy_kwh": done.energy_consumed,
-                "emissions_kg": done.emissions,
-                "g_per_kwh": 1000 * done.emissions / done.energy_consumed,
+                "energy_kwh": once["energy_kwh"],
+                "emissions_kg": once["emissions_kg"],
+                "g_per_kwh": 1000 * measured.emissions_kg / measured.energy_kwh,
             }
         )
     return pd.DataFrame(rows)
 
 
-def mode_comparison(model, rows: pd.DataFrame, repeats: int = 200, output_dir: Path | None = None) -> pd.DataFrame:
-    """Exercise 2: an inference loop in both tracking modes; RAM power is what changes most."""
-    output_dir = Path(output_dir or tempfile.mkdtemp(prefix="exercise-modes-"))
-    x = modeling.features(rows)
-    results = []
-    for mode in ("machine", "process"):
-        done = _tracked(
-            lambda: model.predict_proba(x), country="ESP", mode=mode, output_dir=output_dir, repeats=repeats
+def ram_floor(train: pd.DataFrame, repeats: int = 5, output_dir: Path | None = None) -> dict:
+    """Exercise 2: what share of each training's energy is the RAM estimate, and does the ranking survive without it?
+
+    In process mode CodeCarbon charges RAM power from the process's memory, never below two memory
+    modules' worth: the same power for every candidate, times how long it runs. The CPU part is what
+    the candidates really differ in.
+    """
+    output_dir = _output(output_dir, "exercise-ram-")
+    rows = []
+    for name in ("logistic_regression", "gradient_boosting", "random_forest"):
+        model = modeling.build_candidate(name, {}, 42)
+        measured = energy.measure(
+            lambda model=model: model.fit(modeling.features(train), modeling.labels(train)),
+            label=f"exercise-ram-{name}",
+            repeats=repeats,
+            country_iso_code="ESP",
+            output_dir=output_dir,
         )
-        results.append(
+        rows.append(
             {
-                "mode": mode,
-                "cpu_power_w": done.cpu_power,
-                "ram_power_w": done.ram_power,
-                "energy_kwh": done.energy_consumed,
+                "candidate": name,
+                "ram_power_w": measured.ram_power_w,
+                "ram_share": measured.ram_share,
+                "energy_per_training_kwh": measured.energy_kwh / measured.repeats,
+                "cpu_energy_per_training_kwh": measured.cpu_energy_kwh / measured.repeats,
             }
         )
-    return pd.DataFrame(results)
+    table = pd.DataFrame(rows)
+    by_total = list(table.sort_values("energy_per_training_kwh")["candidate"])
+    by_cpu = list(table.sort_values("cpu_energy_per_training_kwh")["candidate"])
+    return {"table": table, "ranking_by_total": by_total, "ranking_by_cpu": by_cpu, "same": by_total == by_cpu}
 
 
-def tracker_overhead(model, rows: pd.DataFrame, output_dir: Path | None = None) -> dict:
-    """Exercise 3: what one tracked prediction costs against a bare one, and what it leaves behind (a CSV row)."""
-    output_dir = Path(output_dir or tempfile.mkdtemp(prefix="exercise-overhead-"))
-    x = modeling.features(rows.head(1))
-    model.predict_proba(x)
-    start = time.perf_counter()
-    model.predict_proba(x)
-    predict_s = time.perf_counter() - start
-    start = time.perf_counter()
-    _tracked(lambda: model.predict_proba(x), country="ESP", mode="process", output_dir=output_dir, repeats=1)
-    tracked_s = time.perf_counter() - start
-    rows_written = len(pd.read_csv(output_dir / "emissions.csv"))
-    return {"predict_s": predict_s, "tracked_s": tracked_s, "csv_rows": rows_written}
+def where_to_measure(model, rows: pd.DataFrame, output_dir: Path | None = None) -> dict:
+    """Exercise 3: one prediction under a tracker is never sampled; a batch of them is measured.
+
+    A request handler that wrapped each prediction in a tracker would record the tracker's own
+    start-up, not the prediction (and pay for it on every request); a representative batch,
+    measured offline, gives a figure.
+    """
+    output_dir = _output(output_dir, "exercise-where-")
+    x_one, x_all = modeling.features(rows.head(1)), modeling.features(rows)
+    with OfflineEmissionsTracker(
+        country_iso_code="ESP", output_dir=str(output_dir), tracking_mode="process", log_level="error"
+    ) as tracker:
+        started = time.perf_counter()
+        model.predict_proba(x_one)
+        work_s = time.perf_counter() - started
+    once = tracker.final_emissions_data
+    try:
+        energy.check_measured("one prediction", work_s, once.cpu_energy)
+        single = "measured"
+    except energy.MeasurementTooShort as error:
+        single = str(error)
+    batch = energy.measure(
+        lambda: model.predict_proba(x_all), label="batch", repeats=10, country_iso_code="ESP", output_dir=output_dir
+    )
+    per_prediction = batch.energy_kwh / (batch.repeats * len(x_all))
+    return {"single": single, "single_work_s": work_s, "per_prediction_kwh": per_prediction}
 
 
 if __name__ == "__main__":
     train_set, test_set = data.load_processed(paths.TRAIN_FILE), data.load_processed(paths.TEST_FILE)
-    served = champion.load_model()
     print("1.", grid_comparison(train_set), sep="\n")
-    print("2.", mode_comparison(served, test_set), sep="\n")
-    print("3.", tracker_overhead(served, test_set))
+    print("2.", ram_floor(train_set))
+    print("3.", where_to_measure(champion.load_model(), test_set))

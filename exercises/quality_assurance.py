@@ -18,26 +18,26 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from lib import champion, data, modeling, paths, processes, schema, validation
 
 FLAWED = "def mean(values=[]): return sum(values) / len(value)\n"
+# What no linter reports: the mean of nothing divides by zero. The fix refuses it with a message.
 FIXED = '''"""Averages of measurements."""
 
 
 def mean(values):
     """Return the arithmetic mean of a non-empty sequence of numbers."""
+    if not values:
+        raise ValueError("the mean of no values is undefined: pass at least one number")
     return sum(values) / len(values)
 '''
-# Halfway between an Adelie and a Gentoo on Biscoe: where body mass should tip the balance.
-BORDERLINE = {
-    "island": "Biscoe",
-    "bill_length_mm": 44.0,
-    "bill_depth_mm": 16.5,
-    "flipper_length_mm": 205.0,
-    "body_mass_g": 4200.0,
-    "sex": "male",
-}
 
 
-def mean_mass_expectation(raw: pd.DataFrame) -> dict[str, bool]:
-    """Exercise 1: an expectation on the mean body mass that the real data meets and a delivery in kg fails."""
+def one_island_delivery(raw: pd.DataFrame, tolerance: float = 0.1) -> dict[str, bool]:
+    """Exercise 1: an expectation that the real export meets and a Biscoe-only delivery fails.
+
+    Every value of a Biscoe-only delivery is in range and every island is known, but the population
+    changed: its birds are heavier (Gentoo live there). An expectation on the mean body mass, within
+    ``tolerance`` of the real export's, catches it; a model would otherwise be served a population it
+    was not trained on without anyone noticing.
+    """
     context = gx.get_context(mode="ephemeral")
     validation.quiet(context)
     batches = (
@@ -45,12 +45,28 @@ def mean_mass_expectation(raw: pd.DataFrame) -> dict[str, bool]:
         .add_dataframe_asset("raw")
         .add_batch_definition_whole_dataframe("all rows")
     )
-    suite = context.suites.add(gx.ExpectationSuite(name="mean-body-mass"))
-    suite.add_expectation(gxe.ExpectColumnMeanToBeBetween(column="Body Mass (g)", min_value=3500, max_value=5000))
-    in_kg = raw.assign(**{"Body Mass (g)": raw["Body Mass (g)"] / 1000})
+
+    def three() -> list:
+        return [
+            gxe.ExpectColumnValuesToBeInSet(column="Island", value_set=["Biscoe", "Dream", "Torgersen"]),
+            gxe.ExpectColumnValuesToBeBetween(column="Body Mass (g)", min_value=2500, max_value=6500),
+            gxe.ExpectColumnValuesToNotBeNull(column="Species"),
+        ]
+
+    mean = float(raw["Body Mass (g)"].mean())
+    added = gxe.ExpectColumnMeanToBeBetween(
+        column="Body Mass (g)", min_value=mean * (1 - tolerance), max_value=mean * (1 + tolerance)
+    )
+    suites = {}
+    for name, expectations in (("three", three()), ("with_mean", [*three(), added])):
+        suites[name] = context.suites.add(gx.ExpectationSuite(name=name))
+        for expectation in expectations:
+            suites[name].add_expectation(expectation)
+    biscoe = raw[raw["Island"] == "Biscoe"]
     return {
-        name: batches.get_batch(batch_parameters={"dataframe": frame}).validate(suite).success
-        for name, frame in (("real", raw), ("in_kg", in_kg))
+        f"{frame_name}_{suite_name}": batches.get_batch(batch_parameters={"dataframe": frame}).validate(suite).success
+        for frame_name, frame in (("real", raw), ("biscoe", biscoe))
+        for suite_name, suite in suites.items()
     }
 
 
@@ -91,31 +107,27 @@ def lint_findings(source: str) -> dict[str, list[str]]:
 
 
 def shortcut_model(train: pd.DataFrame) -> Pipeline:
-    """The lesson's shortcut model: it sees only the island and the flipper length."""
+    """The lesson's shortcut model: it sees only the island and the bill length."""
     model = make_pipeline(
-        ColumnTransformer(
-            [("island", OneHotEncoder(), ["island"]), ("flipper", StandardScaler(), ["flipper_length_mm"])]
-        ),
+        ColumnTransformer([("island", OneHotEncoder(), ["island"]), ("bill", StandardScaler(), ["bill_length_mm"])]),
         LogisticRegression(max_iter=1000),
     )
     return model.fit(modeling.features(train), modeling.labels(train))
 
 
-def heavier_is_more_gentoo(model, penguin: dict | None = None, extra_g: float = 1000.0) -> bool:
-    """Exercise 3, the directional test: 1 kg more on a borderline bird raises the probability of Gentoo."""
-    base = dict(penguin or BORDERLINE)
-    rows = pd.DataFrame([base, base | {"body_mass_g": base["body_mass_g"] + extra_g}])[list(schema.FEATURES)]
-    gentoo = list(model.classes_).index("Gentoo")
-    before, after = model.predict_proba(modeling.features(rows))[:, gentoo]
-    return bool(after > before)
+def new_colony(models: dict[str, Pipeline], test: pd.DataFrame) -> dict[str, float]:
+    """Exercise 3: each model's accuracy on the test set's Gentoo, moved to Dream (a colony it never saw).
+
+    Nothing about the birds changed but the island; a model that learnt the birds keeps its accuracy,
+    one that learnt the islands loses it.
+    """
+    moved = test[test[schema.LABEL] == "Gentoo"].assign(island="Dream")
+    truth = modeling.labels(moved)
+    return {name: float((model.predict(modeling.features(moved)) == truth).mean()) for name, model in models.items()}
 
 
 if __name__ == "__main__":
-    print("1.", mean_mass_expectation(data.load_raw()))
+    print("1.", one_island_delivery(data.load_raw()))
     print("2. flawed:", lint_findings(FLAWED), "fixed:", lint_findings(FIXED))
-    print(
-        "3. champion:",
-        heavier_is_more_gentoo(champion.load_model()),
-        "shortcut:",
-        heavier_is_more_gentoo(shortcut_model(data.load_processed(paths.TRAIN_FILE))),
-    )
+    train_set, test_set = data.load_processed(paths.TRAIN_FILE), data.load_processed(paths.TEST_FILE)
+    print("3.", new_colony({"champion": champion.load_model(), "shortcut": shortcut_model(train_set)}, test_set))

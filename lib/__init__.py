@@ -15,6 +15,7 @@ course runs offline and sends nothing anywhere.
 """
 
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -26,6 +27,17 @@ TELEMETRY_OFF = dict(
     if line and not line.startswith("#")
 )
 os.environ.update(TELEMETRY_OFF)
+
+# A lesson's shell commands (`!dvc dag`, `%%bash`) run the project's own tools and print plain text:
+# this environment's bin/ first on PATH (a kernel started from JupyterLab may not have it), and
+# none of the switches with which a Jupyter kernel forces colours on every program it starts.
+_BIN = os.path.dirname(sys.executable)
+if os.environ.get("PATH", "").split(os.pathsep)[0] != _BIN:
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
+if "ipykernel" in sys.modules:
+    for _forced in ("FORCE_COLOR", "CLICOLOR_FORCE", "CLICOLOR"):
+        os.environ.pop(_forced, None)
+    os.environ.update(NO_COLOR="1", TERM="dumb")
 # CodeCarbon logs every measurement at INFO; the lessons print what matters themselves.
 os.environ.setdefault("CODECARBON_LOG_LEVEL", "error")
 

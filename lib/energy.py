@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ CSV_COLUMNS = {
     "duration_s": "duration",
     "emissions_kg": "emissions",
     "energy_kwh": "energy_consumed",
+    "cpu_energy_kwh": "cpu_energy",
+    "ram_energy_kwh": "ram_energy",
     "cpu_power_w": "cpu_power",
     "ram_power_w": "ram_power",
 }
@@ -34,10 +37,37 @@ METHODS = {
     "intel_power_gadget": "measured: Intel Power Gadget",
     "cpu_load": "estimated: CPU load x the processor's rated power (TDP), as RAPL counters are not readable here",
 }
-# "process" charges only this process's CPU time and memory; "machine" (CodeCarbon's
-# default) charges the whole machine's, other programs included. Comparing candidates
-# needs the work's own share.
+# "process" charges this process's CPU time (TDP / cores x CPU-seconds) and a RAM figure from its
+# memory (never below CodeCarbon's two-module floor); "machine" (CodeCarbon's default) charges the
+# whole machine's load and memory, other programs included. Comparing candidates needs the former.
 TRACKING_MODE = "process"
+# CodeCarbon samples when start() ends, every measure_power_secs, and when stop() is called, but only
+# if at least this much time has passed since the previous sample: shorter work is never sampled itself.
+MIN_SAMPLE_INTERVAL_S = 0.05
+# measure() repeats the work until it has run at least this long: many sampling intervals' worth, so
+# the tracker's own start and stop are a small part of what it records.
+MIN_DURATION_S = 1.0
+
+
+class MeasurementTooShort(RuntimeError):
+    """The work ended before CodeCarbon sampled it: the figures describe the tracker, not the work."""
+
+
+def check_measured(label: str, work_s: float, cpu_energy_kwh: float) -> None:
+    """Raise :class:`MeasurementTooShort` when a tracker run cannot describe the work it wrapped.
+
+    ``work_s`` is how long the work itself ran, timed inside the tracker. Below
+    :data:`MIN_SAMPLE_INTERVAL_S` CodeCarbon takes no sample of it at all, and what it reports
+    (zero, or the energy of its own start-up) says nothing about the work, without a warning.
+    """
+    if work_s < MIN_SAMPLE_INTERVAL_S or cpu_energy_kwh <= 0:
+        raise MeasurementTooShort(
+            f"{label} ran for {work_s:.4f} s under the tracker, which recorded {cpu_energy_kwh * 3.6e6:.4f} J of "
+            "CPU energy. CodeCarbon samples when start() ends and at stop() only if at least "
+            f"{MIN_SAMPLE_INTERVAL_S} s have passed since, so work this short is never sampled: the figure "
+            "describes the tracker, not the work. Repeat the work under one tracker until it runs for longer "
+            "(energy.measure does), and divide by the number of repeats."
+        )
 
 
 @dataclass(frozen=True)
@@ -49,9 +79,16 @@ class Measurement:
     duration_s: float
     emissions_kg: float
     energy_kwh: float
+    cpu_energy_kwh: float
+    ram_energy_kwh: float
     cpu_power_w: float
     ram_power_w: float
     method: str
+
+    @property
+    def ram_share(self) -> float:
+        """The part of the energy that is CodeCarbon's RAM estimate (a floor for any small process)."""
+        return self.ram_energy_kwh / self.energy_kwh if self.energy_kwh else 0.0
 
     def per_repeat(self) -> dict[str, float]:
         """Duration, emissions and energy of one repetition."""
@@ -98,12 +135,14 @@ def measure(
     country_iso_code: str,
     output_dir: Path,
     tracking_mode: str = TRACKING_MODE,
+    min_duration_s: float = MIN_DURATION_S,
 ) -> Measurement:
-    """Run ``work`` ``repeats`` times under an offline tracker; return what CodeCarbon wrote for it.
+    """Run ``work`` under an offline tracker, at least ``repeats`` times and ``min_duration_s`` seconds.
 
-    Compared with the bare tracker: the work is repeated (one small training is over
-    before the tracker's first sample), the tracker stops even if the work fails, the
-    figures are read back by column name from the CSV it wrote, and the result says
+    Compared with the bare tracker: the work is repeated until it has run long enough to be
+    sampled (the result says how many times it ran), the tracker stops even if the work
+    fails, the figures are read back by column name from the CSV it wrote, work too short to be
+    sampled is refused (:class:`MeasurementTooShort`) instead of reported, and the result says
     whether the power was measured or estimated.
     """
     Path(output_dir).mkdir(parents=True, exist_ok=True)
@@ -116,15 +155,19 @@ def measure(
         measure_power_secs=1,
         tracking_mode=tracking_mode,
     )
+    done = 0
     tracker.start()
+    started = time.perf_counter()
     try:
-        for _ in range(repeats):
+        while done < repeats or time.perf_counter() - started < min_duration_s:
             work()
+            done += 1
+        work_s = time.perf_counter() - started
     finally:
         tracker.stop()
-    method = measurement_method()
     values = read_emissions(Path(output_dir) / "emissions.csv", tracker.final_emissions_data.run_id)
-    return Measurement(label=label, repeats=repeats, method=method, **values)
+    check_measured(label, work_s, values["cpu_energy_kwh"])
+    return Measurement(label=label, repeats=done, method=measurement_method(), **values)
 
 
 def summary_table(measurements: dict[str, Measurement], scores: pd.DataFrame) -> pd.DataFrame:

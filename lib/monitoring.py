@@ -206,8 +206,8 @@ def alert_rules(
                             "summary": "{{ $labels.species }}'s share of the predictions left its band",
                             "description": "Training shares: "
                             + ", ".join(f"{species} {share:.0%}" for species, share in shares.items())
-                            + f" (band: plus or minus {tolerance:.0%}). The traffic has drifted, or the model "
-                            "has: compare the prediction log with the training data (lesson 5.1).",
+                            + ". The traffic has drifted, or the model has: compare the prediction log with the "
+                            "training data (lesson 5.1).",
                         },
                     },
                 ],
@@ -373,9 +373,9 @@ def read_prediction_log(path: Path) -> pd.DataFrame:
 def drift_table(run: Any) -> pd.DataFrame:
     """Evidently's per-column verdict from a ``Report([DataDriftPreset()])`` run.
 
-    One row per column: the test Evidently chose (on up to 1000 rows, K-S for numbers and
-    chi-square or a Z-test for categories, all p-values), its value, the threshold, and
-    whether it drifted.
+    One row per column: the test Evidently chose (when the reference has at most 1000 rows, K-S
+    for numbers and chi-square or a Z-test for categories, all p-values), its value, the
+    threshold, and whether it drifted.
     """
     rows = []
     for metric in run.dict()["metrics"]:

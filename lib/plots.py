@@ -112,25 +112,36 @@ def split_balance(train: pd.DataFrame, test: pd.DataFrame, label: str = "species
     return fig
 
 
-def candidate_comparison(table: pd.DataFrame) -> Figure:
-    """Cross-validated macro-F1 (bar, with one standard deviation) and test macro-F1 (dot) per candidate."""
+def candidate_comparison(table: pd.DataFrame, line: float | None = None) -> Figure:
+    """Cross-validated macro-F1 (bar, one standard deviation either side) and test macro-F1 (dot) per candidate.
+
+    Left, every candidate on the whole scale; right, the candidates near the best, up close, with
+    the selection rule's ``line`` (one standard error below the best mean) when it is given.
+    """
     ordered = table.iloc[::-1]
-    fig = Figure(figsize=(7, 0.7 * len(ordered) + 1.6), layout="constrained")
-    ax = fig.add_subplot()
-    ax.barh(
-        ordered["candidate"],
-        ordered["cv_macro_f1"],
-        xerr=ordered["cv_macro_f1_std"],
-        color="#9ecae1",
-        capsize=4,
-        label="cross-validated (train)",
-    )
-    ax.scatter(ordered["test_macro_f1"], ordered["candidate"], color="#08519c", zorder=3, label="held-out test")
-    low = min(ordered["cv_macro_f1"].min() - ordered["cv_macro_f1_std"].max(), ordered["test_macro_f1"].min())
-    ax.set_xlim(max(0.0, low - 0.02), 1.005)
-    ax.set_xlabel("macro-F1")
-    ax.legend(loc="lower left")
-    ax.set_title("Candidates compared (runs read back from MLflow)")
+    leaders = ordered[ordered["cv_macro_f1"] >= ordered["cv_macro_f1"].max() - 0.05]
+    fig = Figure(figsize=(11, 0.6 * len(ordered) + 1.8), layout="constrained")
+    whole, close = fig.subplots(1, 2, width_ratios=(1, 1))
+    for ax, rows in ((whole, ordered), (close, leaders)):
+        ax.barh(
+            rows["candidate"],
+            rows["cv_macro_f1"],
+            xerr=rows["cv_macro_f1_std"],
+            color="#9ecae1",
+            capsize=4,
+            label="cross-validated (train), ± 1 std",
+        )
+        ax.scatter(rows["test_macro_f1"], rows["candidate"], color="#08519c", zorder=3, label="held-out test")
+        ax.set_xlabel("macro-F1")
+    whole.set_xlim(0, 1.005)
+    whole.set_title("every candidate")
+    low = (leaders["cv_macro_f1"] - leaders["cv_macro_f1_std"]).min()
+    close.set_xlim(min(low, leaders["test_macro_f1"].min(), line if line is not None else 1.0) - 0.005, 1.005)
+    close.set_title("the leaders, up close")
+    if line is not None:
+        close.axvline(line, color="#d62728", linestyle="--", label="best mean - 1 standard error")
+    close.legend(loc="lower left", fontsize="small")
+    fig.suptitle("Candidates compared (runs read back from MLflow)")
     return fig
 
 
@@ -180,15 +191,19 @@ def accuracy_vs_emissions(table: pd.DataFrame) -> Figure:
     return fig
 
 
-def system_design() -> Figure:
-    """The ML system's components and data flow, from the raw data to the clients of the API."""
+def system_design(stages: int) -> Figure:
+    """The ML system's components and data flow, from the raw data to the clients of the API.
+
+    ``stages`` is the number of stages (one per lesson) in ``dvc.yaml``.
+    """
     boxes = {
         "data": (0.08, 0.75, "Palmer LTER export\n(palmerpenguins)", "#fde0c5"),
-        "pipeline": (0.34, 0.75, "DVC pipeline\n6 lessons run by papermill\nGX gate, tests", "#d9e8f5"),
+        "pipeline": (0.34, 0.75, f"DVC pipeline\n{stages} lessons run by papermill\nGX gate, tests", "#d9e8f5"),
         "mlflow": (0.62, 0.75, "MLflow\nruns + registry\n@champion", "#d9e8f5"),
         "export": (0.62, 0.35, "models/\nskops + model.json", "#e5f5e0"),
-        "api": (0.88, 0.55, "FastAPI on uvicorn\nmicro-batched\npredict_proba", "#c7e9c0"),
+        "api": (0.88, 0.55, "FastAPI on uvicorn\nnumpy inference path\n/metrics", "#c7e9c0"),
         "clients": (0.88, 0.12, "clients\n(field app, notebooks,\nload balancer)", "#f2f0f7"),
+        "prometheus": (0.62, 0.12, "Prometheus\nalerts (lesson 5.1)", "#f0f0f0"),
         "dvc": (0.34, 0.35, "DVC cache / remote\ndata and model versions", "#f0f0f0"),
         "energy": (0.08, 0.35, "CodeCarbon\n(offline, batch)", "#f0f0f0"),
     }
@@ -200,6 +215,7 @@ def system_design() -> Figure:
         ("mlflow", "api", "or load"),
         ("export", "api", "load at start"),
         ("clients", "api", "HTTP JSON"),
+        ("prometheus", "api", "scrape"),
         ("energy", "pipeline", "measure"),
     ]
     fig = Figure(figsize=(11, 5.2), layout="constrained")

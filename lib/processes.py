@@ -24,6 +24,8 @@ from lib import paths
 from lib.ports import free_port
 
 FORCING = ("FORCE_COLOR", "CLICOLOR_FORCE", "CLICOLOR", "PY_COLORS")
+# The servers a Jupyter kernel started, by name (see launch).
+_STARTED_IN_KERNEL: dict[str, Server] = {}
 
 
 def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -120,7 +122,14 @@ def launch(
     The server's output goes to a file, not a pipe: a pipe nobody reads fills up after 64 KiB
     of log lines and then blocks the server. Raises ``RuntimeError`` with that output if the
     process exits first, or if it is not healthy within ``timeout`` seconds (then it is stopped).
+
+    In a Jupyter kernel, a server that this kernel started earlier under the same ``name`` is
+    stopped first, so running a lesson again (or again after an error in a middle cell) never
+    leaves the older one behind.
     """
+    previous = _STARTED_IN_KERNEL.pop(name, None)
+    if previous is not None:
+        previous.stop()
     log = tempfile.TemporaryFile("w+")  # pylint: disable=consider-using-with  # the Server owns it
     process = subprocess.Popen(  # pylint: disable=consider-using-with
         command, env=tool_env(env), stdout=log, stderr=subprocess.STDOUT, text=True, cwd=paths.PROJ_ROOT
@@ -128,6 +137,8 @@ def launch(
     server = Server(process, url, log)
     state = wait_until_healthy(process, f"{url}{health}", timeout)
     if state == "ready":
+        if "ipykernel" in sys.modules:
+            _STARTED_IN_KERNEL[name] = server
         return server
     if state == "exited":
         output = server.output()

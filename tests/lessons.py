@@ -98,3 +98,85 @@ def lib_closure(modules: set[str], module_level_only: bool = False) -> set[str]:
         source = module_source(module)
         todo |= lib_imports(source, module_level_only) - seen
     return seen
+
+
+# A figure that a run measures (a time, a rate, an energy, a size, a share, a score, a count of things the
+# data or a run produces) must be printed by code, never typed into a lesson's prose. A number followed by
+# one of these units or nouns, or a score written as 0.xx, in markdown outside code spans, is such a figure
+# unless it is a fixed setting: a value of params.yaml, or one of ALLOWED_FIGURES below.
+MEASURED = re.compile(
+    r"(?<![\w.$])(?P<number>\d+(?:[.,]\d+)*)\s*(?P<unit>ms|µs|s|seconds?|minutes?|hours?|req/s"
+    r"|requests? (?:a|per) second|W|watts?|mWh|kWh|Wh|J|mg|%|MB|GB|KB|MiB|GiB|bytes|times|x"
+    r"|rows|penguins|birds|runs|predictions|requests|lints|findings|expectations|tests|columns|messages|clients)"
+    r"(?![\w/])"
+    r"|(?<![\w.])(?P<score>0\.\d{2,})(?![\w.])"
+)
+# Fixed facts that look like measurements, each with the reason it is not one.
+ALLOWED_FIGURES = {
+    "1000 penguins": "the API's batch limit, a setting (lib/serving/settings.py)",
+    "1001 penguins": "the batch limit plus one: the input an exercise sends",
+    "1000 rows": "Evidently's own switch between statistical tests and distances, a setting of the tool",
+}
+CODE_SPAN = re.compile(r"`[^`]*`|\]\([^)]*\)|<[^>]+>")
+
+
+TIME_UNITS = {"ms": "_ms", "µs": None, "s": "_s", "second": "_s", "seconds": "_s", "minute": None, "minutes": None}
+COUNT_UNITS = {"rows", "penguins", "birds", "runs", "predictions", "requests", "lints", "findings", "expectations"}
+COUNT_UNITS |= {"tests", "columns", "messages", "clients"}
+
+
+def fixed_settings() -> dict[str, set[str]]:
+    """The numbers of params.yaml a lesson may write, by the kind of figure each can be.
+
+    A time in ms or s must be a key ending in ``_ms`` or ``_s``; a rate a key with ``per_second``;
+    a share or a score (``0.15``, or ``15`` %) a fraction; a count an integer.
+    """
+    kinds: dict[str, set[str]] = {"_ms": set(), "_s": set(), "rate": set(), "fraction": set(), "count": set()}
+
+    def walk(key: str, value: object) -> None:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                walk(str(name), item)
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            return
+        elif key.endswith(("_ms", "_s")):
+            kinds["_ms" if key.endswith("_ms") else "_s"].add(f"{value:g}")
+        elif "per_second" in key:
+            kinds["rate"].add(f"{value:g}")
+        elif isinstance(value, float) and 0 < value < 1:
+            kinds["fraction"] |= {f"{value:g}", f"{value * 100:g}"}
+        elif isinstance(value, int):
+            kinds["count"].add(f"{value:g}")
+
+    walk("", yaml.safe_load((WORKTREE / "params.yaml").read_text(encoding="utf-8")))
+    return kinds
+
+
+def _is_setting(number: str, unit: str | None, kinds: dict[str, set[str]]) -> bool:
+    """Whether ``number`` with ``unit`` (None for a bare 0.xx score) is a value of params.yaml of that kind."""
+    value = f"{float(number):g}"
+    if unit is None or unit == "%":
+        return value in kinds["fraction"]
+    if unit in TIME_UNITS:
+        return TIME_UNITS[unit] is not None and value in kinds[TIME_UNITS[unit]]
+    if "second" in unit or unit == "req/s":
+        return value in kinds["rate"]
+    return unit in COUNT_UNITS and value in kinds["count"]
+
+
+def hand_typed_figures(notebook: Path) -> list[str]:
+    """The measured-looking figures typed into ``notebook``'s markdown, as "cell N: phrase"."""
+    kinds = fixed_settings()
+    found = []
+    cells = nbformat.read(notebook, as_version=4).cells
+    for index, cell in enumerate(cells):
+        if cell.cell_type != "markdown":
+            continue
+        prose = CODE_SPAN.sub(" ", cell.source)
+        for match in MEASURED.finditer(prose):
+            phrase = " ".join(match.group(0).split())
+            number = (match.group("number") or match.group("score")).replace(",", "")
+            if phrase in ALLOWED_FIGURES or _is_setting(number, match.group("unit"), kinds):
+                continue
+            found.append(f"cell {index}: {phrase!r}")
+    return found

@@ -1,11 +1,12 @@
 """The worked solutions in exercises/: each runs on the session's project and gives the right answer."""
 
+import mlflow
 import pandas as pd
 import pytest
 
 from exercises import data_versioning, deployment, energy_efficiency, experiment_tracking, inception, monitoring
 from exercises import quality_assurance as qa
-from lib import cards, champion, data, paths, tracking
+from lib import cards, champion, data, energy, paths, tracking
 
 
 @pytest.fixture
@@ -19,11 +20,14 @@ def store(tmp_path, monkeypatch):
     tracking.configure()
 
 
-def test_inception_rows_without_sex_match_the_card(raw):
-    """1.0-1: the rows without a known sex are exactly the ones the dataset card counts."""
-    rows = inception.rows_without_sex(raw)
-    assert len(rows) == cards.dataset_statistics(raw)["sex_unknown"] > 0
-    assert not rows["Sex"].isin(["MALE", "FEMALE"]).any()
+def test_inception_why_sex_is_unknown(raw):
+    """1.0-1: every bird of unknown sex has a reason, and only the unmeasured ones are to be dropped."""
+    table = inception.why_sex_is_unknown(raw)
+    unknown = ~raw["Sex"].isin(["MALE", "FEMALE"])
+    assert table["birds"].sum() == int(unknown.sum()) > 0
+    assert "(no reason given)" not in set(table["reason"])
+    dropped = table.loc[table["decision"].str.startswith("not measured"), "birds"].sum()
+    assert dropped == int((unknown & raw["Body Mass (g)"].isna()).sum())  # the rows cleaning drops anyway
 
 
 def test_inception_card_structure_is_computed_from_the_data(raw):
@@ -33,18 +37,23 @@ def test_inception_card_structure_is_computed_from_the_data(raw):
     assert f"`Body Mass (g)` (float64): {raw['Body Mass (g)'].isna().sum()} missing" in section
 
 
-def test_inception_bad_parameter_names_it_and_the_file():
-    """1.0-3: the check refuses 1.5 and says where to fix it."""
-    message = inception.bad_parameter_message(1.5)
-    assert "min_island_accuracy" in message and "params.yaml" in message
+def test_inception_island_majority_model_is_refused_where_islands_mix(raw):
+    """1.0-3: the island-only model is perfect on Torgersen and refused on Biscoe and Dream."""
+    answer = inception.island_majority_accuracy(raw, 0.9)
+    crosstab = pd.crosstab(raw["Island"], raw["Species"])
+    expected = crosstab.max(axis=1) / crosstab.sum(axis=1)  # the majority's share is its accuracy
+    assert answer["accuracy"].round(6).to_dict() == expected.round(6).to_dict()
+    assert answer["meets_requirement"].to_dict() == {"Biscoe": False, "Dream": False, "Torgersen": True}
 
 
-def test_data_versioning_version_three(project):
-    """2.1-1: dvc diff reports the data file as modified; the rows lost are those without a known sex."""
+def test_data_versioning_who_changed_the_data(project):
+    """2.1-1: dvc diff finds v2 and the README commit; the README commit brought back the unsampled birds."""
     raw_file = project.root / "data" / "raw" / paths.RAW_DATA_FILE.name
-    answer = data_versioning.version_three(raw_file)
-    assert "data/penguins.csv" in answer["diff"] and "1 modified" in answer["diff"]
-    assert answer["rows_lost"] == len(inception.rows_without_sex(data.load_raw(raw_file)))
+    answer = data_versioning.who_changed_the_data(raw_file)
+    assert answer["changed_by"] == ["Data v2: drop the unsampled birds", "Update the README"]
+    assert answer["culprit"] == "Update the README"
+    comments = data.load_raw(raw_file)["Comments"].fillna("")
+    assert answer["rows_brought_back"] == int(comments.str.contains("Adult not sampled").sum()) > 0
 
 
 def test_data_versioning_parameter_reach(project):
@@ -63,10 +72,16 @@ def test_data_versioning_ci_command(project):
 
 
 def test_experiment_tracking_compare_c(store, splits):
-    """2.2-1: two runs, one per value of C, ranked by CV macro-F1 (best first)."""
-    runs = experiment_tracking.compare_c(*splits, values=(0.1, 10.0), cv_folds=3)
-    assert sorted(runs["params.C"]) == ["0.1", "10.0"]
-    assert runs["metrics.cv_macro_f1"].is_monotonic_decreasing
+    """2.2-1: three runs ranked by CV macro-F1; the kept C is the smallest one within one standard error of the best."""
+    answer = experiment_tracking.compare_c(*splits, values=(0.1, 1.0, 10.0), cv_folds=3)
+    ranked = answer["ranked"]
+    assert sorted(ranked["params.C"]) == ["0.1", "1.0", "10.0"]
+    assert ranked["metrics.cv_macro_f1"].is_monotonic_decreasing
+    best = ranked.iloc[0]
+    line = best["metrics.cv_macro_f1"] - best["metrics.cv_macro_f1_std"] / 3**0.5
+    scores = zip(ranked["params.C"], ranked["metrics.cv_macro_f1"], strict=True)
+    reached = [float(c) for c, score in scores if score >= line]
+    assert answer["within_noise"] == sorted(reached) and answer["keep"] == min(reached)
 
 
 def test_experiment_tracking_roll_back(store, splits):
@@ -76,11 +91,17 @@ def test_experiment_tracking_roll_back(store, splits):
     assert answer["alias_after"] == 1 and answer["served_c"] == 0.1
 
 
-def test_experiment_tracking_autolog_misses(store, splits):
-    """2.2-3: autolog records training-set scores only; CV, test and per-island metrics are missing."""
-    answer = experiment_tracking.autolog_misses(*splits)
-    assert answer["autologged"] and all(key.startswith("training_") for key in answer["autologged"])
-    assert {"cv_macro_f1", "test_macro_f1", "test_accuracy_Dream"} <= set(answer["missing"])
+def test_experiment_tracking_runs_without_figures(store, splits):
+    """2.2-3: in a session with one run logged by hand and one by log_candidate, only the hand-logged one lacks them."""
+    tracking.experiment("exercise-figures")
+    train, test = splits
+    with mlflow.start_run(run_name="session") as session:
+        with mlflow.start_run(run_name="by-hand", nested=True):
+            mlflow.set_tag("candidate", "by-hand")
+            mlflow.log_params({"C": 1.0})
+        tracking.log_candidate("baseline", {}, train, test, cv_folds=3, seed=42)
+    answer = experiment_tracking.runs_without_figures(session.info.run_id)
+    assert answer == {"with": ["baseline"], "without": ["by-hand"]}
 
 
 def test_energy_grid_comparison(splits, tmp_path):
@@ -90,36 +111,48 @@ def test_energy_grid_comparison(splits, tmp_path):
     assert table.loc["POL", "g_per_kwh"] > 4 * table.loc["FRA", "g_per_kwh"]
 
 
-def test_energy_mode_comparison(project, splits, tmp_path):
-    """3.1-2: machine mode charges at least the RAM power that process mode does."""
-    table = energy_efficiency.mode_comparison(
-        champion.load_model(project.root / "models"), splits[1], repeats=50, output_dir=tmp_path
-    ).set_index("mode")
-    assert table.loc["machine", "ram_power_w"] >= table.loc["process", "ram_power_w"] > 0
+def test_energy_ram_floor(splits, tmp_path):
+    """3.1-2: the RAM figure is one floor for every candidate, a large share of each training's energy."""
+    answer = energy_efficiency.ram_floor(splits[0], repeats=2, output_dir=tmp_path)
+    table = answer["table"]
+    assert table["ram_power_w"].nunique() == 1 and table["ram_power_w"].iloc[0] > 0  # the same power whatever the model
+    assert ((table["ram_share"] > 0) & (table["ram_share"] < 1)).all()
+    assert answer["same"] == (answer["ranking_by_total"] == answer["ranking_by_cpu"])
 
 
-def test_energy_tracker_overhead(project, splits, tmp_path):
-    """3.1-3: a tracked prediction costs several bare ones and appends a row to the CSV every time."""
-    answer = energy_efficiency.tracker_overhead(champion.load_model(project.root / "models"), splits[1], tmp_path)
-    assert answer["tracked_s"] > 2 * answer["predict_s"] and answer["csv_rows"] == 1
+def test_energy_where_to_measure(project, splits, tmp_path):
+    """3.1-3: one tracked prediction is over before CodeCarbon samples it, and refused; a batch gives a figure."""
+    answer = energy_efficiency.where_to_measure(champion.load_model(project.root / "models"), splits[1], tmp_path)
+    assert answer["single_work_s"] < energy.MIN_SAMPLE_INTERVAL_S and "never sampled" in answer["single"]
+    assert answer["per_prediction_kwh"] > 0
 
 
-def test_qa_mean_mass_expectation(raw):
-    """3.2-1: the real data meet the mean expectation; the delivery in kilograms does not."""
-    assert qa.mean_mass_expectation(raw) == {"real": True, "in_kg": False}
+def test_qa_one_island_delivery(raw):
+    """3.2-1: the three checks pass a Biscoe-only delivery; the added expectation refuses it and passes the export."""
+    answer = qa.one_island_delivery(raw)
+    assert answer == {"real_three": True, "real_with_mean": True, "biscoe_three": True, "biscoe_with_mean": False}
 
 
 def test_qa_lint_fix():
-    """3.2-2: ruff and pylint find the undefined name and the mutable default; the fix is clean."""
+    """3.2-2: ruff and pylint find the undefined name and the mutable default; the fix is clean and refuses []."""
     flawed = qa.lint_findings(qa.FLAWED)
     assert {"B006", "F821"} <= set(flawed["ruff"]) and {"E0602", "W0102"} <= set(flawed["pylint"])
     assert qa.lint_findings(qa.FIXED) == {"ruff": [], "pylint": []}
+    namespace: dict = {}
+    exec(compile(qa.FIXED, "fixed.py", "exec"), namespace)  # noqa: S102  # the solution's own code
+    assert namespace["mean"]([1, 2, 3]) == 2
+    with pytest.raises(ValueError, match="at least one number"):
+        namespace["mean"]([])
 
 
-def test_qa_directional_test_tells_the_models_apart(project, splits):
-    """3.2-3: the champion gets more Gentoo with weight; the shortcut model, blind to weight, does not."""
-    assert qa.heavier_is_more_gentoo(champion.load_model(project.root / "models"))
-    assert not qa.heavier_is_more_gentoo(qa.shortcut_model(splits[0]))
+def test_qa_new_colony(project, splits):
+    """3.2-3: on Gentoo moved to Dream the champion keeps its accuracy; the island-and-bill shortcut loses it."""
+    train, test = splits
+    models = {"champion": champion.load_model(project.root / "models"), "shortcut": qa.shortcut_model(train)}
+    answer = qa.new_colony(models, test)
+    gentoo = int((test["species"] == "Gentoo").sum())
+    assert gentoo > 0
+    assert answer["champion"] >= 0.9 and answer["shortcut"] <= 0.5
 
 
 def test_deployment_tighter_bound(project):
@@ -133,8 +166,23 @@ def test_deployment_species_route(project):
     assert deployment.known_species() == list(champion.load_model(project.root / "models").classes_)
 
 
+def test_deployment_minimal_app_lets_through(project):
+    """4.1-3: the minimal app answers kilograms, a tiny bill and an extra field; the project API refuses them."""
+    table = deployment.minimal_lets_through().set_index("probe")
+    for probe in ("body mass in kilograms", "a bill of 0.5 mm", "an extra field"):
+        assert table.loc[probe, "minimal"] == 200 and table.loc[probe, "minimal_answered"] in {
+            "Adelie",
+            "Chinstrap",
+            "Gentoo",
+        }
+        assert table.loc[probe, "project"] == 422
+    assert table.loc["body mass in kilograms", "project_refuses"] == "body_mass_g"
+    assert table.loc["an extra field", "project_refuses"] == "colour"
+    assert table.loc["island in lower case", "minimal"] == 422  # Literal catches it in both
+
+
 def test_deployment_batch_limit(project):
-    """4.1-3: 1001 penguins are one too many."""
+    """4.1-4: 1001 penguins are one too many."""
     status, error = deployment.over_the_batch_limit()
     assert status == 422 and error["type"] == "too_long" and error["loc"] == ["body", "penguins"]
 

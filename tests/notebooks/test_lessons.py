@@ -4,6 +4,7 @@ nbval's comparison (``tests/nbval_pipeline.py``) checks each notebook's saved
 outputs against the pipeline's run of it; these tests check what nbval does not.
 """
 
+import nbformat
 import pytest
 
 from lib import quality
@@ -61,3 +62,28 @@ def test_parameter_defaults_equal_params_yaml(notebook):
         assert key.split(".")[0] in stage.get("params", []) or key in stage.get("params", []), (
             f"stage '{name}' reads {key} but does not declare it under params:"
         )
+
+
+@pytest.mark.parametrize("notebook", lessons.NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_no_measured_figure_is_typed_by_hand(notebook):
+    """A time, rate, energy, share, score or count that a run measures is printed by code, not typed in markdown."""
+    assert lessons.hand_typed_figures(notebook) == []
+
+
+@pytest.mark.parametrize(
+    ("prose", "flagged"),
+    [
+        pytest.param("about 0.4 ms per request, about 3000 requests per second on one core", True, id="4.1-as-it-was"),
+        pytest.param("the shortcut's accuracy is 0.884", True, id="a-score"),
+        pytest.param("the 86 penguins of the test split", True, id="a-count"),
+        pytest.param("a p99 of `max_p99_latency_ms` (100 ms)", False, id="a-params-value"),
+        pytest.param("the limit `0.05` in a code span", False, id="code-span"),
+        pytest.param("up to 1000 penguins in one request", False, id="allowed-setting"),
+        pytest.param("Python 3.11 to 3.13, GX Core 1.x", False, id="versions"),
+    ],
+)
+def test_the_figure_rule_catches_what_it_should(tmp_path, prose, flagged):
+    """The rule flags the figure that lesson 4.1 once typed, and lets settings and versions through."""
+    notebook = tmp_path / "lesson.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(prose)]), notebook)
+    assert bool(lessons.hand_typed_figures(notebook)) is flagged

@@ -12,10 +12,16 @@ NOTEBOOK_IDS = [nb.name for nb in lessons.NOTEBOOKS]
 
 
 def lib_modules_used(notebook) -> set[str]:
-    """The lib modules a notebook imports, and the lib modules those import, transitively."""
+    """The lib modules a notebook imports, and the lib modules those import, transitively.
+
+    Cell magics (``%%bash``) hold no Python; line magics and shell lines (``%``, ``!``) are skipped.
+    """
     direct = set()
     for cell in lessons.code_cells(notebook):
-        direct |= lessons.lib_imports("\n".join(line for line in cell.source.splitlines() if not line.startswith("%")))
+        if cell.source.startswith("%%"):
+            continue
+        python = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        direct |= lessons.lib_imports(python)
     return lessons.lib_closure(direct)
 
 

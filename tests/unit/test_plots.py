@@ -61,9 +61,12 @@ def test_candidate_comparison_has_a_bar_and_a_dot_per_candidate():
             "test_macro_f1": [1.0, 0.96],
         }
     )
-    ax = plots.candidate_comparison(table).axes[0]
-    assert sorted(p.get_width() for p in ax.patches) == [0.97, 0.99]
-    assert len(ax.collections[-1].get_offsets()) == 2
+    whole, close = plots.candidate_comparison(table, line=0.985).axes
+    assert sorted(p.get_width() for p in whole.patches) == [0.97, 0.99]
+    assert len(whole.collections[-1].get_offsets()) == 2
+    assert whole.get_xlim()[0] == 0  # every candidate on the whole scale
+    assert close.get_xlim()[0] > 0.9
+    assert [list(line.get_xdata()) for line in close.get_lines()].count([0.985, 0.985]) == 1  # the rule's line
 
 
 def test_confusion_matrix_counts():
@@ -98,11 +101,11 @@ def test_accuracy_vs_emissions_plots_each_candidate():
 
 def test_system_design_has_every_component():
     """The diagram names the offline and online parts, joined by labelled arrows."""
-    ax = plots.system_design().axes[0]
+    ax = plots.system_design(stages=7).axes[0]
     labels = " ".join(t.get_text() for t in ax.texts)
-    for part in ["DVC pipeline", "MLflow", "models/", "FastAPI", "clients", "CodeCarbon", "load at start"]:
+    for part in ["7 lessons", "MLflow", "models/", "FastAPI", "clients", "CodeCarbon", "Prometheus", "load at start"]:
         assert part in labels
-    assert len([c for c in ax.get_children() if type(c).__name__ == "Annotation"]) == 8
+    assert len([c for c in ax.get_children() if type(c).__name__ == "Annotation"]) == 9
 
 
 def test_latency_histogram_marks_percentiles_and_the_limit():
