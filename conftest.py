@@ -6,6 +6,7 @@ tree: see ``tests/sandbox.py``.
 
 import pytest
 
+from lib import data, paths
 from tests import sandbox
 
 pytest_plugins = ["tests.nbval_pipeline"]
@@ -87,19 +88,14 @@ def project(request) -> sandbox.Sandbox:
 
 @pytest.fixture(scope="session")
 def raw(project):
-    """The raw export the session's pipeline acquired."""
-    from lib import data, paths  # noqa: PLC0415  (lib.paths must be imported after the sandbox is set)
-
-    return data.load_raw(project.root / "data" / "raw" / paths.RAW_DATA_FILE.name)
+    """The raw export the session's pipeline acquired (lib.paths follows the sandbox's root)."""
+    return data.load_raw(paths.RAW_DATA_FILE)
 
 
 @pytest.fixture(scope="session")
 def splits(project):
     """The pipeline's (train, test) splits."""
-    from lib import data, paths  # noqa: PLC0415
-
-    folder = project.root / "data" / "processed"
-    return data.load_processed(folder / paths.TRAIN_FILE.name), data.load_processed(folder / paths.TEST_FILE.name)
+    return data.load_processed(paths.TRAIN_FILE), data.load_processed(paths.TEST_FILE)
 
 
 @pytest.fixture(scope="session")

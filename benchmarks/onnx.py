@@ -2,7 +2,7 @@
 
 For each candidate of ``params.yaml`` (trained on the pipeline's training split): does
 skl2onnx convert it, how far are onnxruntime's probabilities from scikit-learn's, and the
-p50 of one row and of 1000 rows in-process, next to ``lib.inference``'s numpy path.
+p50 of one row and of 1000 rows in-process, next to ``lib.serving.inference``'s numpy path.
 
 skl2onnx converts a string imputer only when its missing value is itself a string, so the
 converted pipeline is the same pipeline with ``missing_values="unknown"``, fitted on the
@@ -21,7 +21,8 @@ from sklearn.base import clone
 from sklearn.impute import SimpleImputer
 
 from benchmarks.timing import timed
-from lib import data, inference, modeling, params, paths, schema
+from lib import data, modeling, params, paths, schema
+from lib.serving import inference
 
 
 def p50_ms(work: Callable[[], object], repeats: int) -> float:

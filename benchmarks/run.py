@@ -30,7 +30,8 @@ import numpy as np
 
 from benchmarks import onnx
 from benchmarks.timing import timed
-from lib import champion, inference, params, paths, processes, schema, serving, snapshot
+from lib import champion, params, paths, processes, schema, serving, snapshot
+from lib.serving import inference
 
 HERE = Path(__file__).resolve().parent
 CONCURRENCY = (1, 16)

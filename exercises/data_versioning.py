@@ -1,6 +1,6 @@
 """Solutions to the exercises of lesson 2.1, data versioning. Run: ``python -m exercises.data_versioning``.
 
-Each one works in a scratch repository (:class:`lib.versioning.DemoRepo`) that it deletes afterwards.
+Each one works in a scratch repository (:class:`lib.demo_repo.DemoRepo`) that it deletes afterwards.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from lib import data, paths
-from lib.versioning import DemoRepo
+from lib.lessons.demo_repo import DemoRepo
 
 STAGE_SCRIPT = (
     "import json, pandas as pd, yaml\n"

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from lib import champion, modeling, serving
 
-PENGUIN = serving.schemas.EXAMPLE  # the API's own example: a Gentoo
+PENGUIN = serving.bodies.EXAMPLE  # the API's own example: a Gentoo
 
 
 class Penguin(BaseModel):

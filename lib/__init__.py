@@ -1,17 +1,36 @@
-"""Shared code of the penguins MLOps course.
+"""Shared code of the penguins MLOps course: what the lessons call, and the tools around them.
 
-The notebooks narrate and call this package; everything longer than a few lines
-lives here, with a docstring and a unit test. One module per concern:
+The lessons narrate and call this package; everything longer than a few lines lives
+here, with a docstring and a unit test. The pipeline's core sits at the top, one module
+per concern:
 
-- ``paths``: where every file of the project lives, resolved from the project root;
-- ``params``: ``params.yaml``, the single source of every tunable, and its checks;
-- ``data``: acquisition of the raw LTER export;
-- ``plots``: the figures of the lessons;
-- ``cards``: the dataset card (and, from Milestone 2, the model card).
+- ``paths``: where every file of the project lives, resolved from the project root at each use;
+- ``params``: ``params.yaml``, the single source of every tunable, and the checks of each value;
+- ``schema``: the data's fields, units, categories and bounds, which GX, the API and the cards read;
+- ``data``: acquisition of the raw LTER export, cleaning, the stratified split;
+- ``validation``: the Great Expectations suites and the quality gate;
+- ``modeling``: the candidates, their pipeline, cross-validation, evaluation, the requirements check;
+- ``selection``: the one-standard-error rule that chooses the champion;
+- ``tracking``: MLflow runs, comparisons and the registry;
+- ``champion``: exporting the champion with skops and loading it against a reviewed type list;
+- ``cards`` and ``card_facts``: the dataset and model cards, and the facts they state;
+- ``energy``: CodeCarbon measurements of training and inference;
+- ``quality``: Pynblint, ruff, pylint and pytest run as tools, their reports as tables;
+- ``plots``: the lessons' figures;
+- ``processes`` and ``ports``: starting a server and waiting for it, free and taken ports;
+- ``jupyter``: the kernel's settings and JupyterLab's (``make setup``);
+- ``snapshot``: scratch Git repositories (the tests' copy of the project, a fixed identity).
 
-Importing ``lib`` switches off the telemetry of MLflow, DVC, Great Expectations
-and the Hugging Face hub for this process and every process it starts, so the
-course runs offline and sends nothing anywhere.
+Packages, each split along its seams:
+
+- ``serving``: the prediction API (FastAPI on uvicorn), from its bodies to ``python -m lib.serving``;
+- ``monitoring``: Prometheus, the alert rules, simulated seasons and drift (lesson 5.1);
+- ``team``: the team stack, PostgreSQL, an MLflow server and an SSH remote (``make team-up``);
+- ``lessons``: helpers that only one lesson uses (its tables, diagrams and scratch examples).
+
+``telemetry.env`` lists every tool's telemetry switch. Importing ``lib`` sets them for this
+process and every process it starts (the Makefile exports the same file), so the course runs
+offline and sends nothing anywhere.
 """
 
 import os

@@ -1,9 +1,11 @@
-"""Every path of the project, derived from one root.
+"""Every path of the project, derived from one root, resolved each time it is used.
 
-The root is ``$PENGUINS_PROJECT_ROOT`` when it is set (the tests use it to run the
-lessons in a scratch copy), else the folder that holds this package. Notebooks,
-DVC stages and the API all import these constants, so a path never depends on
-the current working directory.
+The root is ``$PENGUINS_PROJECT_ROOT`` when it is set (the tests run the lessons in a
+scratch copy with it), else the folder that holds this package. Notebooks, DVC stages
+and the API read ``paths.RAW_DATA_FILE`` and the others as attributes of this module;
+each access resolves the root again, so a path never depends on the current working
+directory, nor on when this module was first imported (set the variable, and every
+later access follows it).
 """
 
 import os
@@ -12,6 +14,30 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT_ENV_VAR = "PENGUINS_PROJECT_ROOT"
+
+# Each path of the project, relative to its root. ``paths.NAME`` returns the absolute path.
+LAYOUT = {
+    "PROJ_ROOT": ".",
+    "PARAMS_FILE": "params.yaml",
+    "DVC_FILE": "dvc.yaml",
+    "DATA_DIR": "data",
+    "RAW_DATA_DIR": "data/raw",
+    "RAW_DATA_FILE": "data/raw/penguins_raw.csv",
+    "PROCESSED_DATA_DIR": "data/processed",
+    "TRAIN_FILE": "data/processed/train.csv",
+    "TEST_FILE": "data/processed/test.csv",
+    "MODELS_DIR": "models",
+    "NOTEBOOKS_DIR": "notebooks",
+    "LIB_DIR": "lib",
+    "TESTS_DIR": "tests",
+    "DOCS_DIR": "docs",
+    "CARDS_DIR": "docs/cards",
+    "DATASET_CARD_FILE": "docs/cards/dataset_card.md",
+    "MODEL_CARD_FILE": "docs/cards/model_card.md",
+    "REPORTS_DIR": "reports",
+    "NOTEBOOK_REPORTS_DIR": "reports/notebooks",
+    "METRICS_DIR": "metrics",
+}
 
 
 def project_root() -> Path:
@@ -22,31 +48,16 @@ def project_root() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
-PROJ_ROOT = project_root()
+def __getattr__(name: str) -> Path:
+    """``paths.RAW_DATA_FILE`` and the rest of :data:`LAYOUT`, under the root as it is now."""
+    if name in LAYOUT:
+        root = project_root()
+        return root if LAYOUT[name] == "." else root / LAYOUT[name]
+    raise AttributeError(f"module 'lib.paths' has no attribute '{name}'; its paths are {sorted(LAYOUT)}")
 
-PARAMS_FILE = PROJ_ROOT / "params.yaml"
-DVC_FILE = PROJ_ROOT / "dvc.yaml"
 
-DATA_DIR = PROJ_ROOT / "data"
-RAW_DATA_DIR = DATA_DIR / "raw"
-RAW_DATA_FILE = RAW_DATA_DIR / "penguins_raw.csv"
-PROCESSED_DATA_DIR = DATA_DIR / "processed"
-TRAIN_FILE = PROCESSED_DATA_DIR / "train.csv"
-TEST_FILE = PROCESSED_DATA_DIR / "test.csv"
-
-MODELS_DIR = PROJ_ROOT / "models"
-NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
-LIB_DIR = PROJ_ROOT / "lib"
-TESTS_DIR = PROJ_ROOT / "tests"
-
-DOCS_DIR = PROJ_ROOT / "docs"
-CARDS_DIR = DOCS_DIR / "cards"
-DATASET_CARD_FILE = CARDS_DIR / "dataset_card.md"
-MODEL_CARD_FILE = CARDS_DIR / "model_card.md"
-
-REPORTS_DIR = PROJ_ROOT / "reports"
-NOTEBOOK_REPORTS_DIR = REPORTS_DIR / "notebooks"
-METRICS_DIR = PROJ_ROOT / "metrics"
+def __dir__() -> list[str]:
+    return sorted([*globals(), *LAYOUT])
 
 
 def relative(path: os.PathLike | str) -> str:
@@ -57,7 +68,7 @@ def relative(path: os.PathLike | str) -> str:
     """
     resolved = Path(path).expanduser().resolve()
     try:
-        return resolved.relative_to(PROJ_ROOT).as_posix()
+        return resolved.relative_to(project_root()).as_posix()
     except ValueError:
         return str(path)
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -28,9 +29,13 @@ FORCING = ("FORCE_COLOR", "CLICOLOR_FORCE", "CLICOLOR", "PY_COLORS")
 _STARTED_IN_KERNEL: dict[str, Server] = {}
 
 
-def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Return a copy of the environment for a tool: no forced colours, the venv's bin first on PATH."""
-    env = {key: value for key, value in os.environ.items() if key not in FORCING}
+def tool_env(extra: dict[str, str] | None = None, without: Iterable[str] = ()) -> dict[str, str]:
+    """Return a copy of the environment for a tool: no forced colours, the venv's bin first on PATH.
+
+    ``extra`` adds or replaces variables; the names in ``without`` are left out.
+    """
+    dropped = set(FORCING) | set(without)
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
     bin_dir = str(Path(sys.executable).parent)
     env.update({"PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), "NO_COLOR": "1", "TERM": "dumb"})
     env.update(extra or {})
@@ -115,13 +120,28 @@ def start_server(
 
 
 def launch(
-    command: list[str], url: str, health: str, timeout: float, *, name: str, env: dict[str, str] | None = None
+    command: list[str],
+    url: str,
+    health: str,
+    timeout: float,
+    *,
+    name: str,
+    env: dict[str, str] | None = None,
+    without: Iterable[str] = (),
+    log: Path | None = None,
+    detach: bool = False,
+    cwd: Path | None = None,
 ) -> Server:
     """Start ``command`` as a server at ``url`` and wait until ``url + health`` answers 200.
 
     The server's output goes to a file, not a pipe: a pipe nobody reads fills up after 64 KiB
-    of log lines and then blocks the server. Raises ``RuntimeError`` with that output if the
-    process exits first, or if it is not healthy within ``timeout`` seconds (then it is stopped).
+    of log lines and then blocks the server. It is a temporary file, or ``log`` (appended to).
+    With ``detach`` the server runs in a session of its own, so it outlives this process (the
+    team's MLflow server after ``make team-up``). ``env`` and ``without`` adjust the tool
+    environment (:func:`tool_env`); ``cwd`` is the project's root unless given.
+
+    Raises ``RuntimeError`` with the server's output if the process exits first, or if it is
+    not healthy within ``timeout`` seconds (then it is stopped).
 
     In a Jupyter kernel, a server that this kernel started earlier under the same ``name`` is
     stopped first, so running a lesson again (or again after an error in a middle cell) never
@@ -130,22 +150,31 @@ def launch(
     previous = _STARTED_IN_KERNEL.pop(name, None)
     if previous is not None:
         previous.stop()
-    log = tempfile.TemporaryFile("w+")  # pylint: disable=consider-using-with  # the Server owns it
-    process = subprocess.Popen(  # pylint: disable=consider-using-with
-        command, env=tool_env(env), stdout=log, stderr=subprocess.STDOUT, text=True, cwd=paths.PROJ_ROOT
+    sink = (
+        open(log, "a+", encoding="utf-8")  # noqa: SIM115  # pylint: disable=consider-using-with  # the Server owns it
+        if log is not None
+        else tempfile.TemporaryFile("w+")  # pylint: disable=consider-using-with
     )
-    server = Server(process, url, log)
+    process = subprocess.Popen(  # pylint: disable=consider-using-with
+        command,
+        env=tool_env(env, without),
+        stdout=sink,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=cwd if cwd is not None else paths.PROJ_ROOT,
+        start_new_session=detach,
+    )
+    server = Server(process, url, sink)
     state = wait_until_healthy(process, f"{url}{health}", timeout)
     if state == "ready":
-        if "ipykernel" in sys.modules:
+        if "ipykernel" in sys.modules and not detach:
             _STARTED_IN_KERNEL[name] = server
         return server
-    if state == "exited":
-        output = server.output()
-        server.stop()
-        raise RuntimeError(f"{name} exited with code {process.returncode}:\n{output}")
+    output = server.output()
     server.stop()
-    raise RuntimeError(f"{name} did not answer {health} within {timeout} s")
+    if state == "exited":
+        raise RuntimeError(f"{name} exited with code {process.returncode}:\n{output}")
+    raise RuntimeError(f"{name} did not answer {health} within {timeout:.0f} s:\n{output[-4000:]}")
 
 
 def resident_mb(pid: int) -> float:

@@ -1,18 +1,41 @@
-"""A scratch copy of the project: every file Git tracks or would track, in a new Git repository.
+"""Scratch Git repositories: a copy of the project in a new repository, and the identity to commit with.
 
 The test session and the benchmarks run the pipeline in such a copy, so they never
-touch the learner's working tree. Standard library only, and no ``lib.paths``:
-the test session copies the project before it tells ``lib.paths`` where the copy is.
+touch the learner's working tree; :func:`git_env` is the one way the course commits in
+a scratch repository (here, in the tests, and in lesson 2.1's exercises through
+:class:`lib.lessons.demo_repo.DemoRepo`), whatever the user's own Git settings.
+Standard library only.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
-GIT_IDENTITY = ["-c", "user.name=Course Tests", "-c", "user.email=tests@example.invalid"]
 SKIPPED = {".git", ".venv", "mlruns", "__pycache__", ".pytest_cache", "cache", "tmp"}
+
+
+def git_env(
+    name: str = "Course Tests", email: str = "tests@example.invalid", date: str | None = None
+) -> dict[str, str]:
+    """Variables that make Git commit as ``name`` <``email``> (at ``date``, ISO 8601), ignoring the user's Git config.
+
+    A fixed date makes the commit hashes the same on every run; without the user's configuration,
+    so are the branch names and the output.
+    """
+    env = {
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    if date is not None:
+        env |= {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    return env
 
 
 def project_files(tree: Path) -> list[Path]:
@@ -55,7 +78,8 @@ def commit_all(root: Path, message: str) -> None:
 
     Raises ``RuntimeError`` with Git's output if a step fails.
     """
-    for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", *GIT_IDENTITY, "commit", "-qm", message]):
-        done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+    env = {**os.environ, **git_env()}
+    for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", message]):
+        done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False, env=env)
         if done.returncode:
             raise RuntimeError(f"{' '.join(command)} failed in {root}:\n{done.stdout}{done.stderr}")

@@ -64,29 +64,45 @@ def params_value(key: str):
     return value
 
 
+# Subpackages whose modules are each a dependency of their own (a lesson uses one helper, not all).
+SPLIT_PACKAGES = {"lessons"}
+
+
 def lib_imports(source: str, module_level_only: bool = False) -> set[str]:
-    """The lib modules that ``source`` imports (``from lib import x``, ``from lib.x import y``)."""
+    """The lib modules that ``source`` imports (``from lib import x``, ``from lib.x import y``).
+
+    A module of a split package is named with it (``lessons.acceptance``); any other package
+    (``serving``, ``monitoring``, ``team``) counts as one module.
+    """
     tree = ast.parse(source)
     nodes = tree.body if module_level_only else ast.walk(tree)
     found = set()
     for node in nodes:
-        if isinstance(node, ast.ImportFrom) and node.module == "lib":
+        if not isinstance(node, ast.ImportFrom) or not node.module:
+            continue
+        parts = node.module.split(".")
+        if parts[0] != "lib":
+            continue
+        if len(parts) == 1:
             found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lib."):
-            found.add(node.module.split(".")[1])
-    return found
+        elif parts[1] in SPLIT_PACKAGES:
+            found |= {f"{parts[1]}.{parts[2]}"} if len(parts) > 2 else {f"{parts[1]}.{a.name}" for a in node.names}
+        else:
+            found.add(parts[1])
+    return {name for name in found if name not in SPLIT_PACKAGES}
 
 
 def module_source(module: str) -> str:
     """The source of lib module ``module``: its file, or every file of its package."""
-    package = WORKTREE / "lib" / module
-    files = sorted(package.glob("*.py")) if package.is_dir() else [WORKTREE / "lib" / f"{module}.py"]
+    location = WORKTREE / "lib" / module.replace(".", "/")
+    files = sorted(location.glob("*.py")) if location.is_dir() else [location.with_suffix(".py")]
     return "\n".join(path.read_text(encoding="utf-8") for path in files)
 
 
 def lib_path(module: str) -> str:
-    """How the repository names lib module ``module``: ``lib/x.py``, or ``lib/x`` for a package."""
-    return f"lib/{module}" if (WORKTREE / "lib" / module).is_dir() else f"lib/{module}.py"
+    """How the repository names lib module ``module``: ``lib/x.py``, ``lib/lessons/x.py``, or a package ``lib/x``."""
+    relative = module.replace(".", "/")
+    return f"lib/{relative}" if (WORKTREE / "lib" / relative).is_dir() else f"lib/{relative}.py"
 
 
 def lib_closure(modules: set[str], module_level_only: bool = False) -> set[str]:

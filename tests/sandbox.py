@@ -19,23 +19,18 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from lib.paths import ROOT_ENV_VAR
+from lib.processes import tool_env
 from lib.snapshot import commit_all, copy_project
 
 WORKTREE = Path(__file__).resolve().parents[1]
-ROOT_ENV_VAR = "PENGUINS_PROJECT_ROOT"  # the same name lib.paths reads
-
-
-def tool_env() -> dict[str, str]:
-    """Return the environment for the project's tools: the venv's bin first on PATH."""
-    bin_dir = str(Path(sys.executable).parent)
-    return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+__all__ = ["ROOT_ENV_VAR", "WORKTREE", "Sandbox", "configure", "run", "tool_env", "worker_input", "worktree_state"]
 
 
 def run(cmd: list[str], cwd: Path, timeout: float = 1800) -> subprocess.CompletedProcess:
@@ -127,8 +122,8 @@ def configure(worker_input: dict | None = None) -> Sandbox:
     """Choose the session's project root, export it in ``$PENGUINS_PROJECT_ROOT`` and fill it.
 
     Unless the root is preset, the project is copied and committed to a new Git
-    repository at once (about a second); the pipeline runs on first need. Must
-    run before anything imports ``lib.paths``. A pytest-xdist worker gets the
+    repository at once (about a second); the pipeline runs on first need.
+    ``lib.paths`` reads the variable at each use, so it follows at once. A pytest-xdist worker gets the
     controller's root and whether its pipeline is built in ``worker_input``
     (see :func:`worker_input`).
     """

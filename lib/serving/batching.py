@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from lib import inference
+from lib.serving import inference
 
 
 class Overloaded(RuntimeError):

@@ -8,8 +8,9 @@ from typing import Any
 
 import yaml
 
-from lib import champion, inference, paths, schema
-from lib.serving.schemas import ModelInfo
+from lib import champion, paths, schema
+from lib.serving import inference
+from lib.serving.bodies import ModelInfo
 from lib.serving.settings import Settings
 
 

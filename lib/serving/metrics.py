@@ -32,6 +32,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
+from fastapi import FastAPI
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -239,3 +241,13 @@ class MetricsMiddleware:  # pylint: disable=too-few-public-methods  # an ASGI ap
         finally:
             handler = getattr(scope.get("route"), "path", None) or UNMATCHED
             self.metrics.request(handler, scope["method"], str(status), time.perf_counter() - start)
+
+
+def add_metrics_route(api: FastAPI, metrics: Metrics) -> None:
+    """``GET /metrics``: the counts in Prometheus's text format (left out of the OpenAPI schema)."""
+
+    @api.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        """The metrics in Prometheus's text format (set PENGUINS_METRICS=0 to switch them off)."""
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)

@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 
 from lib import champion, data, modeling, params, serving
 
-EXAMPLE = serving.schemas.EXAMPLE  # the request example of /docs
+EXAMPLE = serving.bodies.EXAMPLE  # the request example of /docs
 
 
 @pytest.fixture(scope="session")

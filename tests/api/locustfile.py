@@ -8,7 +8,7 @@ import random
 
 from locust import FastHttpUser, constant, task
 
-from lib.serving.schemas import EXAMPLE
+from lib.serving.bodies import EXAMPLE
 
 PENGUINS = [
     EXAMPLE,

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from lib import champion, inference, modeling, processes, schema, serving
+from lib import champion, modeling, paths, processes, schema, serving
+from lib.serving import inference
 from tests.sandbox import WORKTREE
 
 
@@ -294,7 +295,7 @@ def test_python_m_lib_serving_loads_the_model_once(models_dir, monkeypatch):
     loads = []
     real_load = entry.load
     monkeypatch.setattr(entry, "load", lambda settings: loads.append("main") or real_load(settings))
-    monkeypatch.setattr("lib.serving.app.load", lambda settings: loads.append("app") or real_load(settings))
+    monkeypatch.setattr("lib.serving.state.load", lambda settings: loads.append("app") or real_load(settings))
     monkeypatch.setenv("PENGUINS_MODELS_DIR", str(models_dir))
     served = []
 
@@ -322,7 +323,7 @@ def test_micro_batching_where_it_pays_with_the_same_answers(models_dir, client, 
     settings = serving.Settings(models_dir=models_dir, micro_batching=setting, inference=inference)
     with TestClient(serving.create_app(settings)) as other:
         assert other.post("/predict", json=example).json() == client.post("/predict", json=example).json()
-        assert isinstance(other.app.state.serving["batcher"], batcher)
+        assert isinstance(other.app.state.serving.batcher, batcher)
 
 
 def test_micro_batching_setting_is_checked():
@@ -374,7 +375,7 @@ def test_a_full_queue_answers_503_with_retry_after(models_dir, example):
         release, seen = threading.Event(), []
         app = serving.create_app(serving.Settings(models_dir=models_dir, max_queue=2, micro_batching="on"))
         async with app.router.lifespan_context(app):
-            batcher = app.state.serving["batcher"]
+            batcher = app.state.serving.batcher
             batcher.predict_rows = _blocking_predict(release, seen)
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
@@ -430,7 +431,7 @@ def test_registry_source_serves_the_same_model(project, example, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project.root / 'mlflow.db'}")
     uri = serving.default_model_uri(project.root / "params.yaml")
     assert uri == "models:/penguins-classifier@champion"
-    exported = serving.create_app(serving.Settings(models_dir=project.root / "models"))
+    exported = serving.create_app(serving.Settings(models_dir=paths.MODELS_DIR))
     with (
         TestClient(serving.create_app(serving.Settings(model_source="registry"))) as registry,
         TestClient(exported) as export,
@@ -458,7 +459,7 @@ def test_concurrent_requests_share_model_calls(models_dir, example):
             async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
                 together = await asyncio.gather(*(http.post("/predict", json=b) for b in bodies))
                 one_by_one = [await http.post("/predict", json=b) for b in bodies]
-            return together, one_by_one, app.state.serving["batcher"]
+            return together, one_by_one, app.state.serving.batcher
 
     together, one_by_one, batcher = asyncio.run(scenario())
     assert [r.json() for r in together] == [r.json() for r in one_by_one]

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis import checks as st_checks
 
-from lib import processes
+from lib import paths, processes
 
 pytestmark = pytest.mark.slow  # starts a real server and sends it 1000 generated requests
 
@@ -34,7 +34,7 @@ MODE_CHECKS = {
 @pytest.fixture(scope="module")
 def live_api(project):
     """The API in its own uvicorn process on loopback, serving the pipeline's model."""
-    with processes.start_server(env={"PENGUINS_MODELS_DIR": str(project.root / "models")}) as server:
+    with processes.start_server(env={"PENGUINS_MODELS_DIR": str(paths.MODELS_DIR)}) as server:
         yield server
 
 

@@ -16,7 +16,7 @@ from lib import processes, serving
 
 pytestmark = pytest.mark.slow  # starts real servers and waits out timeouts
 
-EXAMPLE = serving.schemas.EXAMPLE
+EXAMPLE = serving.bodies.EXAMPLE
 MB = 1 << 20
 
 
@@ -103,8 +103,30 @@ def stream_body(sock: socket.socket, total: int, chunked: bool) -> tuple[int, fl
         pytest.param(1024 * MB, True, id="chunked-1GB"),
     ],
 )
+def until_refused(server, timeout: float = 30) -> httpx.Response:
+    """POST until the server answers 503 (every slot taken) or ``timeout`` passes; return the last answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = httpx.post(f"{server.url}/predict", json=EXAMPLE, timeout=5)
+        if answer.status_code == 503 or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.05)
+
+
+def until_connections_refused(server, timeout: float = 30) -> bool:
+    """Wait until the server no longer accepts connections (its listening socket is closed); whether it did."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            connect(server).close()
+        except OSError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_an_oversized_body_gets_413_before_it_is_read(server, total, chunked):
-    """413 within a second, after at most a few MB of the body; resident memory stays flat; connection closed."""
+    """413 after at most a few MB of the body (never the whole of it); resident memory stays flat; connection closed."""
     before = processes.resident_mb(server.process.pid)
     sock = connect(server)
     framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {total}"
@@ -115,7 +137,7 @@ def test_an_oversized_body_gets_413_before_it_is_read(server, total, chunked):
     status, headers, body = read_response(sock)
     assert status == 413 and headers["connection"] == "close", body
     assert "bytes" in json.loads(body)["detail"]
-    assert sent <= 16 * MB and seconds < 2, (sent, seconds)
+    assert sent <= 16 * MB, (sent, seconds)  # refused on its declared size, or on what arrived, not at the end
     assert processes.resident_mb(server.process.pid) - before < 20
     assert is_closed(sock, within=2)
 
@@ -129,31 +151,36 @@ def test_the_largest_valid_batch_fits_the_body_bound(server):
 
 
 def test_slow_headers_are_cut_off_while_others_are_served(server):
-    """A client sending its headers a byte at a time loses its connection at the header timeout (2 s here)."""
+    """A client sending its headers a byte at a time loses its connection at the header timeout (2 s here).
+
+    Never before it (a lower bound holds on a loaded machine; an upper one would not), while others are served.
+    """
+    start = time.monotonic()
     slow = connect(server)
     slow.sendall(b"POST /predict HTTP/1.1\r\nHost: t\r\n")
-    start = time.monotonic()
     for _ in range(3):  # trickle: each byte used to cancel uvicorn's only timer
         time.sleep(0.5)
         slow.sendall(b"X")
         assert httpx.post(f"{server.url}/predict", json=EXAMPLE, timeout=5).status_code == 200
-    assert is_closed(slow, within=3)
-    assert 1.5 < time.monotonic() - start < 4.5
+    assert is_closed(slow, within=30)
+    assert time.monotonic() - start >= 2
 
 
 def test_an_idle_connection_is_closed_at_the_header_timeout(server):
-    sock = connect(server)
+    """An idle connection is closed, and not before the header timeout."""
     start = time.monotonic()
-    assert is_closed(sock, within=5) and time.monotonic() - start < 4
+    sock = connect(server)
+    assert is_closed(sock, within=30) and time.monotonic() - start >= 2
 
 
 def test_a_slow_body_gets_408_and_its_connection_closed(server):
+    """A body that stops arriving gets 408 (not before the body timeout) and its connection closed."""
+    start = time.monotonic()
     sock = connect(server)
     sock.sendall(b"POST /predict HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{")
-    start = time.monotonic()
     status, headers, body = read_response(sock)
     assert status == 408 and headers["connection"] == "close", body
-    assert 1.5 < time.monotonic() - start < 4
+    assert time.monotonic() - start >= 2
     assert is_closed(sock, within=2)
 
 
@@ -173,8 +200,7 @@ def test_beyond_the_concurrency_bound_a_request_gets_503_with_retry_after(server
             b"POST /predict HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 300\r\n\r\n{"
         )
         holders.append(sock)
-    time.sleep(0.3)
-    refused = httpx.post(f"{server.url}/predict", json=EXAMPLE, timeout=5)
+    refused = until_refused(server)  # the four uploads hold every slot once the server has read their headers
     assert refused.status_code == 503 and refused.headers["retry-after"] == "1", refused.text
     assert httpx.get(f"{server.url}/health", timeout=5).status_code == 200
     for sock in holders:
@@ -184,60 +210,64 @@ def test_beyond_the_concurrency_bound_a_request_gets_503_with_retry_after(server
 
 
 def test_sigterm_finishes_the_requests_in_flight_and_exits_0(models_dir):
-    """Requests whose bodies are still arriving when SIGTERM comes are answered 200; then the process exits 0."""
-    env = {"PENGUINS_MODELS_DIR": str(models_dir), "PENGUINS_GRACEFUL_TIMEOUT_S": "10"}
-    server = processes.start_server(env=env, production=True)
-    body = json.dumps(EXAMPLE).encode()
-    head = f"POST /predict HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    in_flight = []
-    for _ in range(8):
-        sock = connect(server)
-        sock.sendall(head.encode() + body[:10])
-        in_flight.append(sock)
-    time.sleep(0.3)
-    stopping = time.monotonic()
-    server.process.send_signal(15)
-    time.sleep(0.5)
-    with pytest.raises(OSError):  # no new connections once the stop began
-        connect(server).sendall(head.encode() + body)
-    for sock in in_flight:
-        sock.sendall(body[10:])
-    answers = [read_response(sock) for sock in in_flight]
-    assert [status for status, _, _ in answers] == [200] * 8
-    assert all(json.loads(answer)["species"] == "Gentoo" for _, _, answer in answers)
-    assert server.process.wait(timeout=15) == 0
-    assert time.monotonic() - stopping < 12
-    server.stop()
+    """Requests whose bodies are still arriving when SIGTERM comes are answered 200; then the process exits 0.
+
+    A concurrency bound of eight makes "the eight are in flight" observable: a ninth request is refused.
+    """
+    env = {
+        "PENGUINS_MODELS_DIR": str(models_dir),
+        "PENGUINS_GRACEFUL_TIMEOUT_S": "10",
+        "PENGUINS_MAX_CONCURRENCY": "8",
+    }
+    with processes.start_server(env=env, production=True) as server:  # stopped on the way out, whatever happens
+        body = json.dumps(EXAMPLE).encode()
+        framing = f"Content-Type: application/json\r\nContent-Length: {len(body)}"
+        head = f"POST /predict HTTP/1.1\r\nHost: t\r\n{framing}\r\n\r\n"
+        in_flight = []
+        for _ in range(8):
+            sock = connect(server)
+            sock.sendall(head.encode() + body[:10])
+            in_flight.append(sock)
+        assert until_refused(server).status_code == 503  # all eight are being served
+        server.process.send_signal(15)
+        assert until_connections_refused(server), "the server kept accepting connections after SIGTERM"
+        for sock in in_flight:
+            sock.sendall(body[10:])
+        answers = [read_response(sock) for sock in in_flight]
+        assert [status for status, _, _ in answers] == [200] * 8
+        assert all(json.loads(answer)["species"] == "Gentoo" for _, _, answer in answers)
+        assert server.process.wait(timeout=60) == 0
 
 
 def test_sigterm_under_load_answers_every_accepted_request(models_dir):
     """16 keep-alive clients in a loop, then SIGTERM: every request they sent is answered 200; then exit 0."""
-    server = processes.start_server(env={"PENGUINS_MODELS_DIR": str(models_dir)}, production=True)
-    statuses: list[int] = []
-    errors: list[str] = []
-    stop = threading.Event()
+    with processes.start_server(env={"PENGUINS_MODELS_DIR": str(models_dir)}, production=True) as server:
+        statuses: list[int] = []
+        errors: list[str] = []
+        stop = threading.Event()
 
-    def client():
-        with httpx.Client(base_url=server.url, timeout=10) as http:
-            while not stop.is_set():
-                try:
-                    statuses.append(http.post("/predict", json=EXAMPLE).status_code)
-                except httpx.ConnectError:
-                    return  # the listening socket is closed: the stop has begun
-                except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-                    errors.append(repr(exc))  # an idle keep-alive connection closed as the next request left
-                    return
+        def client():
+            with httpx.Client(base_url=server.url, timeout=10) as http:
+                while not stop.is_set():
+                    try:
+                        statuses.append(http.post("/predict", json=EXAMPLE).status_code)
+                    except httpx.ConnectError:
+                        return  # the listening socket is closed: the stop has begun
+                    except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                        errors.append(repr(exc))  # an idle keep-alive connection closed as the next request left
+                        return
 
-    threads = [threading.Thread(target=client) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    time.sleep(2)
-    server.process.send_signal(15)
-    assert server.process.wait(timeout=30) == 0
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=10)
-    server.stop()
+        threads = [threading.Thread(target=client) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 120
+        while len(statuses) < 500 and time.monotonic() < deadline:  # under way: hundreds of requests answered
+            time.sleep(0.05)
+        server.process.send_signal(15)
+        assert server.process.wait(timeout=30) == 0
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
     assert len(statuses) > 500 and set(statuses) == {200}, set(statuses)
     # uvicorn alone would close the idle keep-alive connections at once and lose the requests clients
     # had just written on them (a reset, no answer); the server drains them: each is answered 200 with

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from lib import serving
 from lib.serving.guards import Guards
 
-EXAMPLE = serving.schemas.EXAMPLE
+EXAMPLE = serving.bodies.EXAMPLE
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lib import processes
+from lib import paths, processes
 
 pytestmark = pytest.mark.slow  # starts a real server and locust for 20 s
 
@@ -18,7 +18,7 @@ SECONDS = 20
 
 def test_sixteen_clients_for_twenty_seconds_without_an_error(project, tmp_path):
     """Zero failed requests under load, every answer right, and /health still answers afterwards."""
-    with processes.start_server(env={"PENGUINS_MODELS_DIR": str(project.root / "models")}) as server:
+    with processes.start_server(env={"PENGUINS_MODELS_DIR": str(paths.MODELS_DIR)}) as server:
         locustfile = Path(__file__).with_name("locustfile.py")
         done = subprocess.run(
             [

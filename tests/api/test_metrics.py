@@ -10,7 +10,7 @@ from lib import schema, serving
 from lib.serving import metrics as api_metrics
 from lib.serving.predictions import FIELDS, PredictionLog, rotated
 
-EXAMPLE = serving.schemas.EXAMPLE
+EXAMPLE = serving.bodies.EXAMPLE
 
 
 @pytest.fixture

@@ -5,14 +5,14 @@ import signal
 import httpx
 import pytest
 
-from lib import processes
+from lib import paths, processes
 
 pytestmark = pytest.mark.slow  # starts real uvicorn servers
 
 
 def test_helper_starts_a_healthy_server_and_stops_it(project, example):
     """start_server waits for /health; stop() ends the process and frees the port."""
-    server = processes.start_server(env={"PENGUINS_MODELS_DIR": str(project.root / "models")})
+    server = processes.start_server(env={"PENGUINS_MODELS_DIR": str(paths.MODELS_DIR)})
     try:
         assert httpx.get(f"{server.url}/health").json()["model_loaded"] is True
         assert httpx.post(f"{server.url}/predict", json=example).json()["species"] == "Gentoo"

@@ -21,7 +21,7 @@ from lib import processes, serving
 
 pytestmark = pytest.mark.slow
 
-EXAMPLE = serving.schemas.EXAMPLE
+EXAMPLE = serving.bodies.EXAMPLE
 CONCURRENCY = 64
 SECONDS = float(os.environ.get("PENGUINS_SOAK_SECONDS", "60"))
 JSON = {"content-type": "application/json"}

@@ -13,7 +13,7 @@ from lib import cards, champion, data, energy, paths, tracking
 def store(tmp_path, monkeypatch):
     """A fresh tracking store, so the solutions never add runs to the pipeline's."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    monkeypatch.setattr(tracking.paths, "PROJ_ROOT", tmp_path)
+    monkeypatch.setenv(paths.ROOT_ENV_VAR, str(tmp_path))  # mlruns/ of the fresh store lands in tmp_path
     tracking.configure()
     yield tmp_path
     monkeypatch.undo()
@@ -48,7 +48,7 @@ def test_inception_island_majority_model_is_refused_where_islands_mix(raw):
 
 def test_data_versioning_who_changed_the_data(project):
     """2.1-1: dvc diff finds v2 and the README commit; the README commit brought back the unsampled birds."""
-    raw_file = project.root / "data" / "raw" / paths.RAW_DATA_FILE.name
+    raw_file = paths.RAW_DATA_FILE
     answer = data_versioning.who_changed_the_data(raw_file)
     assert answer["changed_by"] == ["Data v2: drop the unsampled birds", "Update the README"]
     assert answer["culprit"] == "Update the README"
@@ -58,7 +58,7 @@ def test_data_versioning_who_changed_the_data(project):
 
 def test_data_versioning_parameter_reach(project):
     """2.1-2: dvc status names the changed parameter; the metrics follow the new test share."""
-    answer = data_versioning.parameter_reach(project.root / "data" / "raw" / paths.RAW_DATA_FILE.name, 0.4)
+    answer = data_versioning.parameter_reach(paths.RAW_DATA_FILE, 0.4)
     assert "prepare.test_size" in answer["status"]
     assert answer["metrics"]["test_rows"] == round(answer["metrics"]["rows"] * 0.4)
     assert "test_rows" in answer["metrics_diff"]
@@ -122,7 +122,7 @@ def test_energy_ram_floor(splits, tmp_path):
 
 def test_energy_where_to_measure(project, splits, tmp_path):
     """3.1-3: one tracked prediction is over before CodeCarbon samples it, and refused; a batch gives a figure."""
-    answer = energy_efficiency.where_to_measure(champion.load_model(project.root / "models"), splits[1], tmp_path)
+    answer = energy_efficiency.where_to_measure(champion.load_model(paths.MODELS_DIR), splits[1], tmp_path)
     assert answer["single_work_s"] < energy.MIN_SAMPLE_INTERVAL_S and "never sampled" in answer["single"]
     assert answer["per_prediction_kwh"] > 0
 
@@ -148,7 +148,7 @@ def test_qa_lint_fix():
 def test_qa_new_colony(project, splits):
     """3.2-3: on Gentoo moved to Dream the champion keeps its accuracy; the island-and-bill shortcut loses it."""
     train, test = splits
-    models = {"champion": champion.load_model(project.root / "models"), "shortcut": qa.shortcut_model(train)}
+    models = {"champion": champion.load_model(paths.MODELS_DIR), "shortcut": qa.shortcut_model(train)}
     answer = qa.new_colony(models, test)
     gentoo = int((test["species"] == "Gentoo").sum())
     assert gentoo > 0
@@ -163,7 +163,7 @@ def test_deployment_tighter_bound(project):
 
 def test_deployment_species_route(project):
     """4.1-2: GET /species lists the champion's classes."""
-    assert deployment.known_species() == list(champion.load_model(project.root / "models").classes_)
+    assert deployment.known_species() == list(champion.load_model(paths.MODELS_DIR).classes_)
 
 
 def test_deployment_minimal_app_lets_through(project):
@@ -205,6 +205,6 @@ def test_monitoring_flipper_rule(project):
 def test_monitoring_visible_drift(project):
     """5.1-3: island drift becomes visible a few points above the training share of Biscoe, not at it."""
     first, p_values = monitoring.first_flagged_biscoe_share()
-    train_share = (pd.read_csv(project.root / "data" / "processed" / "train.csv")["island"] == "Biscoe").mean()
+    train_share = (pd.read_csv(paths.TRAIN_FILE)["island"] == "Biscoe").mean()
     assert first is not None and train_share < first <= 0.8
     assert p_values[first] < 0.05 and p_values[round(first - 0.05, 2)] >= 0.05

@@ -9,7 +9,7 @@ from lib import champion, data, modeling, params, paths, schema
 @pytest.fixture(scope="session")
 def model(project):
     """The champion as the API serves it: loaded from models/ with the trusted types only."""
-    return champion.load_model(project.root / "models")
+    return champion.load_model(paths.MODELS_DIR)
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +21,7 @@ def requirements(project):
 @pytest.fixture(scope="session")
 def test_set(project):
     """The held-out test split."""
-    return data.load_processed(project.root / "data" / "processed" / paths.TEST_FILE.name)
+    return data.load_processed(paths.TEST_FILE)
 
 
 @pytest.fixture(scope="session")

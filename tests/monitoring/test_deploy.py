@@ -58,7 +58,7 @@ def test_the_dashboards_queries_parse(tmp_path):
 def test_the_dashboard_uses_only_metrics_the_api_exports(models_dir):
     """Every metric name in the dashboard exists at /metrics (or is the alert's recording rule)."""
     with TestClient(serving.create_app(serving.Settings(models_dir=models_dir))) as client:
-        client.post("/predict", json=serving.schemas.EXAMPLE)
+        client.post("/predict", json=serving.bodies.EXAMPLE)
         exported = {
             sample.name for family in text_string_to_metric_families(client.get("/metrics").text)
             for sample in family.samples

@@ -4,9 +4,7 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import time
 from importlib import metadata
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
 from lib import processes
-from lib.serving.schemas import EXAMPLE
+from lib.serving.bodies import EXAMPLE
 from tests import lessons
 from tests.sandbox import WORKTREE
 
@@ -75,37 +73,25 @@ def test_the_image_contents_serve_the_model(tmp_path, project):
                     shutil.copytree(root / source, app / target, dirs_exist_ok=True)
                 else:
                     shutil.copy(root / source, app / target)
-    env = {
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": f"{app}{os.pathsep}{image_site(tmp_path)}",
-        "PENGUINS_PROJECT_ROOT": str(app),
-    }
+    # -S: no site-packages of this environment; only the serving lock's packages (PYTHONPATH) and the app
+    env = {"PYTHONPATH": f"{app}{os.pathsep}{image_site(tmp_path)}", "PENGUINS_PROJECT_ROOT": str(app)}
     port = processes.free_port()
     command = json.loads(re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.MULTILINE).group(1))
     assert command[:3] == ["python", "-m", "lib.serving"] and command[3] == "8000"
-    server = subprocess.Popen(
+    server = processes.launch(
         [sys.executable, "-S", *command[1:3], str(port), "--host", "127.0.0.1"],
-        cwd=app,
+        f"http://127.0.0.1:{port}",
+        "/health",
+        30,
+        name="the image's API",
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        cwd=app,
     )
     try:
-        for _ in range(300):
-            if server.poll() is not None:
-                raise AssertionError(f"the image's API exited: {server.stdout.read()}")
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        assert health.json()["model_loaded"] is True
-        body = EXAMPLE
-        assert httpx.post(f"http://127.0.0.1:{port}/predict", json=body).json()["species"] == "Gentoo"
+        assert httpx.get(f"{server.url}/health").json()["model_loaded"] is True
+        assert httpx.post(f"{server.url}/predict", json=EXAMPLE).json()["species"] == "Gentoo"
     finally:
-        server.terminate()
-        assert server.wait(30) == 0  # a graceful stop on SIGTERM exits 0, as Docker's stop expects
+        assert server.stop(timeout=30) == 0  # a graceful stop on SIGTERM exits 0, as Docker's stop expects
 
 
 def test_image_runs_as_a_non_root_user_with_a_health_check():

@@ -10,7 +10,7 @@ import sys
 import pytest
 import skops.io as sio
 
-from lib import champion, data, processes, validation
+from lib import champion, data, paths, processes, validation
 from tests import sandbox
 
 PROTECTED = [
@@ -39,7 +39,7 @@ def registered_versions(root) -> int:
 def test_the_api_refuses_to_start_on_a_bad_model_with_one_clear_line(project, tmp_path, damage):
     """python -m lib.serving (make api) exits 2 with the reason and the fix, no traceback."""
     if damage != "missing":
-        shutil.copy(project.root / "models" / champion.METADATA_FILE_NAME, tmp_path)
+        shutil.copy(paths.MODELS_DIR / champion.METADATA_FILE_NAME, tmp_path)
         target = tmp_path / champion.MODEL_FILE_NAME
         if damage == "corrupted":
             target.write_bytes(b"PK\x03\x04 truncated")

@@ -18,8 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lib import processes, serving
-from lib.serving.schemas import EXAMPLE
-from lib.snapshot import GIT_IDENTITY
+from lib.serving.bodies import EXAMPLE
+from lib.snapshot import git_env
 from lib.team import Ports, Team, read_env
 from tests import sandbox
 
@@ -129,8 +129,8 @@ def member_clone(stack, project, tmp_path_factory):
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     subprocess.run(["git", "add", "-A"], cwd=clone, check=True, env=env)
-    commit = ["git", *GIT_IDENTITY, "commit", "-qm", "Train against the team server"]
-    subprocess.run(commit, cwd=clone, check=True, env=env)  # an identity of its own: CI runners have none
+    commit = ["git", "commit", "-qm", "Train against the team server"]
+    subprocess.run(commit, cwd=clone, check=True, env=env | git_env())  # an identity of its own: CI runners have none
     return clone, env
 
 

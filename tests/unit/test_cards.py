@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from lib import cards, data, modeling
+from lib import card_facts, cards, data, modeling
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_write_card_and_read_a_section_back(tmp_path, raw):
 @pytest.mark.parametrize(("rows", "tag"), [(999, "n<1K"), (1000, "1K<n<10K"), (2_000_000, "n>1M")])
 def test_size_category(rows, tag):
     """Hugging Face size tags follow the row count."""
-    assert cards.size_category(rows) == tag
+    assert card_facts.size_category(rows) == tag
 
 
 def test_markdown_table_escapes_pipes():
@@ -93,11 +93,11 @@ def test_preprocessing_is_described_from_the_fitted_pipeline():
     """The card's preprocessing and pipeline sentences are read from the pipeline: inputs, steps, categories."""
     train, _ = data.split(data.clean(pd.read_csv(data.packaged_raw_export())), test_size=0.25, seed=42)
     model = _fitted(train)
-    text = cards.describe_preprocessing(model)
+    text = card_facts.describe_preprocessing(model)
     assert text.startswith("`bill_length_mm`, `bill_depth_mm`, `flipper_length_mm`, `body_mass_g`: standardised")
     assert "a missing value becomes `unknown`, then one-hot encoded (island: Biscoe, Dream, Torgersen; " in text
     assert "sex: female, male, unknown)" in text
-    assert cards.describe_pipeline(model) == (
+    assert card_facts.describe_pipeline(model) == (
         "`preprocess` (ColumnTransformer: `measurements` StandardScaler; `categories` SimpleImputer, "
         "OneHotEncoder), then `classifier` (LogisticRegression)"
     )

@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from lib import data, schema
+from lib import data, paths, schema
 
 PACKAGED_MD5 = "049da101568e078f9845c8b366481810"  # penguins-raw.csv in palmerpenguins 0.1.6
 
@@ -25,7 +25,7 @@ def test_acquire_copies_byte_for_byte(tmp_path):
 
 def test_acquire_accepts_a_csv_delivery_relative_to_the_project(tmp_path, monkeypatch):
     """A CSV path is read relative to the project root and copied unchanged."""
-    monkeypatch.setattr(data.paths, "PROJ_ROOT", tmp_path)
+    monkeypatch.setenv(paths.ROOT_ENV_VAR, str(tmp_path))
     delivery = tmp_path / "incoming" / "export.csv"
     delivery.parent.mkdir()
     lines = data.packaged_raw_export().read_text(encoding="utf-8").splitlines(keepends=True)

@@ -1,11 +1,12 @@
-"""lib.inference: the numpy path gives the pipeline's probabilities, or steps aside."""
+"""lib.serving.inference: the numpy path gives the pipeline's probabilities, or steps aside."""
 
 import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from lib import data, inference, modeling, params
+from lib import data, modeling, params
+from lib.serving import inference
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from lib import data, plots
+from lib.lessons import system_design
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +102,7 @@ def test_accuracy_vs_emissions_plots_each_candidate():
 
 def test_system_design_has_every_component():
     """The diagram names the offline and online parts, joined by labelled arrows."""
-    ax = plots.system_design(stages=7).axes[0]
+    ax = system_design.draw(stages=7).axes[0]
     labels = " ".join(t.get_text() for t in ax.texts)
     for part in ["7 lessons", "MLflow", "models/", "FastAPI", "clients", "CodeCarbon", "Prometheus", "load at start"]:
         assert part in labels

@@ -5,6 +5,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from lib import quality
+from lib.lessons import sloppy_notebook
 
 
 def _notebook(path, cells):
@@ -101,7 +102,7 @@ def test_run_pytest_reports_each_test_with_its_family(tmp_path):
 
 def test_sloppy_example_has_the_smells(tmp_path):
     """The lesson's example notebook trips the lints it is meant to show."""
-    slugs = {lint["slug"] for lint in quality.pynblint_lints(quality.write_sloppy_example(tmp_path))}
+    slugs = {lint["slug"] for lint in quality.pynblint_lints(sloppy_notebook.write(tmp_path))}
     assert {"non-linear-execution", "untitled-notebook", "empty-cells", "non-executed-cells"} <= slugs
 
 

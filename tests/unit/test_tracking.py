@@ -21,7 +21,7 @@ def store(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mlflow")
     patch = pytest.MonkeyPatch()
     patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{folder / 'mlflow.db'}")
-    patch.setattr(tracking.paths, "PROJ_ROOT", folder)
+    patch.setenv(tracking.paths.ROOT_ENV_VAR, str(folder))
     uri = tracking.configure()
     yield folder, uri
     patch.undo()

@@ -1,10 +1,7 @@
 """lib.tracking against a real MLflow tracking server on loopback: artifacts go to the server."""
 
-import subprocess
 import sys
-import time
 
-import httpx
 import mlflow
 import pytest
 
@@ -34,33 +31,19 @@ def server(tmp_path_factory):
         "--workers",
         "1",
     ]
-    process = subprocess.Popen(
-        command,
-        env=processes.tool_env(),
-        stdout=subprocess.DEVNULL,  # noqa: S603
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail(f"mlflow server did not start on {url} (exit code {process.poll()})")
-    yield url, folder
-    process.terminate()
-    process.wait(30)
+    server = processes.launch(command, f"http://127.0.0.1:{port}", "/health", 90, name="mlflow server")
+    url = server.url
+    try:
+        yield url, folder
+    finally:
+        server.stop(timeout=30)
 
 
 def test_experiment_on_a_server_keeps_artifacts_on_the_server(server, tmp_path, monkeypatch):
     """A run's artifact goes to the server's destination, and nothing to the member's <project>/mlruns."""
     url, folder = server
     monkeypatch.setenv("MLFLOW_TRACKING_URI", url)
-    monkeypatch.setattr(tracking.paths, "PROJ_ROOT", tmp_path)
+    monkeypatch.setenv(tracking.paths.ROOT_ENV_VAR, str(tmp_path))
     try:
         tracking.configure()
         experiment_id = tracking.experiment("team-experiment")

@@ -8,7 +8,6 @@ commit hashes (and therefore the lesson's saved outputs) are the same on every r
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lib.processes import tool_env
+from lib.snapshot import git_env
 
 EPOCH = datetime(2024, 1, 15, 9, 0, tzinfo=UTC)
 
@@ -48,19 +48,7 @@ class DemoRepo:
     def _env(self) -> dict[str, str]:
         self._ticks += 1
         date = (EPOCH + timedelta(minutes=self._ticks)).isoformat()
-        return tool_env(
-            {
-                "GIT_AUTHOR_NAME": "Ada Student",
-                "GIT_AUTHOR_EMAIL": "ada@example.org",
-                "GIT_COMMITTER_NAME": "Ada Student",
-                "GIT_COMMITTER_EMAIL": "ada@example.org",
-                "GIT_AUTHOR_DATE": date,
-                "GIT_COMMITTER_DATE": date,
-                "GIT_CONFIG_GLOBAL": os.devnull,
-                "GIT_CONFIG_NOSYSTEM": "1",
-                "DVC_NO_ANALYTICS": "1",
-            }
-        )
+        return tool_env(git_env("Ada Student", "ada@example.org", date) | {"DVC_NO_ANALYTICS": "1"})
 
     def run(self, command: str) -> str:
         """Run a shell-style command (no pipes) in the repository; return its output, stdout then stderr.

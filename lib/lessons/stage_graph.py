@@ -25,7 +25,7 @@ def _out_path(out: str | dict) -> str:
     return out if isinstance(out, str) else next(iter(out))
 
 
-def stage_graph(stages: dict[str, dict]) -> nx.DiGraph:
+def graph(stages: dict[str, dict]) -> nx.DiGraph:
     """Build the data-flow graph: stage -> folder of files it writes -> stage that reads them.
 
     Only files that another stage reads are drawn, grouped by folder (a node
@@ -33,33 +33,33 @@ def stage_graph(stages: dict[str, dict]) -> nx.DiGraph:
     modules a stage depends on are left out, so the graph shows how data flows.
     """
     produced = {_out_path(out): name for name, stage in stages.items() for out in stage.get("outs", [])}
-    graph = nx.DiGraph()
-    graph.add_nodes_from(stages, kind="stage")
+    flow = nx.DiGraph()
+    flow.add_nodes_from(stages, kind="stage")
     for name, stage in stages.items():
         for dep in stage.get("deps", []):
             producer = produced.get(dep)
             if producer is None or producer == name:
                 continue
             folder = dep.rsplit("/", 1)[0] + "/" if "/" in dep else dep
-            if folder not in graph:
-                graph.add_node(folder, kind="files", files=set())
-            graph.nodes[folder]["files"].add(dep.rsplit("/", 1)[-1])
-            graph.add_edge(producer, folder)
-            graph.add_edge(folder, name)
-    return graph
+            if folder not in flow:
+                flow.add_node(folder, kind="files", files=set())
+            flow.nodes[folder]["files"].add(dep.rsplit("/", 1)[-1])
+            flow.add_edge(producer, folder)
+            flow.add_edge(folder, name)
+    return flow
 
 
-def plot_stage_graph(graph: nx.DiGraph) -> Figure:
+def plot(flow: nx.DiGraph) -> Figure:
     """Draw the graph left to right: stages as boxes, files as plain labels."""
-    for layer, nodes in enumerate(nx.topological_generations(graph)):
+    for layer, nodes in enumerate(nx.topological_generations(flow)):
         for node in nodes:
-            graph.nodes[node]["layer"] = layer
-    layers = max((data["layer"] for _, data in graph.nodes(data=True)), default=0) + 1
-    position = nx.multipartite_layout(graph, subset_key="layer", align="vertical", scale=1.0)
+            flow.nodes[node]["layer"] = layer
+    layers = max((data["layer"] for _, data in flow.nodes(data=True)), default=0) + 1
+    position = nx.multipartite_layout(flow, subset_key="layer", align="vertical", scale=1.0)
     fig = Figure(figsize=(max(8, 1.9 * layers), 5.5), layout="constrained")
     ax = fig.add_subplot()
     nx.draw_networkx_edges(
-        graph,
+        flow,
         position,
         ax=ax,
         arrows=True,
@@ -69,7 +69,7 @@ def plot_stage_graph(graph: nx.DiGraph) -> Figure:
         min_source_margin=18,
         min_target_margin=18,
     )
-    for node, data in graph.nodes(data=True):
+    for node, data in flow.nodes(data=True):
         x, y = position[node]
         if data["kind"] == "stage":
             ax.text(

@@ -1,8 +1,8 @@
-"""lib.versioning: the scratch repository runs real commands and gives the same hashes every time."""
+"""lib.lessons.demo_repo: the scratch repository runs real commands and gives the same hashes every time."""
 
 import pytest
 
-from lib.versioning import CommandFailed, DemoRepo
+from lib.lessons.demo_repo import CommandFailed, DemoRepo
 
 
 def _history(repo: DemoRepo) -> str:

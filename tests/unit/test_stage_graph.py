@@ -2,7 +2,7 @@
 
 import pytest
 
-from lib import pipeline, structure
+from lib.lessons import stage_graph, structure
 from tests.sandbox import WORKTREE
 
 STAGES = {
@@ -14,7 +14,7 @@ STAGES = {
 
 def test_stage_graph_links_producers_and_consumers():
     """Stage -> folder -> stage edges, files grouped by folder; files no stage writes are left out."""
-    graph = pipeline.stage_graph(STAGES)
+    graph = stage_graph.graph(STAGES)
     assert set(graph.edges) == {("a", "data/"), ("data/", "b"), ("data/", "c"), ("b", "models/"), ("models/", "c")}
     assert graph.nodes["models/"]["files"] == {"m.skops"}
     assert "src.py" not in graph
@@ -22,7 +22,7 @@ def test_stage_graph_links_producers_and_consumers():
 
 def test_the_projects_pipeline_is_a_chain_from_inception():
     """In dvc.yaml, inception feeds prepare, which feeds train."""
-    graph = pipeline.stage_graph(pipeline.load_stages(WORKTREE / "dvc.yaml"))
+    graph = stage_graph.graph(stage_graph.load_stages(WORKTREE / "dvc.yaml"))
     assert graph.has_edge("inception", "data/raw/")
     assert graph.has_edge("data/raw/", "prepare")
     assert graph.has_edge("data/processed/", "train")
@@ -31,14 +31,14 @@ def test_the_projects_pipeline_is_a_chain_from_inception():
 
 def test_plot_labels_every_stage():
     """Each stage appears as a label in the figure."""
-    figure = pipeline.plot_stage_graph(pipeline.stage_graph(STAGES))
+    figure = stage_graph.plot(stage_graph.graph(STAGES))
     labels = {text.get_text() for text in figure.axes[0].texts}
     assert {"a", "b", "c"} <= labels
 
 
 def test_parameter_rows_expand_sections_and_keys():
     """A declared section lists all its keys; a dotted key lists one."""
-    rows = pipeline.parameter_rows(STAGES, {"b": {"p": 1, "q": 2}, "c": {"k": 3, "other": 4}})
+    rows = stage_graph.parameter_rows(STAGES, {"b": {"p": 1, "q": 2}, "c": {"k": 3, "other": 4}})
     assert rows == [("b", "b.p", 1), ("b", "b.q", 2), ("c", "c.k", 3)]
 
 
