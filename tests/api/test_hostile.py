@@ -94,15 +94,6 @@ def stream_body(sock: socket.socket, total: int, chunked: bool) -> tuple[int, fl
     return sent, time.perf_counter() - start
 
 
-@pytest.mark.parametrize(
-    ("total", "chunked"),
-    [
-        pytest.param(100 * MB, False, id="declared-100MB"),
-        pytest.param(1024 * MB, False, id="declared-1GB"),
-        pytest.param(100 * MB, True, id="chunked-100MB"),
-        pytest.param(1024 * MB, True, id="chunked-1GB"),
-    ],
-)
 def until_refused(server, timeout: float = 30) -> httpx.Response:
     """POST until the server answers 503 (every slot taken) or ``timeout`` passes; return the last answer."""
     deadline = time.monotonic() + timeout
@@ -125,6 +116,15 @@ def until_connections_refused(server, timeout: float = 30) -> bool:
     return False
 
 
+@pytest.mark.parametrize(
+    ("total", "chunked"),
+    [
+        pytest.param(100 * MB, False, id="declared-100MB"),
+        pytest.param(1024 * MB, False, id="declared-1GB"),
+        pytest.param(100 * MB, True, id="chunked-100MB"),
+        pytest.param(1024 * MB, True, id="chunked-1GB"),
+    ],
+)
 def test_an_oversized_body_gets_413_before_it_is_read(server, total, chunked):
     """413 after at most a few MB of the body (never the whole of it); resident memory stays flat; connection closed."""
     before = processes.resident_mb(server.process.pid)
