@@ -23,8 +23,10 @@ per concern:
 
 Packages, each split along its seams:
 
-- ``serving``: the prediction API (FastAPI on uvicorn), from its bodies to ``python -m lib.serving``;
+- ``serving``: the prediction API (FastAPI on uvicorn), from its bodies to ``python -m lib.serving``,
+  switching models while it serves;
 - ``monitoring``: Prometheus, the alert rules, simulated seasons and drift (lesson 5.1);
+- ``loop``: closing the loop (lesson 5.2): a new season and its labels, the promotion gate, promotion and rollback;
 - ``team``: the team stack, PostgreSQL, an MLflow server and an SSH remote (``make team-up``);
 - ``lessons``: helpers that only one lesson uses (its tables, diagrams and scratch examples).
 

@@ -8,6 +8,7 @@ reviewed once, in :data:`TRUSTED_TYPES`; a file asking for anything else is refu
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -96,52 +97,90 @@ def deterministic_dumps(model: Pipeline) -> bytes:
 def export(model: Pipeline, metadata: dict[str, Any], models_dir: Path | None = None) -> tuple[Path, Path]:
     """Write the model (skops) and its metadata (JSON) to ``models/``; return both paths.
 
-    Both are written to temporary files first and moved into place only when complete.
+    Both are written to temporary files first and moved into place only when complete,
+    the model first. The metadata records the model file's SHA-256, so a reader that
+    sees the new model beside the old metadata (between the two moves), or a file
+    damaged in a copy, knows it (:func:`load_model`).
     """
     target_model, target_meta = model_file(models_dir), metadata_file(models_dir)
     content = deterministic_dumps(model)
-    document = {**metadata, "model_file": MODEL_FILE_NAME, "trusted_types": trusted_types_of(model)}
+    document = {
+        **metadata,
+        "model_file": MODEL_FILE_NAME,
+        "model_sha256": hashlib.sha256(content).hexdigest(),
+        "trusted_types": trusted_types_of(model),
+    }
     paths.write_atomically(target_model, lambda tmp: tmp.write_bytes(content))
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     paths.write_atomically(target_meta, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return target_model, target_meta
 
 
+def missing(path: Path) -> ModelFileError:
+    """The error for a missing export file, with the command that makes it."""
+    return ModelFileError(
+        f"{path} is missing: train and export the champion with 'make pipeline' (or the 2.2 notebook)"
+    )
+
+
 def load_metadata(models_dir: Path | None = None) -> dict[str, Any]:
     """Read ``model.json``; raise :class:`ModelFileError` naming the file and the fix when it is absent or broken."""
     path = metadata_file(models_dir)
     if not path.is_file():
-        raise ModelFileError(
-            f"{path} is missing: train and export the champion with 'make pipeline' (or the 2.2 notebook)"
-        )
+        raise missing(path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelFileError(f"{path} is not valid JSON ({exc}): re-export it with 'make pipeline'") from exc
 
 
-def load_model(models_dir: Path | None = None) -> Pipeline:
+def load_model(models_dir: Path | None = None, sha256: str | None = None) -> Pipeline:
     """Load the exported model, trusting only :data:`TRUSTED_TYPES` beyond skops' defaults.
 
-    Raises :class:`ModelFileError` when the file is missing, is not a skops file, or
-    asks for a type that is not trusted.
+    The file is read once, and checked and loaded from those bytes, so a file replaced
+    in the meantime cannot pass the check and then load as another model. With ``sha256``
+    (the ``model_sha256`` of ``model.json``) the bytes must have that hash.
+
+    Raises :class:`ModelFileError` when the file is missing, is not the file ``model.json``
+    describes, is not a skops file, or asks for a type that is not trusted.
     """
     path = model_file(models_dir)
-    if not path.is_file():
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        raise missing(path) from None
+    if sha256 is not None and hashlib.sha256(content).hexdigest() != sha256:
         raise ModelFileError(
-            f"{path} is missing: train and export the champion with 'make pipeline' (or the 2.2 notebook)"
+            f"{path} is not the file {METADATA_FILE_NAME} describes (its SHA-256 differs): the export is "
+            "incomplete or damaged; re-export it with 'make pipeline'"
         )
     try:
-        untrusted = sio.get_untrusted_types(file=path)
+        untrusted = sio.get_untrusted_types(data=content)
     except (zipfile.BadZipFile, KeyError, ValueError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{path} is not a readable skops file ({exc}): re-export it with 'make pipeline'") from exc
     refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
     if refused:
         raise ModelFileError(f"{path} asks to load types that are not trusted: {refused}; refusing to load it")
     try:
-        model = sio.load(path, trusted=list(TRUSTED_TYPES))
+        model = sio.loads(content, trusted=list(TRUSTED_TYPES))
     except Exception as exc:  # skops raises many types for damaged content
         raise ModelFileError(f"{path} could not be loaded ({type(exc).__name__}: {exc}): re-export it") from exc
     if not hasattr(model, "predict_proba"):
         raise ModelFileError(f"{path} holds a {type(model).__name__}, not a classifier with predict_proba")
     return model
+
+
+def export_signature(models_dir: Path | None = None) -> tuple | None:
+    """What changes when the export is replaced: each file's size, modification time and inode; None if absent.
+
+    Cheap enough to read every few seconds (two ``stat`` calls): the API polls it to notice
+    a new export (:mod:`lib.serving.reloading`).
+    """
+    signature = []
+    for path in (model_file(models_dir), metadata_file(models_dir)):
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            return None
+        signature.append((path.name, status.st_size, status.st_mtime_ns, status.st_ino))
+    return tuple(signature)

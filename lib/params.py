@@ -117,6 +117,11 @@ RULES: dict[str, Rule] = {
     "alert_window_s": int_between(2, 86_400),
     "alert_pending_s": int_between(0, 86_400),
     "alert_min_predictions": int_between(1, 1_000_000),
+    "season_birds": int_between(100, 100_000),  # a delivery of fewer rows fails the raw-data suite
+    "bill_length_shift_mm": number_between(-20.0, 20.0),
+    "drift_step": int_between(5, 10_000),
+    "max_regression": number_between(0.0, 1.0),
+    "reload_interval_s": number_between(0.05, 3600.0),
 }
 
 

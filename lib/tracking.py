@@ -69,7 +69,7 @@ def describe_store(uri: str | None = None) -> str:
     return f"the local file {paths.relative(uri.split(':///')[-1])}"
 
 
-def experiment(name: str) -> str:
+def experiment(name: str, artifacts: Path | None = None) -> str:
     """Return the id of experiment ``name``, creating it if needed.
 
     On a local store (the embedded ``mlflow.db`` or another SQLite file) the artifacts
@@ -77,13 +77,15 @@ def experiment(name: str) -> str:
     tracking server the experiment takes the
     server's default location: with proxied artifact access its runs get
     ``mlflow-artifacts:/`` URIs, so every member's artifacts land on the server and
-    nobody needs storage credentials.
+    nobody needs storage credentials. ``artifacts`` names another folder for a new
+    experiment's artifacts on a local store (lesson 5.2's scratch copy).
     """
     found = mlflow.get_experiment_by_name(name)
     if found is not None:
         mlflow.set_experiment(experiment_id=found.experiment_id)
         return found.experiment_id
-    location = (paths.PROJ_ROOT / "mlruns").resolve().as_uri() if not is_server() else None
+    folder = Path(artifacts) if artifacts is not None else paths.PROJ_ROOT / "mlruns"
+    location = folder.resolve().as_uri() if not is_server() else None
     experiment_id = mlflow.create_experiment(name, artifact_location=location)
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
@@ -112,15 +114,24 @@ class CandidateResult:
 
 
 def log_candidate(
-    name: str, hyperparameters: dict[str, Any], train: pd.DataFrame, test: pd.DataFrame, *, cv_folds: int, seed: int
+    name: str,
+    hyperparameters: dict[str, Any],
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    cv_folds: int,
+    seed: int,
+    dataset: tuple[str, str] | None = None,
 ) -> CandidateResult:
     """Cross-validate, fit and evaluate one candidate inside a nested MLflow run, logging everything.
 
     Logged: hyperparameters and settings (params); CV and test metrics, per species and
-    per island (metrics); the training set as a dataset input; the confusion matrix and
-    the permutation importances (artifacts); the model with its signature and an input
-    example, serialised with skops (no pickle).
+    per island (metrics); the training set as a dataset input (``dataset``: its name and
+    source, by default ``penguins-train`` from ``data/processed/train.csv``); the confusion
+    matrix and the permutation importances (artifacts); the model with its signature and
+    an input example, serialised with skops (no pickle).
     """
+    dataset_name, source = dataset or ("penguins-train", paths.relative(paths.TRAIN_FILE))
     model = modeling.build_candidate(name, hyperparameters, seed)
     with mlflow.start_run(run_name=name, nested=True) as run:
         mlflow.set_tags({SESSION_TAG: "candidate", "candidate": name})
@@ -128,10 +139,8 @@ def log_candidate(
         with warnings.catch_warnings():
             # MLflow registers two local-file source classes and warns that it picked one.
             warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
-            dataset = from_pandas(
-                train, source=paths.relative(paths.TRAIN_FILE), targets=schema.LABEL, name="penguins-train"
-            )
-        mlflow.log_input(dataset, context="training")
+            logged = from_pandas(train, source=source, targets=schema.LABEL, name=dataset_name)
+        mlflow.log_input(logged, context="training")
         metrics = modeling.cross_validate_candidate(model, train, cv_folds, seed)
         x_train = modeling.features(train)
         model.fit(x_train, modeling.labels(train))

@@ -44,15 +44,21 @@ def penguin_payloads(season: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def send(url: str, season: pd.DataFrame, rate: float) -> dict[int, int]:
-    """POST each penguin of ``season`` to ``url``'s ``/predict`` at ``rate`` requests a second; count the statuses."""
+    """POST each penguin of ``season`` to ``url``'s ``/predict`` at ``rate`` requests a second; count the statuses.
+
+    A ``request_id`` column, when the season has one, is sent as each request's ``X-Request-ID``
+    (the prediction log keeps it, so labels can be joined to the answers later).
+    """
     statuses: dict[int, int] = {}
     interval = 1.0 / rate
+    ids = season["request_id"].tolist() if "request_id" in season else [None] * len(season)
     start = time.monotonic()
     with httpx.Client(base_url=url, timeout=10) as client:
-        for index, payload in enumerate(penguin_payloads(season)):
+        for index, (payload, request_id) in enumerate(zip(penguin_payloads(season), ids, strict=True)):
             pause = start + index * interval - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
-            status = client.post("/predict", json=payload).status_code
+            headers = {"X-Request-ID": request_id} if request_id else None
+            status = client.post("/predict", json=payload, headers=headers).status_code
             statuses[status] = statuses.get(status, 0) + 1
     return statuses

@@ -63,6 +63,19 @@ def add_error_handlers(api: FastAPI) -> None:
         )
 
 
+def log_to_stderr() -> None:
+    """Print the API's own log lines (a model switched, a reload failed) as uvicorn prints its own.
+
+    Only when nothing else handles them: an application that configures logging, or
+    pytest capturing it, keeps its own handlers.
+    """
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def create_app(settings: Settings | None = None, loaded: LoadedModel | None = None) -> FastAPI:
     """Build the API. Without ``settings``, they are read from the environment (``Settings.from_env``).
 
@@ -71,7 +84,8 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
     what ``uvicorn --factory lib.serving:create_app`` calls; importing the module reads nothing.
     """
     settings = settings or Settings.from_env()
-    state = ServingState(settings, Observers(settings), loaded=loaded)
+    log_to_stderr()
+    state = ServingState(settings, Observers(settings), initial=loaded)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -98,5 +112,5 @@ def create_app(settings: Settings | None = None, loaded: LoadedModel | None = No
     api.add_middleware(Guards, settings=settings)  # body size, concurrency, slow uploads: before anything reads
     state.observers.install(api)
     add_error_handlers(api)
-    add_routes(api, settings.batch_limit)
+    add_routes(api, settings.batch_limit, settings.admin_token)
     return api

@@ -33,8 +33,8 @@ class Direct:
     async def start(self) -> None:
         """Nothing to start."""
 
-    async def stop(self) -> None:
-        """Nothing to stop."""
+    async def stop(self, drain: bool = False) -> None:
+        """Nothing to stop: each request computes its own answer before it returns."""
 
     async def predict(self, rows: list[inference.Row]) -> np.ndarray:
         """The probabilities of ``rows``, computed now."""
@@ -67,8 +67,11 @@ class MicroBatcher:
         """Start the background task that forms and runs the batches."""
         self.task = asyncio.create_task(self._run())
 
-    async def stop(self) -> None:
-        """Stop the background task and the worker thread."""
+    async def stop(self, drain: bool = False) -> None:
+        """Stop the background task and the worker thread; with ``drain``, answer every queued request first."""
+        if drain and self.task is not None and not self.task.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.queue.join(), self.timeout_s)
         if self.task is not None:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -88,35 +91,44 @@ class MicroBatcher:
             raise Overloaded(f"the model did not answer within {self.timeout_s:g} s") from None
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
-            pending = [await self.queue.get()]
-            rows = len(pending[0][0])
+            taken = [await self.queue.get()]
+            rows = len(taken[0][0])
             while not self.queue.empty() and rows < self.max_rows:
                 item = self.queue.get_nowait()
-                pending.append(item)
+                taken.append(item)
                 rows += len(item[0])
-            pending = [(rows, future) for rows, future in pending if not future.done()]  # timed out: skip
-            if not pending:
-                continue
-            batch = [row for rows, _ in pending for row in rows]
             try:
-                probabilities = await loop.run_in_executor(self.executor, self._compute, batch)
-            # A failed shared call is retried request by request, so only the culprit fails.
-            except Exception as exc:  # pylint: disable=broad-exception-caught
-                if len(pending) == 1:
-                    _settle(pending[0][1], error=exc)
-                    continue
-                for request_rows, future in pending:
-                    try:
-                        _settle(future, await loop.run_in_executor(self.executor, self._compute, request_rows))
-                    except Exception as alone:  # pylint: disable=broad-exception-caught
-                        _settle(future, error=alone)
-                continue
-            start = 0
+                await self._answer(
+                    [(wanted, future) for wanted, future in taken if not future.done()]
+                )  # timed out: skip
+            finally:
+                for _ in taken:
+                    self.queue.task_done()  # what stop(drain=True) waits for
+
+    async def _answer(self, pending: list[tuple[list[inference.Row], asyncio.Future]]) -> None:
+        """Compute one batch and give each request its rows' answers."""
+        if not pending:
+            return
+        loop = asyncio.get_running_loop()
+        batch = [row for rows, _ in pending for row in rows]
+        try:
+            probabilities = await loop.run_in_executor(self.executor, self._compute, batch)
+        # A failed shared call is retried request by request, so only the culprit fails.
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            if len(pending) == 1:
+                _settle(pending[0][1], error=exc)
+                return
             for request_rows, future in pending:
-                _settle(future, probabilities[start : start + len(request_rows)])
-                start += len(request_rows)
+                try:
+                    _settle(future, await loop.run_in_executor(self.executor, self._compute, request_rows))
+                except Exception as alone:  # pylint: disable=broad-exception-caught
+                    _settle(future, error=alone)
+            return
+        start = 0
+        for request_rows, future in pending:
+            _settle(future, probabilities[start : start + len(request_rows)])
+            start += len(request_rows)
 
     def _compute(self, batch: list[inference.Row]) -> np.ndarray:
         self.calls += 1

@@ -115,6 +115,20 @@ UNPARSABLE: dict[int | str, dict[str, Any]] = {
 }
 
 
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "no admin token, or a wrong one (send 'Authorization: Bearer <token>')"}
+}
+
+
+class Reload(BaseModel):
+    """What ``POST /admin/reload`` did."""
+
+    outcome: Literal["loaded", "failed", "unchanged"] = Field(description="loaded: now serving the source's model")
+    model_version: str | None = Field(description="the version now serving")
+    previous_version: str | None = Field(default=None, description="the version served before")
+    detail: str | None = Field(default=None, description="why the load failed")
+
+
 class Health(BaseModel):
     """Liveness and readiness."""
 

@@ -83,18 +83,28 @@ class CompiledPipeline:
         self.width = width
 
     def transform(self, rows: Sequence[Row]) -> np.ndarray:
-        """The matrix the ColumnTransformer would produce for these rows."""
-        matrix = np.zeros((len(rows), self.width))
-        numbers = np.array([row[1:5] for row in rows], dtype=float).reshape(len(rows), len(schema.NUMERIC))
+        """The matrix the ColumnTransformer would produce for these rows.
+
+        Column by column: the measurements scaled as one array, each category's code looked
+        up once per row and set with one indexed assignment (a row loop costs about a
+        microsecond per row, which adds up to a millisecond for a batch of 1000).
+        """
+        count = len(rows)
+        matrix = np.zeros((count, self.width))
+        if count == 0:
+            return matrix
+        island, *measurements, sex = zip(*rows, strict=True)
+        numbers = np.array(measurements, dtype=float).T
         matrix[:, : len(schema.NUMERIC)] = (numbers - self.mean) / self.scale
-        for position, (island, *_, sex) in enumerate(rows):
-            for value, codes, offset in (
-                (island, self.codes[0], self.offsets[0]),
-                (sex if sex is not None else self.fill, self.codes[1], self.offsets[1]),
-            ):
-                index = codes.get(value)
-                if index is not None:  # an unknown category encodes as all zeros, as handle_unknown="ignore"
-                    matrix[position, offset + index] = 1.0
+        sexes = [value if value is not None else self.fill for value in sex]
+        every_row = np.arange(count)
+        for values, codes, offset in (
+            (island, self.codes[0], self.offsets[0]),
+            (sexes, self.codes[1], self.offsets[1]),
+        ):
+            index = np.fromiter((codes.get(value, -1) for value in values), dtype=np.intp, count=count)
+            known = index >= 0  # an unknown category encodes as all zeros, as handle_unknown="ignore"
+            matrix[every_row[known], offset + index[known]] = 1.0
         return matrix
 
     def predict_proba(self, rows: Sequence[Row]) -> np.ndarray:

@@ -1,4 +1,12 @@
-"""Loading the model to serve: from the ``models/`` export or the MLflow registry, once, at start-up."""
+"""Loading the model to serve, from the ``models/`` export or the MLflow registry, and checking it fits the API.
+
+A model is loaded at start-up, and again whenever its source changes
+(:mod:`lib.serving.reloading`): each :class:`LoadedModel` carries the *signature* its
+source had just before it was read, which the API compares with the source's
+current one. A model is checked before it is served (:func:`check_contract`): the
+classes, the features and an answer for reference penguins, so a file of another
+schema is refused at load time, not at the first request.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from lib import champion, paths, schema
@@ -24,12 +33,36 @@ class LoadedModel:
 
     predict: inference.Predict
     info: ModelInfo
+    signature: Any = None  # the source's signature when it was read; None: given in memory, nothing to watch
 
 
-def ready(model: Any, path: str = "auto", **info: Any) -> LoadedModel:
-    """Pick the inference path for a loaded pipeline (``auto``: numpy if it compiles) and describe it."""
+def check_contract(model: Any, predict: inference.Predict) -> None:
+    """Raise :class:`ModelUnavailable` unless the model answers this API's schema.
+
+    Its classes must be the schema's species, its input columns (when it records them)
+    the schema's features in order, and its answer for the reference penguins one row of
+    finite probabilities summing to 1 per penguin.
+    """
+    classes = [str(c) for c in getattr(model, "classes_", [])]
+    if sorted(classes) != sorted(schema.CLASSES):
+        raise ModelUnavailable(f"the model predicts {classes}, not this API's species {list(schema.CLASSES)}")
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None and list(names) != list(schema.FEATURES):
+        raise ModelUnavailable(f"the model reads the columns {list(names)}, not this API's {list(schema.FEATURES)}")
+    try:
+        answer = np.asarray(predict(inference.REFERENCE_ROWS), dtype=float)
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # any failure means: not servable
+        raise ModelUnavailable(f"the model fails on the reference penguins ({type(exc).__name__}: {exc})") from exc
+    expected = (len(inference.REFERENCE_ROWS), len(classes))
+    if answer.shape != expected or not np.isfinite(answer).all() or not np.allclose(answer.sum(axis=1), 1):
+        raise ModelUnavailable(f"the model's answer for the reference penguins is not {expected} probabilities")
+
+
+def ready(model: Any, path: str = "auto", signature: Any = None, **info: Any) -> LoadedModel:
+    """Pick the inference path for a loaded pipeline (``auto``: numpy if it compiles), check it, and describe it."""
     compiled = inference.compile_pipeline(model) if path == "auto" else None
     predict = compiled or inference.pandas_path(model)
+    check_contract(model, predict)
     return LoadedModel(
         predict,
         ModelInfo(
@@ -38,16 +71,30 @@ def ready(model: Any, path: str = "auto", **info: Any) -> LoadedModel:
             classes=[str(c) for c in model.classes_],
             **info,
         ),
+        signature,
     )
 
 
 def load_from_export(models_dir: Path, path: str = "auto") -> LoadedModel:
-    """Load the skops export and its ``model.json`` (raises ``champion.ModelFileError`` with the fix)."""
-    model = champion.load_model(models_dir)
+    """Load ``model.json`` and the skops file it describes (raises ``champion.ModelFileError`` with the fix).
+
+    A ``model.json`` that records another feature schema than this API's is refused.
+    """
+    signature = champion.export_signature(models_dir)
+    if not champion.model_file(models_dir).is_file():
+        raise champion.missing(champion.model_file(models_dir))
     meta = champion.load_metadata(models_dir)
+    recorded = meta.get("schema")
+    if recorded is not None and recorded != schema.feature_schema():
+        raise ModelUnavailable(
+            f"{champion.metadata_file(models_dir)} records another feature schema than this API's: "
+            "the model was trained for other inputs; export one trained on this project's data"
+        )
+    model = champion.load_model(models_dir, sha256=meta.get("model_sha256"))
     return ready(
         model,
         path,
+        signature,
         name=meta.get("name", champion.model_file(models_dir).stem),
         version=str(meta.get("version", "unknown")),
         candidate=meta.get("candidate"),
@@ -73,22 +120,44 @@ def default_model_uri(params_file: Path | None = None) -> str:
     return f"models:/{name}@champion"
 
 
+def registry_signature(model_uri: str) -> tuple[str, str] | None:
+    """The registered name and the version an alias URI (``models:/name@alias``) points at now; None otherwise."""
+    import mlflow  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
+
+    name, _, alias = model_uri.removeprefix("models:/").partition("@")
+    if not model_uri.startswith("models:/") or not alias:
+        return None  # a fixed version or a run's model: nothing moves
+    try:
+        return name, str(mlflow.MlflowClient().get_model_version_by_alias(name, alias).version)
+    except mlflow.exceptions.MlflowException as exc:
+        raise ModelUnavailable(f"the registry has no {model_uri} ({exc.error_code}): {exc.message}") from None
+
+
 def load_from_registry(model_uri: str, path: str = "auto") -> LoadedModel:
-    """Load the scikit-learn model behind a registry URI such as ``models:/penguins-classifier@champion``."""
+    """Load the scikit-learn model behind a registry URI such as ``models:/penguins-classifier@champion``.
+
+    An alias is resolved to its version first, and that version is loaded, so the model
+    and the version it reports are the same even if the alias moves meanwhile.
+    """
     # Imported here so that serving from the export (the Docker image) needs no MLflow.
     import mlflow  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
 
     from lib import tracking  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
 
     tracking.configure()
-    model = mlflow.sklearn.load_model(model_uri)
-    name, _, alias = model_uri.removeprefix("models:/").partition("@")
-    client = mlflow.MlflowClient()
-    version = client.get_model_version_by_alias(name, alias) if alias else None
-    metrics = client.get_run(version.run_id).data.metrics if version and version.run_id else {}
+    signature = registry_signature(model_uri)
+    name = model_uri.removeprefix("models:/").partition("@")[0]
+    try:
+        model = mlflow.sklearn.load_model(f"models:/{name}/{signature[1]}" if signature else model_uri)
+        client = mlflow.MlflowClient()
+        version = client.get_model_version(name, signature[1]) if signature else None
+        metrics = client.get_run(version.run_id).data.metrics if version and version.run_id else {}
+    except mlflow.exceptions.MlflowException as exc:
+        raise ModelUnavailable(f"the registry could not give {model_uri} ({exc.error_code}): {exc.message}") from None
     return ready(
         model,
         path,
+        signature,
         name=name,
         version=str(version.version) if version else "unknown",
         candidate=(version.tags or {}).get("candidate") if version else None,
@@ -102,3 +171,15 @@ def load(settings: Settings) -> LoadedModel:
     if settings.model_source == "registry":
         return load_from_registry(settings.model_uri or default_model_uri(), settings.inference)
     return load_from_export(settings.models_dir or paths.MODELS_DIR, settings.inference)
+
+
+def source_signature(settings: Settings) -> Any:
+    """The current signature of the source the settings name (compare it with a :class:`LoadedModel`'s)."""
+    if settings.model_source == "registry":
+        return registry_signature(settings.model_uri or default_model_uri())
+    return champion.export_signature(settings.models_dir or paths.MODELS_DIR)
+
+
+# What a failed load raises: the export's own errors, a model that does not fit or that the registry
+# cannot give (MLflow's errors become ModelUnavailable), files that cannot be read, a missing import.
+LOAD_ERRORS = (champion.ModelFileError, ModelUnavailable, OSError, ImportError, ValueError)

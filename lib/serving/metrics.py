@@ -1,6 +1,6 @@
 """``GET /metrics``: what the API has served, in Prometheus's text format, for a Prometheus server to scrape.
 
-Six families, on the app's own registry (two apps in one process, as in the tests,
+Seven families, on the app's own registry (two apps in one process, as in the tests,
 never share counts):
 
 - ``penguins_http_requests_total`` and ``penguins_http_request_duration_seconds``: every
@@ -11,7 +11,9 @@ never share counts):
 - ``penguins_feature``: a histogram of each body measurement that was classified, with
   20 equal buckets across the schema's plausible range, and ``penguins_feature_values_total``
   for the island and sex (``unknown`` when missing): the inputs' distributions over time;
-- ``penguins_model_info``: the served model's name, version and inference path.
+- ``penguins_model_info``: the served model's name, version and inference path;
+- ``penguins_model_reloads_total``: model reloads by outcome (``loaded``, ``failed``), see
+  :mod:`lib.serving.reloading`.
 
 **Why custom collectors.** prometheus_client's ``Counter`` and ``Histogram`` take a lock
 and look their labels up on every call: about 25 microseconds a request here, a tenth
@@ -46,6 +48,7 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 FEATURE_BUCKETS = 20
 UNMATCHED = "unmatched"  # the route label of a request no route matched (404s from scanners)
 UNKNOWN = "unknown"  # the sex label of a penguin whose sex is missing
+RELOAD_OUTCOMES = ("loaded", "failed")
 
 
 def feature_buckets(feature: schema.NumericFeature, count: int = FEATURE_BUCKETS) -> tuple[float, ...]:
@@ -156,6 +159,7 @@ class PredictionCounts(Collector):  # pylint: disable=too-few-public-methods  # 
             )
         )
         self.model: dict[str, str] | None = None
+        self.reloads: Tally[str] = Tally(dict.fromkeys(RELOAD_OUTCOMES, 0))
 
     def collect(self) -> Iterator[Metric]:
         species = CounterMetricFamily(
@@ -174,6 +178,12 @@ class PredictionCounts(Collector):  # pylint: disable=too-few-public-methods  # 
         yield values
         if self.model is not None:
             yield InfoMetricFamily(f"{PREFIX}_model", "The model being served", value=self.model)
+        reloads = CounterMetricFamily(
+            f"{PREFIX}_model_reloads", "Model reloads while serving, by outcome", labels=["outcome"]
+        )
+        for outcome, count in self.reloads.items():
+            reloads.add_metric([outcome], count)
+        yield reloads
 
 
 class Metrics:
@@ -194,6 +204,10 @@ class Metrics:
     def describe_model(self, name: str, version: str, inference: str) -> None:
         """Set ``penguins_model_info`` to the model now served."""
         self.counts.model = {"name": name, "version": version, "inference": inference}
+
+    def reloaded(self, outcome: str) -> None:
+        """Count one model reload (``loaded`` or ``failed``)."""
+        self.counts.reloads[outcome] += 1
 
     def observe(self, rows: Sequence[tuple[Any, ...]], probabilities: np.ndarray, classes: Sequence[str]) -> None:
         """Count the predicted species and the inputs' values of one call (rows in schema order)."""

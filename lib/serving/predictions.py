@@ -9,7 +9,8 @@ log never holds more than about twice ``max_bytes`` on disk.
 Privacy: the log keeps what clients send. Penguins' measurements are not personal
 data, but a model of people would log personal data here: keep the log off, or log
 only the features drift analysis needs, restrict who reads the file, set a retention
-period, and never log request headers or client addresses (this log has neither).
+period, and never log request headers or client addresses (this log has neither; it keeps only the
+``X-Request-ID`` a client chooses to send, so answers can be joined with what is learnt later).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pydantic_core import to_json
 
 from lib import schema
 
-FIELDS = (*schema.FEATURES, "species", "confidence", "model_version", "time")
+FIELDS = (*schema.FEATURES, "species", "confidence", "model_version", "time", "request_id")
 
 
 def rotated(path: Path) -> Path:
@@ -52,14 +53,22 @@ class PredictionLog:
         return self._file
 
     def write(
-        self, rows: Sequence[tuple[Any, ...]], probabilities: np.ndarray, classes: Sequence[str], version: str
+        self,
+        rows: Sequence[tuple[Any, ...]],
+        probabilities: np.ndarray,
+        classes: Sequence[str],
+        version: str,
+        request_id: str | None = None,
     ) -> None:
-        """Append one line per row (schema order: island, four measurements, sex) with its answer."""
+        """Append one line per row (schema order: island, four measurements, sex) with its answer.
+
+        ``request_id`` is the client's ``X-Request-ID``, if it sent one (every row of a batch shares it).
+        """
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
         best = probabilities.argmax(axis=1).tolist()
         confidence = probabilities.max(axis=1).round(6).tolist()
         lines = b"".join(
-            to_json(dict(zip(FIELDS, (*row, classes[top], p, version, now), strict=True))) + b"\n"
+            to_json(dict(zip(FIELDS, (*row, classes[top], p, version, now, request_id), strict=True))) + b"\n"
             for row, top, p in zip(rows, best, confidence, strict=True)
         )
         handle = self._open()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,6 +22,7 @@ ROW_BYTES = 512
 ENVELOPE_BYTES = 1024
 INFERENCE_PATHS = ("auto", "pandas")
 BATCHING = ("auto", "on", "off")
+MIN_TOKEN_LENGTH = 16
 _SWITCH = {"1": "on", "0": "off", "true": "on", "false": "off"}
 
 
@@ -67,7 +68,12 @@ class Settings:  # pylint: disable=too-many-instance-attributes  # one field per
     - ``max_header_bytes`` (``PENGUINS_MAX_HEADER_BYTES``): the largest request line plus headers (431 beyond);
     - ``keep_alive_s`` (``PENGUINS_KEEP_ALIVE_S``): how long an idle keep-alive connection stays open;
     - ``graceful_timeout_s`` (``PENGUINS_GRACEFUL_TIMEOUT_S``): on SIGTERM, how long the requests in flight
-      may take to finish before the server exits anyway.
+      may take to finish before the server exits anyway;
+    - ``reload_interval_s`` (``PENGUINS_RELOAD_INTERVAL_S``): how often the API checks whether its model's
+      source changed (the export's files, or the version the registry alias points at) and, if so, loads
+      the new model and switches to it while it keeps answering; ``0`` never checks;
+    - ``admin_token`` (``PENGUINS_ADMIN_TOKEN``): the bearer token of ``POST /admin/reload`` (reload now);
+      without one the endpoint does not exist; at least 16 characters.
     """
 
     model_source: str = "export"
@@ -90,6 +96,8 @@ class Settings:  # pylint: disable=too-many-instance-attributes  # one field per
     max_header_bytes: int = 16_384
     keep_alive_s: int = 5
     graceful_timeout_s: int = 20
+    reload_interval_s: float = 10.0
+    admin_token: str | None = field(default=None, repr=False)
 
     def body_limit(self) -> int:
         """The largest request body accepted, in bytes."""
@@ -118,6 +126,15 @@ class Settings:  # pylint: disable=too-many-instance-attributes  # one field per
         ):
             if not value > 0:
                 raise ValueError(f"{name} must be positive, got {value!r}")
+        if not self.reload_interval_s >= 0:
+            raise ValueError(
+                f"PENGUINS_RELOAD_INTERVAL_S must be 0 (never) or positive, got {self.reload_interval_s!r}"
+            )
+        if self.admin_token is not None and len(self.admin_token) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"PENGUINS_ADMIN_TOKEN must be at least {MIN_TOKEN_LENGTH} characters (it guards model reloads); "
+                "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
         if not self.prediction_log_max_mb > 0:
             raise ValueError(f"PENGUINS_PREDICTION_LOG_MAX_MB must be positive, got {self.prediction_log_max_mb!r}")
 
@@ -149,4 +166,6 @@ class Settings:  # pylint: disable=too-many-instance-attributes  # one field per
             max_header_bytes=_parsed(env, "PENGUINS_MAX_HEADER_BYTES", 16_384, int, "an integer"),
             keep_alive_s=_parsed(env, "PENGUINS_KEEP_ALIVE_S", 5, int, "a whole number of seconds"),
             graceful_timeout_s=_parsed(env, "PENGUINS_GRACEFUL_TIMEOUT_S", 20, int, "a whole number of seconds"),
+            reload_interval_s=_parsed(env, "PENGUINS_RELOAD_INTERVAL_S", 10.0, float, "a number of seconds"),
+            admin_token=env.get("PENGUINS_ADMIN_TOKEN") or None,
         )

@@ -133,9 +133,11 @@ def test_prediction_log_records_each_penguin_and_its_answer(models_dir, tmp_path
     log = tmp_path / "log" / "predictions.jsonl"
     settings = serving.Settings(models_dir=models_dir, prediction_log=log)
     with TestClient(serving.create_app(settings)) as client:
-        single = client.post("/predict", json=EXAMPLE).json()
+        single = client.post("/predict", json=EXAMPLE, headers={"X-Request-ID": "PAL2627-17"}).json()
         batch = client.post("/predict/batch", json={"penguins": [EXAMPLE | {"sex": None}, EXAMPLE]}).json()
         client.post("/predict", json=EXAMPLE | {"island": "Anvers"})  # refused: not logged
+        refused_id = client.post("/predict", json=EXAMPLE, headers={"X-Request-ID": "two words"})
+    assert refused_id.status_code == 422 and refused_id.json()["detail"][0]["loc"] == ["header", "x-request-id"]
     lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 3 and all(tuple(line) == FIELDS for line in lines)
     assert lines[0] | {"time": None} == EXAMPLE | {
@@ -143,10 +145,12 @@ def test_prediction_log_records_each_penguin_and_its_answer(models_dir, tmp_path
         "confidence": max(single["probabilities"].values()),
         "model_version": single["model_version"],
         "time": None,
+        "request_id": "PAL2627-17",
     }
     assert lines[1]["sex"] is None and [line["species"] for line in lines[1:]] == [
         answer["species"] for answer in batch["predictions"]
     ]
+    assert [line["request_id"] for line in lines[1:]] == [None, None]
 
 
 def test_prediction_log_is_off_by_default(models_dir, tmp_path, monkeypatch):

@@ -4,7 +4,15 @@ import mlflow
 import pandas as pd
 import pytest
 
-from exercises import data_versioning, deployment, energy_efficiency, experiment_tracking, inception, monitoring
+from exercises import (
+    closing_the_loop,
+    data_versioning,
+    deployment,
+    energy_efficiency,
+    experiment_tracking,
+    inception,
+    monitoring,
+)
 from exercises import quality_assurance as qa
 from lib import cards, champion, data, energy, paths, tracking
 
@@ -208,3 +216,26 @@ def test_monitoring_visible_drift(project):
     train_share = (pd.read_csv(paths.TRAIN_FILE)["island"] == "Biscoe").mean()
     assert first is not None and train_share < first <= 0.8
     assert p_values[first] < 0.05 and p_values[round(first - 0.05, 2)] >= 0.05
+
+
+def test_closing_the_loop_smaller_change(project):
+    """5.2-1: a 2 mm offset drifts the bill length as early as the lesson's 5 mm, yet the champion still holds."""
+    answer = closing_the_loop.smaller_change(-2.0)
+    assert answer["bill_length_first_drifted_after"] is not None
+    assert answer["champion_meets_requirements"] and answer["champion_macro_f1"] >= 0.95
+    larger = closing_the_loop.smaller_change(-5.0)  # the lesson's season: the same signal, a broken requirement
+    assert not larger["champion_meets_requirements"]
+
+
+def test_closing_the_loop_converted(project):
+    """5.2-2: corrected by the mean offset, the season is answered by the old champion well enough to pass the gate."""
+    answer = closing_the_loop.converted(5.0)
+    assert answer["macro_f1_as_delivered"] < 0.95 <= answer["macro_f1_corrected"]
+    assert answer["gate_passed"] and answer["reasons"] == []
+
+
+def test_closing_the_loop_gate_with_one_set(project):
+    """5.2-3: judged on the original test split only, the stale challenger would have been promoted."""
+    answer = closing_the_loop.gate_with_one_set()
+    assert answer["passed_on_original_test_only"] and not answer["passed_with_the_season"]
+    assert all("season held-out" in reason for reason in answer["refused_by"])

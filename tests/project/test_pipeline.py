@@ -1,11 +1,12 @@
 """The DVC pipeline: one papermill stage per lesson, complete deps, and a real run of it."""
 
+import json
 import re
 
 import pandas as pd
 import pytest
 
-from lib import paths
+from lib import params, paths
 from tests import lessons
 from tests.sandbox import WORKTREE, run
 
@@ -126,3 +127,27 @@ def test_bytecode_and_notebook_checkpoints_leave_every_stage_up_to_date(project)
                 path.rmdir()
             else:
                 path.unlink()
+
+
+def test_closing_the_loop_leaves_the_project_as_the_pipeline_made_it(project):
+    """Lesson 5.2 promotes, rolls back and adds a data version in a scratch copy: none of it reaches the project.
+
+    After the whole pipeline (5.2 is its last stage) the project's registry still names the
+    champion that 2.2 exported, holds no version beyond it and no ``challenger`` alias, and has
+    no retraining experiment; ``models/`` and ``data/`` are what ``dvc.lock`` records (the
+    second repro, which found nothing to do, checks those against their hashes).
+    """
+    import mlflow  # noqa: PLC0415  # slow to import: only this test needs it
+
+    store = mlflow.MlflowClient(tracking_uri=f"sqlite:///{project.root / 'mlflow.db'}")
+    name = params.stage_params("train", project.root / "params.yaml")["registered_model"]
+    exported = json.loads((project.root / "models" / "model.json").read_text(encoding="utf-8"))
+    registered = store.get_registered_model(name)
+    assert registered.aliases == {"champion": str(exported["version"])}
+    versions = [int(version.version) for version in store.search_model_versions(f"name = '{name}'")]
+    assert max(versions) == exported["version"]
+    retraining = params.stage_params("loop", project.root / "params.yaml")["experiment"]
+    assert store.get_experiment_by_name(retraining) is None
+    assert "Running stage 'loop'" in project.repro_output
+    assert "Data and pipelines are up to date." in project.second_repro_output
+    assert not (project.root / "data" / "deliveries").exists()

@@ -1,0 +1,201 @@
+"""lib.loop: the season and its delivery, the labels' join, the promotion gate, promotion and rollback."""
+
+import hashlib
+import json
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from lib import champion, data, modeling, params, schema, tracking, validation
+from lib.loop import feedback, gate, promotion, season
+from lib.loop.traffic import switch
+
+
+@pytest.fixture(scope="module")
+def pools():
+    """The packaged data's train and test splits, as the pipeline makes them."""
+    return data.split(data.clean(data.load_raw(data.packaged_raw_export())), test_size=0.25, seed=42)
+
+
+@pytest.fixture(scope="module")
+def birds(pools):
+    return season.simulate(*pools, birds=120, bill_length_shift_mm=-5.0, seed=3)
+
+
+# ---- the season ---------------------------------------------------------------------------------
+
+
+def test_the_season_is_the_same_on_every_run_and_changes_with_the_seed(pools, birds):
+    again = season.simulate(*pools, birds=120, bill_length_shift_mm=-5.0, seed=3)
+    pd.testing.assert_frame_equal(birds, again)
+    assert not birds.equals(season.simulate(*pools, birds=120, bill_length_shift_mm=-5.0, seed=4))
+
+
+def test_only_the_bill_length_moves_and_by_the_protocols_offset(pools):
+    """Against the same birds simulated without the change, every bill is shorter by the offset, give or take."""
+    changed = season.simulate(*pools, birds=600, bill_length_shift_mm=-5.0, seed=3)
+    unchanged = season.simulate(*pools, birds=600, bill_length_shift_mm=0.0, seed=3, landmark_spread_mm=0.0)
+    difference = changed["bill_length_mm"] - unchanged["bill_length_mm"]
+    assert abs(difference.mean() + 5.0) < 0.15 and 0.8 < difference.std() < 1.2  # LANDMARK_SPREAD_MM = 1
+    for column in ("bill_depth_mm", "flipper_length_mm", "body_mass_g"):
+        pd.testing.assert_series_equal(changed[column], unchanged[column])
+
+
+def test_held_out_birds_come_from_the_test_split_and_the_others_from_training(pools):
+    train, test = pools
+    exact = season.simulate(train, test, birds=60, bill_length_shift_mm=0.0, seed=5, landmark_spread_mm=0.0)
+    held = season.held_out(exact["sample_number"])
+    assert held.sum() == 20 and (exact.loc[held, "sample_number"] % 3 == 0).all()
+    keys = ["island", "sex", schema.LABEL]
+    # Without noise or change a bird's measurements are within rounding of its source's: match on species and place.
+    assert set(map(tuple, exact.loc[held, keys].astype(str).values)) <= set(map(tuple, test[keys].astype(str).values))
+    assert set(map(tuple, exact.loc[~held, keys].astype(str).values)) <= set(map(tuple, train[keys].astype(str).values))
+
+
+def test_the_delivery_is_an_lter_export_that_passes_the_raw_data_gate_and_reads_back(birds, tmp_path):
+    path = tmp_path / "PAL2627.csv"
+    season.to_raw(birds).to_csv(path, index=False)
+    data.check_raw_header(path)  # the 17 columns in order
+    raw = data.load_raw(path)
+    assert validation.validate_raw(raw).success
+    back = season.from_raw(raw)
+    assert back["request_id"].tolist() == birds["request_id"].tolist()
+    pd.testing.assert_frame_equal(
+        back[list(schema.PROCESSED_COLUMNS)].reset_index(drop=True),
+        data.clean(season.to_raw(birds)),
+    )
+    assert set(raw["Comments"]) == {season.PROTOCOL_NOTE} and raw["studyName"].eq(season.STUDY).all()
+
+
+# ---- the labels' join ---------------------------------------------------------------------------
+
+
+def log_of(birds, predicted):
+    return pd.DataFrame(
+        {"request_id": birds["request_id"], "species": predicted, "confidence": 1.0, "model_version": "1"}
+    )
+
+
+def test_the_join_matches_on_the_request_id_and_keeps_a_retrys_last_answer(birds):
+    labels = birds[["request_id", "island", schema.LABEL]]
+    log = log_of(birds, ["Gentoo"] * len(birds))
+    retry = log.iloc[[0]].assign(species=birds[schema.LABEL].iloc[0])  # the same request, answered again
+    joined = feedback.join(pd.concat([log, retry], ignore_index=True), labels.iloc[:-5])
+    assert len(joined) == len(birds) - 5
+    assert (
+        joined.loc[joined["request_id"] == birds["request_id"].iloc[0], "predicted"].item()
+        == birds[schema.LABEL].iloc[0]
+    )
+    counts = feedback.coverage(log, labels.iloc[:-5], joined)
+    assert counts["predictions_without_label"] == 5 and counts["labels_without_prediction"] == 0
+
+
+def test_a_log_without_request_ids_cannot_be_joined_and_says_what_to_send(birds):
+    log = log_of(birds, ["Adelie"] * len(birds)).assign(request_id=None)
+    with pytest.raises(feedback.JoinError, match="send X-Request-ID"):
+        feedback.join(log, birds[["request_id", "island", schema.LABEL]])
+    other = birds[["request_id", "island", schema.LABEL]].assign(request_id="elsewhere-" + birds["request_id"])
+    with pytest.raises(feedback.JoinError, match="no label matches"):
+        feedback.join(log_of(birds, ["Adelie"] * len(birds)), other)
+
+
+def test_performance_names_the_requirement_each_island_breaks(birds):
+    predicted = birds[schema.LABEL].where(birds["island"] != "Dream", "Gentoo")  # every Dream bird wrong
+    joined = feedback.join(log_of(birds, predicted), birds[["request_id", "island", schema.LABEL]])
+    table = feedback.performance(joined, {"min_macro_f1": 0.95, "min_island_accuracy": 0.9}).set_index("penguins")
+    assert not table.loc["Dream", "met"] and table.loc["Dream", "value"] == 0.0
+    assert table.loc["Biscoe", "met"] and table.loc["Torgersen", "met"]
+    assert not table.loc["all penguins", "met"]
+
+
+def test_first_seen_reads_each_signal(birds):
+    drift = pd.DataFrame({"penguins": [20, 40, 40], "column": ["x", "x", "y"], "drifted": [False, True, True]})
+    labelled = pd.DataFrame({"penguins": [20, 40, 60], "macro_f1": [0.99, 0.96, 0.9]})
+    assert feedback.first_seen(drift, labelled, 0.95) == {"drift": 40, "labels": 60}
+    assert feedback.first_seen(drift.assign(drifted=False), labelled, 0.5) == {"drift": None, "labels": None}
+
+
+def test_a_switch_is_read_off_the_answers():
+    answers = pd.DataFrame(
+        {
+            "sent": [0.0, 0.1, 0.2, 0.3, 0.4],
+            "answered": [0.05, 0.15, 0.25, 0.35, 0.45],
+            "status": [200, 200, 200, 200, 503],
+            "version": ["1", "2", "1", "2", None],
+        }
+    )
+    seen = switch(answers, "2")
+    assert seen["first_new_s"] == 0.15 and seen["old_after_first_new"] == 1 and seen["errors"] == 1
+
+
+# ---- the gate -----------------------------------------------------------------------------------
+
+
+def test_the_gate_refuses_a_worse_challenger_with_its_reasons(project, splits):
+    """A challenger that learnt nothing (the baseline) is refused, with every check it fails; the champion passes."""
+    train, test = splits
+    needs = params.stage_params("requirements")
+    requirements = gate.Requirements(
+        needs["min_macro_f1"], needs["min_island_accuracy"], needs["max_p99_latency_ms"], 0.01
+    )
+    baseline = modeling.build_candidate("baseline", {}, 42).fit(modeling.features(train), modeling.labels(train))
+    verdict = gate.decide(
+        {"champion": champion.load_model(), "challenger": baseline}, {"original test": test}, requirements, 30
+    )
+    assert not verdict.passed
+    assert any(reason.startswith("macro-F1 on original test") for reason in verdict.reasons)
+    assert any(reason.startswith("macro-F1 lost to the champion") for reason in verdict.reasons)
+    assert any(reason.startswith("behavioural tests failed") for reason in verdict.reasons)
+    assert any(reason.startswith("failed test_minimum_functionality") for reason in verdict.reasons)
+    champion_rows = verdict.checks[verdict.checks["model"] == "champion"]
+    assert champion_rows["met"].all(), champion_rows
+    again = gate.decide(
+        {"champion": champion.load_model(), "challenger": champion.load_model()},
+        {"original test": test},
+        requirements,
+        30,
+    )
+    assert again.passed and again.reasons == [] and "may be promoted" in again.explain()
+
+
+# ---- promotion and rollback ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def registry(tmp_path, monkeypatch, pools):
+    """A fresh tracking store holding two registered versions of a classifier; champion -> 1."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    tracking.configure()
+    train, test = pools
+    experiment = tracking.experiment("promotion", artifacts=tmp_path / "mlruns")
+    versions = []
+    with mlflow.start_run(experiment_id=experiment):
+        for strength in (1.0, 0.05):
+            result = tracking.log_candidate("logistic_regression", {"C": strength}, train, test, cv_folds=2, seed=42)
+            versions.append(tracking.register(result, "penguins-classifier", alias="champion"))
+    mlflow.MlflowClient().set_registered_model_alias("penguins-classifier", "champion", str(versions[0]))
+    yield versions
+    monkeypatch.undo()
+    tracking.configure()
+
+
+def test_promote_moves_the_alias_and_exports_that_version_and_rollback_is_the_same_move(registry, tmp_path):
+    first, second = registry
+    models = tmp_path / "models"
+    assert promotion.promote("penguins-classifier", second, models) == first
+    assert promotion.version_of("penguins-classifier", "champion") == second
+    meta = champion.load_metadata(models)
+    assert meta["version"] == second and meta["hyperparameters"]["C"] == "0.05"
+    assert meta["schema"] == schema.feature_schema() and meta["trained_on"][0]["name"] == "penguins-train"
+    row = [("Dream", 49.5, 18.4, 196.0, 3700.0, None)]
+    served = mlflow.sklearn.load_model(f"models:/penguins-classifier/{second}")
+    frame = modeling.features(pd.DataFrame(row, columns=list(schema.FEATURES)))
+    assert np.allclose(
+        champion.load_model(models, sha256=meta["model_sha256"]).predict_proba(frame), served.predict_proba(frame)
+    )
+    assert promotion.promote("penguins-classifier", first, models) == second  # the rollback
+    assert champion.load_metadata(models)["version"] == first
+    recorded = json.loads(champion.metadata_file(models).read_text(encoding="utf-8"))["model_sha256"]
+    assert recorded == hashlib.sha256(champion.model_file(models).read_bytes()).hexdigest()
