@@ -2,6 +2,7 @@
 
 import fractions
 import hashlib
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -43,8 +44,11 @@ def test_the_api_refuses_to_start_on_a_bad_model_with_one_clear_line(project, tm
         target = tmp_path / champion.MODEL_FILE_NAME
         if damage == "corrupted":
             target.write_bytes(b"PK\x03\x04 truncated")
-        else:
-            sio.dump({"payload": fractions.Fraction(1, 3)}, target)  # a type nobody reviewed
+        else:  # a type nobody reviewed, exported with its hash so that the type check is what refuses it
+            sio.dump({"payload": fractions.Fraction(1, 3)}, target)
+            metadata = json.loads((tmp_path / champion.METADATA_FILE_NAME).read_text(encoding="utf-8"))
+            metadata["model_sha256"] = hashlib.sha256(target.read_bytes()).hexdigest()
+            (tmp_path / champion.METADATA_FILE_NAME).write_text(json.dumps(metadata), encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "lib.serving", str(processes.free_port())],
         capture_output=True,
