@@ -62,7 +62,7 @@ BREW_sshd :=
 BREW_wrk := wrk
 MISSING = $(strip $(foreach need,$(SYSTEM_NEEDS),$(shell ( $(CHECK_$(need)) ) >/dev/null 2>&1 || echo $(need))))
 
-.PHONY: help setup system-packages pipeline test test-fast lint format lab api bench mlflow-ui team-up team-down notebooks lock clean distclean
+.PHONY: help setup system-packages pipeline test test-fast lint format lab api bench mlflow-ui team-up team-down notebooks site handout lock clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -167,13 +167,20 @@ notebooks: system-packages setup ## re-execute every lesson in place, top to bot
 	    --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=1200 "$$nb" || exit 1; \
 	done
 
+site: setup ## the course as a static site in site/: the lessons as last run, the guides, a course map (open site/index.html)
+	$(BIN)/python -m lib.site build site
+
+handout: setup ## a copy of the course for students with the worked solutions stubbed: make handout DEST=../course-handout
+	@test -n "$(DEST)" || { echo "say where the hand-out goes: make handout DEST=../course-handout" >&2; exit 2; }
+	$(BIN)/python -m lib.handout "$(DEST)"
+
 lock: setup ## re-resolve requirements.lock (everything) and requirements-serve.lock (the API image) from pyproject.toml
 	@# --universal: one lock for Linux, macOS and Windows and for every Python that requires-python admits.
 	$(BIN)/uv pip compile pyproject.toml --extra course --universal --python-version 3.11 -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 -c requirements.lock -o requirements-serve.lock
 
 clean: ## delete every pipeline output (keeps .venv, the DVC cache, the MLflow store and the committed cards)
-	rm -rf data/raw/*.csv data/processed models metrics reports/notebooks/*.ipynb
+	rm -rf data/raw/*.csv data/processed models metrics reports/notebooks/*.ipynb site
 	rm -rf reports/codecarbon reports/data_docs reports/monitoring reports/drift reports/*.json
 	rm -rf .pytest_cache
 

@@ -9,7 +9,7 @@ import pytest
 from lib import data, paths
 from tests import sandbox
 
-pytest_plugins = ["tests.nbval_pipeline"]
+pytest_plugins = ["tests.nbval_pipeline", "tests.grading"]
 
 
 def pytest_configure(config):

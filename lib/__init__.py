@@ -19,7 +19,8 @@ per concern:
 - ``plots``: the lessons' figures;
 - ``processes`` and ``ports``: starting a server and waiting for it, free and taken ports;
 - ``jupyter``: the kernel's settings and JupyterLab's (``make setup``);
-- ``snapshot``: scratch Git repositories (the tests' copy of the project, a fixed identity).
+- ``snapshot``: scratch Git repositories (the tests' copy of the project, a fixed identity);
+- ``handout``: the students' copy of the course, worked solutions replaced by stubs (``make handout``).
 
 Packages, each split along its seams:
 
@@ -28,7 +29,8 @@ Packages, each split along its seams:
 - ``monitoring``: Prometheus, the alert rules, simulated seasons and drift (lesson 5.1);
 - ``loop``: closing the loop (lesson 5.2): a new season and its labels, the promotion gate, promotion and rollback;
 - ``team``: the team stack, PostgreSQL, an MLflow server and an SSH remote (``make team-up``);
-- ``lessons``: helpers that only one lesson uses (its tables, diagrams and scratch examples).
+- ``lessons``: helpers that only one lesson uses (its tables, diagrams and scratch examples);
+- ``site``: the course as a static site, its course map and its link check (``make site``).
 
 ``telemetry.env`` lists every tool's telemetry switch. Importing ``lib`` sets them for this
 process and every process it starts (the Makefile exports the same file), so the course runs

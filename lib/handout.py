@@ -1,0 +1,144 @@
+"""``make handout DEST=...``: the course for students, with each worked solution replaced by a stub.
+
+The copy is the project as Git tracks it, except ``exercises/*.py``: each public function
+keeps its signature and the first line of its docstring (which states the exercise), says
+what it must return (the keys of the dict the solution returns, or its return type), and
+raises :class:`NotImplementedError`. Private helpers and classes, which are part of the
+solutions, are left out; imports and the exercises' given data stay. The tests that check
+the worked solutions (``tests/exercises``) then check a student's answers:
+``pytest tests/exercises --answers PATH/exercises`` (see :mod:`tests.exercises.conftest`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from lib import paths, processes, snapshot
+
+# Module constants that are themselves answers, and what the stub puts in their place.
+ANSWER_CONSTANTS = {"quality_assurance.py": {"FIXED": "FLAWED  # your fixed version of FLAWED"}}
+STUB_NOTE = "Your answers to the exercises of this lesson: replace each ``raise NotImplementedError``."
+
+
+def _own_returns(function: ast.FunctionDef) -> list[ast.Return]:
+    """The function's own ``return`` statements, not those of functions defined inside it."""
+    found, pending = [], list(function.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Return):
+            found.append(node)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _returns(function: ast.FunctionDef) -> str:
+    """What the solution returns: the keys of a returned dict literal, else its annotation."""
+    for node in _own_returns(function):
+        if isinstance(node.value, ast.Dict):
+            keys = [key.value for key in node.value.keys if isinstance(key, ast.Constant)]
+            if keys:
+                return "a dict with the keys " + ", ".join(f"``{key}``" for key in keys)
+    if function.returns is not None:
+        return f"``{ast.unparse(function.returns)}``"
+    return "what the lesson's exercise asks for"
+
+
+def _stub(function: ast.FunctionDef, lines: list[str], module: str) -> list[str]:
+    start = function.decorator_list[0].lineno if function.decorator_list else function.lineno
+    body = function.body[0]
+    signature = lines[start - 1 : body.lineno - 1]
+    docstring = ast.get_docstring(function) or ""
+    summary = docstring.split("\n\n", 1)[0].replace("\n", " ").strip() or f"Write ``{function.name}``."
+    indent = " " * (function.col_offset + 4)
+    wrap = {"width": 116, "initial_indent": indent, "subsequent_indent": indent}
+    return [
+        *signature,
+        textwrap.fill('"""' + summary, **wrap),
+        "",
+        textwrap.fill(f"Return {_returns(function)}.", **wrap),
+        f'{indent}"""',
+        f'{indent}raise NotImplementedError("exercise {module}.{function.name}: your answer goes here")',
+    ]
+
+
+def stub_module(source: str, name: str) -> str:
+    """The hand-out version of one solutions module (its file ``name``): see the module docstring."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    out: list[str] = []
+    docstring = ast.get_docstring(tree)
+    if docstring:
+        title = docstring.splitlines()[0].replace("Solutions to the exercises", "The exercises")
+        out += [f'"""{title}', "", STUB_NOTE, '"""', ""]
+    # The stubs leave the solutions' imports in place, for the answers to use.
+    out += ["# ruff: noqa: F401", "# pylint: disable=unused-import", ""]
+    overrides = ANSWER_CONSTANTS.get(name, {})
+    for node in tree.body:
+        if isinstance(node, ast.Expr) and node is tree.body[0] and docstring:
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            out += lines[node.lineno - 1 : node.end_lineno]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+            label = target.id if isinstance(target, ast.Name) else ""
+            if label in overrides:
+                out += ["", f"{label} = {overrides[label]}"]
+            elif not label.startswith("_"):
+                out += ["", *lines[node.lineno - 1 : node.end_lineno]]
+        elif isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+            out += ["", "", *_stub(node, lines, Path(name).stem)]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write(destination: Path, root: Path | None = None) -> list[Path]:
+    """Copy the project to ``destination`` with the solutions stubbed; return the stubbed files.
+
+    Refuses a destination inside the project, or one that is not empty, so nothing is overwritten.
+    """
+    root = (root or paths.PROJ_ROOT).resolve()
+    destination = Path(destination).expanduser().resolve()
+    if destination == root or root in destination.parents:
+        raise ValueError(f"the hand-out must go outside the project, not to {destination}")
+    if destination.exists() and any(destination.iterdir()):
+        raise ValueError(f"{destination} is not empty: choose a new folder for the hand-out")
+    snapshot.copy_project(root, destination)
+    stubbed = []
+    for module in sorted((destination / "exercises").glob("*.py")):
+        if module.name == "__init__.py":
+            continue
+        module.write_text(stub_module(module.read_text(encoding="utf-8"), module.name), encoding="utf-8")
+        stubbed.append(module)
+    shutil.rmtree(destination / "site", ignore_errors=True)
+    # The project's own formatter, with the project's settings: the stubs read like the rest of the code.
+    for command in (["check", "--fix", "--select", "I", "--quiet"], ["format", "--quiet"]):
+        subprocess.run([processes.tool("ruff"), *command, *map(str, stubbed)], cwd=destination, check=False)
+    return stubbed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m lib.handout DEST``: write the hand-out and say how to grade it."""
+    parser = argparse.ArgumentParser(prog="python -m lib.handout", description=__doc__.split("\n", 1)[0])
+    parser.add_argument("destination", type=Path, help="a new, empty folder outside the project")
+    arguments = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        stubbed = write(arguments.destination)
+    except ValueError as exc:
+        print(f"cannot write the hand-out: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote the hand-out to {arguments.destination}: {len(stubbed)} exercise modules stubbed")
+    print(
+        "students: run the lessons, then answer in exercises/*.py; grade with, from this project:\n"
+        f"  .venv/bin/python -m pytest tests/exercises --answers {arguments.destination}/exercises"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

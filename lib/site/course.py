@@ -1,0 +1,86 @@
+"""The course map: each lesson's title, objectives and measured run time, for the site's home page and README."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from lib import paths
+
+RAN_IN = re.compile(r"this lesson ran in (\d+) s")
+LESSON_LINK = re.compile(r"\]\(notebooks/([^)]+\.ipynb)\)")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """What the course map says about a lesson: its file, number, title, objectives, and measured time."""
+
+    path: Path
+    number: str
+    title: str
+    objectives: tuple[str, ...]
+    seconds: int | None
+
+
+def lessons(notebooks: Path | None = None) -> list[Lesson]:
+    """Every lesson, in order, read from its first cell and from what its last run printed."""
+    found = []
+    for path in sorted((notebooks or paths.NOTEBOOKS_DIR).glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        first = "".join(cells[0]["source"])
+        heading = first.splitlines()[0].removeprefix("# ").strip()
+        number, _, title = heading.partition(" ")
+        block = first.split("**Learning objectives.**", 1)[-1].split("**Prerequisites.**", 1)[0]
+        objectives = tuple(
+            " ".join(item.split()) for item in re.split(r"\n\d+\. ", "\n" + block.split("\n", 1)[-1])[1:]
+        )
+        printed = " ".join(
+            "".join(output.get("text", ""))
+            for cell in cells
+            if cell["cell_type"] == "code"
+            for output in cell.get("outputs", [])
+        )
+        ran = RAN_IN.findall(printed)
+        found.append(Lesson(path, number, title, objectives, int(ran[-1]) if ran else None))
+    return found
+
+
+def minutes(seconds: int | None) -> str:
+    """A lesson's run time for a reader: whole minutes, at least one; ``?`` when it never ran."""
+    return "?" if seconds is None else f"{max(1, round(seconds / 60))} min"
+
+
+def course_map(found: list[Lesson], link_prefix: str = "notebooks/") -> str:
+    """The course map as a Markdown table: lesson, what it teaches, the run time of its last execution."""
+    rows = ["| lesson | after it you can | runs in |", "|---|---|---|"]
+    for lesson in found:
+        taught = "<br>".join(f"{index}. {item}" for index, item in enumerate(lesson.objectives, 1))
+        link = f"[{lesson.number} {lesson.title}]({link_prefix}{lesson.path.name})"
+        rows.append(f"| {link} | {taught} | {minutes(lesson.seconds)} |")
+    return "\n".join(rows)
+
+
+def with_times(readme: str, found: list[Lesson]) -> str:
+    """README with the ``time`` cell of each course-table row that names a lesson set from that lesson's last run."""
+    by_file = {lesson.path.name: minutes(lesson.seconds) for lesson in found}
+    lines = []
+    for line in readme.splitlines(keepends=True):
+        match = LESSON_LINK.search(line)
+        if line.startswith("| ") and line.rstrip().endswith("|") and match and match.group(1) in by_file:
+            before_last = line.rstrip().removesuffix("|").rstrip().rsplit("|", 1)[0]
+            lines.append(f"{before_last}| {by_file[match.group(1)]} |\n")
+        else:
+            lines.append(line)
+    return "".join(lines)
+
+
+def update_readme(readme: Path | None = None) -> bool:
+    """Rewrite README's lesson times from the lessons' last runs; return whether anything changed."""
+    readme = readme or paths.PROJ_ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    updated = with_times(text, lessons())
+    if updated != text:
+        readme.write_text(updated, encoding="utf-8")
+    return updated != text

@@ -1,0 +1,88 @@
+"""The instructor's kit: ``make handout`` stubs every worked solution, and the solutions' tests grade answers."""
+
+import ast
+import subprocess
+import sys
+
+import pytest
+
+from lib import handout, paths, processes
+from tests.sandbox import WORKTREE
+
+
+@pytest.fixture(scope="module")
+def copy(tmp_path_factory):
+    """A hand-out written from the working tree."""
+    destination = tmp_path_factory.mktemp("handout") / "penguins-course"
+    return destination, handout.write(destination, WORKTREE)
+
+
+def test_every_solution_module_is_stubbed_and_nothing_else_changes(copy):
+    destination, stubbed = copy
+    solutions = sorted(path.name for path in (WORKTREE / "exercises").glob("*.py") if path.name != "__init__.py")
+    assert sorted(path.name for path in stubbed) == solutions
+    for name in (
+        "Makefile",
+        "notebooks/5.2-closing-the-loop.ipynb",
+        "tests/exercises/test_solutions.py",
+        "lib/loop/gate.py",
+    ):
+        assert (destination / name).read_bytes() == (WORKTREE / name).read_bytes(), name
+    assert not (destination / ".git").exists()
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (WORKTREE / "exercises").glob("*.py") if p.name != "__init__.py")
+)
+def test_a_stub_keeps_each_exercise_signature_and_none_of_its_solution(copy, name):
+    """Each public function: the solution's signature, a docstring stating the exercise, and NotImplementedError."""
+    destination, _ = copy
+    solution = ast.parse((WORKTREE / "exercises" / name).read_text(encoding="utf-8"))
+    stub = ast.parse((destination / "exercises" / name).read_text(encoding="utf-8"))
+    public = {node.name: node for node in solution.body if isinstance(node, ast.FunctionDef) and node.name[0] != "_"}
+    stubs = {node.name: node for node in stub.body if isinstance(node, ast.FunctionDef)}
+    assert set(stubs) == set(public)
+    assert not [node for node in stub.body if isinstance(node, ast.ClassDef)]
+    for function, node in stubs.items():
+        assert ast.dump(node.args) == ast.dump(public[function].args), function
+        docstring, raised = node.body
+        assert isinstance(docstring, ast.Expr) and "Return " in ast.get_docstring(node), function
+        assert isinstance(raised, ast.Raise) and ast.unparse(raised.exc).startswith("NotImplementedError"), function
+    done = subprocess.run(
+        [processes.tool("ruff"), "check", f"exercises/{name}"],
+        cwd=destination,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+
+
+def test_a_handout_is_never_written_over_the_project_or_a_full_folder(tmp_path):
+    with pytest.raises(ValueError, match="outside the project"):
+        handout.write(WORKTREE / "handout", WORKTREE)
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(ValueError, match="not empty"):
+        handout.write(tmp_path, WORKTREE)
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def grade(answers, project, *selection):
+    """``pytest tests/exercises --answers ANSWERS`` on the session's project, as an instructor runs it."""
+    command = [sys.executable, "-m", "pytest", "tests/exercises", "--answers", str(answers), "-p", "no:cacheprovider"]
+    command += ["-o", "addopts=", "-p", "no:nbval", *selection]
+    env = processes.tool_env({paths.ROOT_ENV_VAR: str(project.root)})
+    return subprocess.run(command, cwd=WORKTREE, capture_output=True, text=True, env=env, check=False, timeout=1800)
+
+
+def test_grading_calls_stubs_not_answered_and_the_worked_solutions_done(copy, project):
+    """The same tests: every stub is 'not answered'; the worked solutions of two lessons are 'done'."""
+    destination, _ = copy
+    stubs = grade(destination / "exercises", project)
+    assert stubs.returncode == 1, stubs.stdout[-3000:]
+    lines = [line for line in stubs.stdout.splitlines() if line[:1].isdigit() and "test_" in line]
+    assert lines and all(line.endswith(": not answered") for line in lines), lines
+    assert f"0 of {len(lines)} exercises done" in stubs.stdout
+    solutions = grade(WORKTREE / "exercises", project, "-k", "inception or deployment")
+    assert solutions.returncode == 0, solutions.stdout[-3000:]
+    assert "7 of 7 exercises done" in solutions.stdout, solutions.stdout[-2000:]
