@@ -38,6 +38,7 @@ html_copy_source = False
 html_show_sourcelink = False
 nb_execution_mode = "off"  # the lessons as their saved outputs show them, which is what nbval checks
 nb_ipywidgets_js = {}  # no widget loader from a CDN: the lessons have no widgets
+nb_merge_streams = True  # a shell cell's output saved in pieces reads as one block, as in JupyterLab
 myst_heading_anchors = 3
 exclude_patterns = ["_build", "**/.ipynb_checkpoints"]
 # A shell block with a placeholder such as <the team's repository> cannot be lexed strictly; Pygments
