@@ -23,6 +23,9 @@ from lib.modeling import CANDIDATES
 
 MODEL_FILE_NAME = "penguins-classifier.skops"
 METADATA_FILE_NAME = "model.json"
+# What to do about a damaged export: the pipeline exports the 2.2 champion; a promoted version is
+# exported from the registry (lesson 5.2, lib.loop.promotion.export_version).
+REEXPORT = "re-export the model you serve ('make pipeline' for the pipeline's champion)"
 # Types outside skops' default trust that the candidates' pipelines contain: numpy
 # dtypes, and whatever the declared candidates need (lib/modeling.py), nothing else.
 TRUSTED_TYPES: tuple[str, ...] = tuple(
@@ -131,7 +134,7 @@ def load_metadata(models_dir: Path | None = None) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{path} is not valid JSON ({exc}): re-export it with 'make pipeline'") from exc
+        raise ModelFileError(f"{path} is not valid JSON ({exc}): {REEXPORT}") from exc
 
 
 def load_model(models_dir: Path | None = None, sha256: str | None = None) -> Pipeline:
@@ -152,12 +155,12 @@ def load_model(models_dir: Path | None = None, sha256: str | None = None) -> Pip
     if sha256 is not None and hashlib.sha256(content).hexdigest() != sha256:
         raise ModelFileError(
             f"{path} is not the file {METADATA_FILE_NAME} describes (its SHA-256 differs): the export is "
-            "incomplete or damaged; re-export it with 'make pipeline'"
+            "incomplete or damaged; " + REEXPORT
         )
     try:
         untrusted = sio.get_untrusted_types(data=content)
     except (zipfile.BadZipFile, KeyError, ValueError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path} is not a readable skops file ({exc}): re-export it with 'make pipeline'") from exc
+        raise ModelFileError(f"{path} is not a readable skops file ({exc}): {REEXPORT}") from exc
     refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
     if refused:
         raise ModelFileError(f"{path} asks to load types that are not trusted: {refused}; refusing to load it")

@@ -59,7 +59,7 @@ class Settings:  # pylint: disable=too-many-instance-attributes  # one field per
     - ``prediction_log_max_mb`` (``PENGUINS_PREDICTION_LOG_MAX_MB``): the size at which the log rotates to
       ``<name>.1``, so it never takes more than about twice this on disk;
     - ``max_body_bytes`` (``PENGUINS_MAX_BODY_BYTES``): the largest request body; ``None`` means the batch
-      limit times 512 bytes plus 1 KiB (513 KiB for 1000 penguins); larger gets 413 before it is read;
+      limit times 512 bytes plus 1 KiB (513,024 bytes, 501 KiB, for 1000 penguins); larger gets 413 before it is read;
     - ``max_concurrency`` (``PENGUINS_MAX_CONCURRENCY``): requests in flight at once; one more gets 503 with
       ``Retry-After`` (128 by default: with the body bound, at most 64 MB of bodies held at once);
     - ``body_timeout_s`` (``PENGUINS_BODY_TIMEOUT_S``): the longest a request's body may take to arrive (408);

@@ -47,9 +47,15 @@ def lessons(notebooks: Path | None = None) -> list[Lesson]:
     return found
 
 
-def minutes(seconds: int | None) -> str:
-    """A lesson's run time for a reader: whole minutes, at least one; ``?`` when it never ran."""
-    return "?" if seconds is None else f"{max(1, round(seconds / 60))} min"
+def run_time(seconds: int | None) -> str:
+    """A lesson's run time for a reader: to 10 s under two minutes, else whole minutes; ``?`` when it never ran.
+
+    Rounded, since a run time moves from run to run and machine to machine by more than a few seconds.
+    """
+    if seconds is None:
+        return "?"
+    tens = max(10, round(seconds, -1))
+    return f"{tens} s" if tens < 120 else f"{round(seconds / 60)} min"
 
 
 def course_map(found: list[Lesson], link_prefix: str = "notebooks/") -> str:
@@ -58,13 +64,13 @@ def course_map(found: list[Lesson], link_prefix: str = "notebooks/") -> str:
     for lesson in found:
         taught = "<br>".join(f"{index}. {item}" for index, item in enumerate(lesson.objectives, 1))
         link = f"[{lesson.number} {lesson.title}]({link_prefix}{lesson.path.name})"
-        rows.append(f"| {link} | {taught} | {minutes(lesson.seconds)} |")
+        rows.append(f"| {link} | {taught} | {run_time(lesson.seconds)} |")
     return "\n".join(rows)
 
 
 def with_times(readme: str, found: list[Lesson]) -> str:
     """README with the ``time`` cell of each course-table row that names a lesson set from that lesson's last run."""
-    by_file = {lesson.path.name: minutes(lesson.seconds) for lesson in found}
+    by_file = {lesson.path.name: run_time(lesson.seconds) for lesson in found}
     lines = []
     for line in readme.splitlines(keepends=True):
         match = LESSON_LINK.search(line)

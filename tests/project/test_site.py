@@ -46,7 +46,7 @@ def test_the_home_page_maps_every_lesson_with_its_objectives_and_time(site):
     for lesson in course.lessons(WORKTREE / "notebooks"):
         assert f"notebooks/{lesson.path.stem}.html" in home, lesson.path.name
         assert lesson.objectives and lesson.seconds is not None, lesson.path.name
-        assert course.minutes(lesson.seconds) in home
+        assert course.run_time(lesson.seconds) in home
     assert "docs/instructors.html" in home
 
 
