@@ -145,7 +145,7 @@ api: setup ## serve the exported champion on http://127.0.0.1:8000 (PORT=...) in
 	$(BIN)/python -m lib.serving $(PORT)
 
 bench: SYSTEM_NEEDS += wrk
-bench: system-packages setup ## measure the API against the model in-process and mlflow models serve (wrk) -> reports/bench.json
+bench: system-packages setup ## measure the API as make api runs it, in-process and beside mlflow models serve (wrk) -> reports/bench.json, docs/performance.md
 	@test -f models/model.json || $(MAKE) pipeline
 	$(BIN)/python -m benchmarks.run
 

@@ -60,7 +60,7 @@ def measure(body: dict) -> dict:
             "PENGUINS_RELOAD_INTERVAL_S": str(RELOAD_INTERVAL_S),
             "PENGUINS_ADMIN_TOKEN": TOKEN,
         }
-        with processes.start_server(env=env) as server:
+        with processes.start_server(env=env, production=True) as server:
             return {
                 "reload_interval_s": RELOAD_INTERVAL_S,
                 **_file_changes(server.url, exports, versions),

@@ -29,25 +29,15 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from benchmarks import onnx, reload
+from benchmarks import onnx, performance, reload
+from benchmarks.table import summarise
 from benchmarks.timing import timed
 from lib import champion, params, paths, processes, schema, serving, snapshot
 from lib.serving import inference
 
 HERE = Path(__file__).resolve().parent
 CONCURRENCY = (1, 16)
-TARGETS = {
-    "added_latency_ms": 2.0,  # /predict p50 at concurrency 1, above the in-process 1-row call
-    "throughput_vs_peer": 3.0,  # /predict requests per second at concurrency 16, this API / the peer
-    "batch_1000_p50_ms": 4.0,  # /predict/batch of 1000 penguins, p50 at concurrency 1
-    "batch_c16_p99_over_p50": 3.0,  # /predict/batch of 1000 at concurrency 16: p99 within this many p50s
-    "batch_vs_peer": 2.0,  # /predict/batch of 1000, requests per second, this API / the peer
-    "predict_p99_c16_ms": 25.0,  # /predict p99 at concurrency 16
-    "cold_repro_s": 120.0,  # dvc repro of every stage from nothing
-    "noop_repro_s": 3.0,  # dvc repro with nothing to do
-    "metrics_added_p50_ms": 0.1,  # /metrics on against off: p50 added per request
-    "metrics_throughput_share": 0.9,  # /metrics on against off: share of the throughput kept
-}
+WARMUP_S = 2
 
 
 def penguins(count: int) -> list[dict]:
@@ -113,7 +103,7 @@ def load(targets: dict[str, tuple[str, Path]], seconds: int) -> dict:
     results = {}
     for scenario, (url, body) in targets.items():
         for connections in CONCURRENCY:
-            wrk(url, body, connections, 2)  # warm-up, discarded
+            wrk(url, body, connections, WARMUP_S)  # warm-up, discarded
             results[f"{scenario}@{connections}"] = wrk(url, body, connections, seconds)
             print(f"  {scenario} at concurrency {connections}: {results[f'{scenario}@{connections}']}", flush=True)
     return results
@@ -180,169 +170,24 @@ def pipeline_seconds() -> dict:
         return timings
 
 
-def summarise(report: dict) -> list[tuple[str, str, str]]:
-    """The table rows: what, the number, and the target it is held to."""
-    api, peer, lim = report["api"], report["peer"], report["limit"]
-    rows = [
-        ("limit: pipeline predict_proba, 1 row (in-process)", f"p50 {lim['1_row']['p50_ms']:.2f} ms", ""),
-        ("limit: pipeline predict_proba, 1000 rows (in-process)", f"p50 {lim['1000_rows']['p50_ms']:.2f} ms", ""),
-        (
-            "numpy path (what the API calls), 1 row (in-process)",
-            f"p50 {report['limit_numpy']['1_row']['p50_ms']:.3f} ms",
-            "",
-        ),
-    ]
-    for name, results in (
-        ("this API", api),
-        ("this API, /metrics off", report["api_no_metrics"]),
-        ("this API, micro-batching on", report["api_batched"]),
-        ("this API, pandas path", report["api_pandas"]),
-        ("peer: mlflow models serve", peer),
-    ):
-        for key, value in results.items():
-            scenario, connections = key.split("@")
-            rows.append(
-                (
-                    f"{name}: {scenario}, concurrency {connections}",
-                    f"p50 {value['p50_ms']:.2f} ms, p99 {value['p99_ms']:.2f} ms, {value['rps']:.0f} req/s, "
-                    f"{value['errors']} errors",
-                    "",
-                )
-            )
-    ratios = report["ratios"]
-    rows += [
-        (
-            "/predict p50 above the limit, concurrency 1",
-            f"{ratios['added_latency_ms']:+.2f} ms",
-            f"<= {TARGETS['added_latency_ms']} ms",
-        ),
-        (
-            "/predict p50 above the numpy path (HTTP, JSON, validation), concurrency 1",
-            f"{ratios['http_overhead_ms']:+.2f} ms",
-            "",
-        ),
-        (
-            "/predict throughput vs peer, concurrency 16",
-            f"{ratios['throughput_vs_peer']:.1f}x",
-            f">= {TARGETS['throughput_vs_peer']}x",
-        ),
-        ("/predict throughput vs peer, concurrency 1", f"{ratios['throughput_vs_peer_c1']:.1f}x", ""),
-        (
-            "/predict/batch of 1000, p50 at concurrency 1",
-            f"{ratios['batch_1000_p50_ms']:.2f} ms",
-            f"<= {TARGETS['batch_1000_p50_ms']} ms",
-        ),
-        (
-            "/predict/batch of 1000 at concurrency 16, p99 / p50",
-            f"{ratios['batch_c16_p99_over_p50']:.2f}x ({api['predict/batch@16']['p99_ms']:.1f} / "
-            f"{api['predict/batch@16']['p50_ms']:.1f} ms)",
-            f"<= {TARGETS['batch_c16_p99_over_p50']}x",
-        ),
-    ]
-    rows += reload_rows(report["reload"])
-    for name, result in report["onnx"].items():
-        if result["onnx"] == "converted":
-            value = (
-                f"1 row {result['onnx_1_row_ms']:.3f} vs {result['numpy_1_row_ms']:.3f} ms, "
-                f"1000 rows {result['onnx_1000_rows_ms']:.2f} vs {result['numpy_1000_rows_ms']:.2f} ms, "
-                f"max abs diff {result['max_abs_diff']:.1e}"
-            )
-        else:
-            value = f"{result['onnx']}; numpy 1 row {result['numpy_1_row_ms']:.3f} ms"
-        rows.append((f"onnxruntime vs numpy replay (in-process): {name}", value, ""))
-    rows.append(
-        (
-            "/predict p99 at concurrency 16",
-            f"{api['predict@16']['p99_ms']:.2f} ms",
-            f"<= {TARGETS['predict_p99_c16_ms']} ms",
-        )
-    )
-    for connections in (1, 16):
-        ratio = api[f"predict/batch@{connections}"]["rps"] / peer[f"predict/batch@{connections}"]["rps"]
-        rows.append(
-            (
-                f"/predict/batch of 1000 throughput vs peer, concurrency {connections}",
-                f"{ratio:.2f}x",
-                f">= {TARGETS['batch_vs_peer']}x",
-            )
-        )
-    for scenario in ("predict", "predict/batch"):
-        for connections in (1, 16):
-            on, off = api[f"{scenario}@{connections}"], report["api_no_metrics"][f"{scenario}@{connections}"]
-            rows.append(
-                (
-                    f"/metrics on vs off, /{scenario} at concurrency {connections}",
-                    f"p50 {on['p50_ms'] - off['p50_ms']:+.3f} ms, {on['rps'] / off['rps']:.0%} of the throughput",
-                    f"<= +{TARGETS['metrics_added_p50_ms']} ms, >= {TARGETS['metrics_throughput_share']:.0%}",
-                )
-            )
-    for connections in (1, 16):
-        on, off = report["api_batched"][f"predict@{connections}"], api[f"predict@{connections}"]
-        rows.append(
-            (
-                f"micro-batching on vs off, /predict at concurrency {connections}",
-                f"{on['rps'] / off['rps']:.2f}x the throughput, p99 {on['p99_ms']:.2f} vs {off['p99_ms']:.2f} ms",
-                "> 1.0x to batch by default",
-            )
-        )
-    if "pipeline" in report:
-        rows += [
-            (
-                "dvc repro, cold (every stage)",
-                f"{report['pipeline']['cold_repro_s']:.1f} s",
-                f"<= {TARGETS['cold_repro_s']:.0f} s",
-            ),
-            (
-                "dvc repro, nothing to do",
-                f"{report['pipeline']['noop_repro_s']:.2f} s",
-                f"< {TARGETS['noop_repro_s']} s",
-            ),
-        ]
-    return rows
-
-
-def reload_rows(switches: dict) -> list[tuple[str, str, str]]:
-    """The model-switch rows (benchmarks/reload.py)."""
-    change, admin = switches["file_change_to_new_answer_s"], switches["admin_reload_s"]
-    windows = switches["predict_c16_windows"]
-    calm, swap = windows["without_swap"], windows["with_swap"]
-    return [
-        (
-            f"model switch: export replaced -> first answer of the new model (API checks every "
-            f"{switches['reload_interval_s']:g} s)",
-            f"median {change['median']:.2f} s, max {change['max']:.2f} s over {change['swaps']} swaps",
-            "",
-        ),
-        (
-            "model switch: POST /admin/reload (load, check, swap)",
-            f"median {admin['median'] * 1000:.0f} ms, max {admin['max'] * 1000:.0f} ms over {admin['reloads']}",
-            "",
-        ),
-        (
-            "/predict at concurrency 16 (Python clients), a window with a swap vs one without",
-            f"p99 {swap['p99_ms']:.1f} vs {calm['p99_ms']:.1f} ms, "
-            f"max {swap['max_ms']:.1f} vs {calm['max_ms']:.1f} ms, {swap['errors']} and {calm['errors']} errors",
-            "0 errors",
-        ),
-    ]
-
-
 def measure_servers(report: dict, files: dict, seconds: int) -> None:
     """Load-test this API (default, /metrics off, micro-batching on, pandas path) and the peer; add to ``report``."""
-    print("this API as it ships (uvicorn, 1 process; numpy path, so micro-batching auto = off):", flush=True)
-    with processes.start_server() as server:
+    print(
+        "this API as make api runs it (python -m lib.serving, 1 process; numpy path: micro-batching off):", flush=True
+    )
+    with processes.start_server(production=True) as server:
         scenarios = {s: (f"{server.url}/{s}", files[("api", s)]) for s in ("predict", "predict/batch")}
         report["api"] = load(scenarios, seconds)
     print("this API with PENGUINS_METRICS=0 (no /metrics, no request counting):", flush=True)
-    with processes.start_server(env={"PENGUINS_METRICS": "0"}) as server:
+    with processes.start_server(env={"PENGUINS_METRICS": "0"}, production=True) as server:
         scenarios = {s: (f"{server.url}/{s}", files[("api", s)]) for s in ("predict", "predict/batch")}
         report["api_no_metrics"] = load(scenarios, seconds)
     print("this API with PENGUINS_MICRO_BATCHING=on (numpy path, concurrent requests share calls):", flush=True)
-    with processes.start_server(env={"PENGUINS_MICRO_BATCHING": "on"}) as server:
+    with processes.start_server(env={"PENGUINS_MICRO_BATCHING": "on"}, production=True) as server:
         scenarios = {s: (f"{server.url}/{s}", files[("api", s)]) for s in ("predict", "predict/batch")}
         report["api_batched"] = load(scenarios, seconds)
     print("this API with PENGUINS_INFERENCE=pandas (micro-batching alone):", flush=True)
-    with processes.start_server(env={"PENGUINS_INFERENCE": "pandas"}) as server:
+    with processes.start_server(env={"PENGUINS_INFERENCE": "pandas"}, production=True) as server:
         report["api_pandas"] = load({"predict": (f"{server.url}/predict", files[("api", "predict")])}, seconds)
     print("peer (mlflow models serve, 1 worker):", flush=True)
     port = processes.free_port()
@@ -385,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         "model": {"name": meta["name"], "version": meta["version"], "candidate": meta["candidate"]},
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "seconds": args.seconds,
+        "warmup_s": WARMUP_S,
     }
     print(f"limit: {meta['candidate']} in-process", flush=True)
     report["limit"] = {"1_row": limit(model, one, 500), "1000_rows": limit(model, thousand, 100)}
@@ -410,15 +256,19 @@ def main(argv: list[str] | None = None) -> int:
         print("pipeline: cold dvc repro in a fresh copy, then a no-op one", flush=True)
         report["pipeline"] = pipeline_seconds()
     shutil.rmtree(work, ignore_errors=True)
+    report["finished"] = time.time()
     rows = summarise(report)
-    report["table"] = [{"measure": m, "value": v, "target": t} for m, v, t in rows]
+    report["table"] = [row._asdict() for row in rows]
     out = paths.REPORTS_DIR / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print("\n| measure | value | target |\n|---|---|---|")
-    for measure, value, target in rows:
-        print(f"| {measure} | {value} | {target} |")
-    print(f"\nwrote {paths.relative(out)}")
+    print("\n| measure | value | target | met |\n|---|---|---|---|")
+    for row in rows:
+        print(f"| {row.measure} | {row.value} | {row.target} | {'' if row.met is None else row.met} |")
+    page = performance.write(report, rows, paths.DOCS_DIR / "performance.md", WARMUP_S)
+    readme = paths.PROJ_ROOT / "README.md"
+    performance.update_readme(readme, report, rows)
+    print(f"\nwrote {paths.relative(out)}, {paths.relative(page)} and the summary in {paths.relative(readme)}")
     return 0
 
 

@@ -1,0 +1,142 @@
+"""``docs/performance.md``, written by ``make bench`` from the run's report: every figure in it comes from the run."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.table import Row
+
+HEADER = """# Performance
+
+*Written by `make bench` from `reports/bench.json`; do not edit it by hand: run `make bench`
+again (it needs `wrk`, and the pipeline's exported champion).*
+
+"""
+
+METHOD = """## How it is measured
+
+Every server runs as one process on loopback, and wrk (one thread) is the load generator;
+each scenario is warmed up for {warmup} s, then measured for {seconds} s. **This API** is the
+API as `make api` and the Docker image run it (`python -m lib.serving`, with `/metrics`);
+the *`/metrics` off*, *micro-batching on* and *pandas path* rows force those settings, for
+comparison. **The limit** is the exported pipeline's `predict_proba` called in-process; the
+**numpy path** is what the API calls instead (`lib/serving/inference.py`). **The peer** is
+what a user would pick otherwise, `mlflow models serve` (local env manager) on the same
+registered model, with the same payloads. The model switches are measured on a scratch copy
+of the export that is replaced while the API serves it (`benchmarks/reload.py`). The
+pipeline rows time `dvc repro` in a fresh copy of the project, cold and then with nothing
+to do. Compare rows within one run: another machine, or the same one busier, moves them all.
+
+"""
+
+WHY = """## What makes the difference
+
+- **The numpy path.** The exported pipeline's `predict_proba` on one row costs {pipeline_1:.2f} ms
+  in-process here, nearly all of it the fixed cost of a DataFrame and the `ColumnTransformer`;
+  the API replays the fitted preprocessing with numpy instead ({numpy_1:.3f} ms), checked
+  against the pipeline when the model loads ([fastapi-demo.md](fastapi-demo.md)).
+- **Micro-batching only where it pays.** On the numpy path a model call is so cheap that
+  queueing for a shared call costs more than it saves (the *micro-batching on vs off* rows);
+  on the pandas path sharing calls is what makes the throughput. `PENGUINS_MICRO_BATCHING=auto`
+  follows that.
+- **The batch route in one pass.** `/predict/batch` parses and validates its body in one call
+  of pydantic-core (Rust) instead of Python's `json` and then pydantic, transforms the rows
+  column by column, and writes its answer with numpy's rounding and pydantic-core's `to_json`
+  instead of 1000 response objects.
+- **Metrics that cost little.** `/metrics` keeps plain counters on the event loop's one thread
+  and hands them to prometheus_client only when scraped (the *`/metrics` on vs off* rows).
+- **The garbage collector kept off the loaded model.** The app calls `gc.freeze()` after
+  start-up, so Python's full collections, which a large batch triggers now and then, no longer
+  walk the model's and the libraries' objects in the middle of a request.
+- **Where a batch's time goes.** `python -m benchmarks.batch_profile` times each step of
+  `/predict/batch` in-process (parsing and validating, the rows, the model, the answer) and
+  profiles the server's main thread while wrk sends batches, at concurrency 1 and 16.
+- **Model switches off the request path.** A new model is loaded and checked in a worker
+  thread while the old one answers; the swap itself is one assignment (the *model switch*
+  rows, and [fastapi-demo.md](fastapi-demo.md#switching-models-while-serving)).
+
+"""
+
+
+def markdown(report: dict, rows: list[Row], warmup_s: int) -> str:
+    """The whole page for one run's ``report`` and its table ``rows``."""
+    when = datetime.fromtimestamp(report.get("finished", 0), UTC).strftime("%Y-%m-%d %H:%M UTC")
+    machine = report["machine"]
+    model = report["model"]
+    intro = (
+        f"Run of {when} on {machine['cpus']} cores, Python {machine['python']}, serving "
+        f"`{model['name']}` version {model['version']} ({model['candidate']}).\n\n"
+    )
+    table = ["## Results", "", "| measure | value | target | met |", "|---|---|---|---|"]
+    marks = {None: "", True: "yes", False: "**no**"}
+    table += [f"| {row.measure} | {row.value} | {row.target} | {marks[row.met]} |" for row in rows]
+    missed = [row for row in rows if row.met is False]
+    verdict = ["", "## Targets", ""]
+    if missed:
+        verdict.append(f"{sum(row.met is True for row in rows)} targets met; not met in this run:")
+        verdict += [f"- {row.measure}: {row.value} (target {row.target})" for row in missed]
+    else:
+        verdict.append(f"All {sum(row.met is True for row in rows)} targets met in this run.")
+    lim = report["limit"]
+    why = WHY.format(pipeline_1=lim["1_row"]["p50_ms"], numpy_1=report["limit_numpy"]["1_row"]["p50_ms"])
+    method = METHOD.format(warmup=warmup_s, seconds=report["seconds"])
+    return HEADER + intro + method + "\n".join(table) + "\n" + "\n".join(verdict) + "\n\n" + why
+
+
+def write(report: dict, rows: list[Row], path: Path, warmup_s: int) -> Path:
+    """Write the page to ``path`` and return it."""
+    path.write_text(markdown(report, rows, warmup_s).rstrip() + "\n", encoding="utf-8")
+    return path
+
+
+README_START = "<!-- make bench writes this summary from reports/bench.json: do not edit it by hand -->"
+README_END = "<!-- end of make bench's summary -->"
+
+
+def summary(report: dict, rows: list[Row]) -> str:
+    """README's short summary of one run: the headline figures and the targets it missed."""
+    api, ratios, switches = report["api"], report["ratios"], report["reload"]
+    when = datetime.fromtimestamp(report.get("finished", 0), UTC).strftime("%Y-%m-%d")
+    met, missed = [row for row in rows if row.met is True], [row for row in rows if row.met is False]
+    verdict = f"{len(met)} of {len(met) + len(missed)} targets met"
+    verdict += f"; not met: {'; '.join(row.measure for row in missed)}." if missed else "."
+    return (
+        f"Last run ({when}, {report['machine']['cpus']} cores): one `/predict` in "
+        f"{api['predict@1']['p50_ms']:.2f} ms (p50, one client), {ratios['throughput_vs_peer']:.1f}x the "
+        f"throughput of `mlflow models serve` with 16 clients; `/predict/batch` of 1000 penguins in "
+        f"{ratios['batch_1000_p50_ms']:.2f} ms (p50); a replaced export answering "
+        f"{switches['file_change_to_new_answer_s']['median']:.2f} s after the change (median). {verdict}"
+    )
+
+
+def update_readme(readme: Path, report: dict, rows: list[Row]) -> bool:
+    """Replace the summary between README's two markers; return whether README changed.
+
+    Raises ``ValueError`` when the markers are missing (README is then left as it was).
+    """
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise ValueError(f"{readme} has no summary block: put {README_START!r} and {README_END!r} where it goes")
+    updated = text[: start + len(README_START)] + "\n" + summary(report, rows) + "\n" + text[end:]
+    if updated != text:
+        readme.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
+def main() -> int:
+    """Rewrite docs/performance.md and README's summary from the last run's reports/bench.json (no new measurement)."""
+    from lib import paths  # noqa: PLC0415  # only this entry point needs the project's paths
+
+    report = json.loads((paths.REPORTS_DIR / "bench.json").read_text(encoding="utf-8"))
+    rows = [Row(**row) for row in report["table"]]
+    write(report, rows, paths.DOCS_DIR / "performance.md", report.get("warmup_s", 2))
+    update_readme(paths.PROJ_ROOT / "README.md", report, rows)
+    print("rewrote docs/performance.md and README's summary from reports/bench.json")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
