@@ -28,7 +28,8 @@ STUB_NOTE = "Your answers to the exercises of this lesson: replace each ``raise 
 
 def _own_returns(function: ast.FunctionDef) -> list[ast.Return]:
     """The function's own ``return`` statements, not those of functions defined inside it."""
-    found, pending = [], list(function.body)
+    found: list[ast.Return] = []
+    pending: list[ast.AST] = list(function.body)
     while pending:
         node = pending.pop()
         if isinstance(node, ast.Return):
@@ -42,7 +43,7 @@ def _returns(function: ast.FunctionDef) -> str:
     """What the solution returns: the keys of a returned dict literal, else its annotation."""
     for node in _own_returns(function):
         if isinstance(node.value, ast.Dict):
-            keys = [key.value for key in node.value.keys if isinstance(key, ast.Constant)]
+            keys = [str(key.value) for key in node.value.keys if isinstance(key, ast.Constant)]
             if keys:
                 return "a dict with the keys " + ", ".join(f"``{key}``" for key in keys)
     if function.returns is not None:
@@ -57,12 +58,15 @@ def _stub(function: ast.FunctionDef, lines: list[str], module: str) -> list[str]
     docstring = ast.get_docstring(function) or ""
     summary = docstring.split("\n\n", 1)[0].replace("\n", " ").strip() or f"Write ``{function.name}``."
     indent = " " * (function.col_offset + 4)
-    wrap = {"width": 116, "initial_indent": indent, "subsequent_indent": indent}
+
+    def wrap(text: str) -> str:
+        return textwrap.fill(text, width=116, initial_indent=indent, subsequent_indent=indent)
+
     return [
         *signature,
-        textwrap.fill('"""' + summary, **wrap),
+        wrap('"""' + summary),
         "",
-        textwrap.fill(f"Return {_returns(function)}.", **wrap),
+        wrap(f"Return {_returns(function)}."),
         f'{indent}"""',
         f'{indent}raise NotImplementedError("exercise {module}.{function.name}: your answer goes here")',
     ]

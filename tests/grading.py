@@ -44,6 +44,7 @@ def pytest_configure(config):
     config.stash[GRADES] = {"folder": folder, "tests": {}, "results": {}}
 
 
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected: only the exercises that will run are graded
 def pytest_collection_modifyitems(config, items):
     if GRADES not in config.stash:
         return

@@ -46,7 +46,10 @@ def external(url: str) -> bool:
 
 def problems(site: Path) -> list[str]:
     """Everything wrong with the built site at ``site``: one line per external load or broken local link."""
-    pages = {path: _parse(path) for path in sorted(site.rglob("*.html"))}
+    # The themes copy Jinja macro files (``webpack-macros.html``) into _static/ as they are: assets, not pages.
+    pages = {
+        path: _parse(path) for path in sorted(site.rglob("*.html")) if "_static" not in path.relative_to(site).parts
+    }
     found = []
     for path, page in pages.items():
         where = path.relative_to(site).as_posix()
