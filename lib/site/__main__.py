@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         except RuntimeError as exc:
             print(exc, file=sys.stderr)
             return 1
-        pages = len(list(site.rglob("*.html")))
+        pages = sum("_static" not in path.relative_to(site).parts for path in site.rglob("*.html"))
         print(f"built {pages} pages into {site} in {time.perf_counter() - start:.0f} s ({_size_mb(site):.1f} MB)")
     found = check.problems(site)
     for problem in found:

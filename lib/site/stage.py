@@ -198,8 +198,8 @@ def sphinx(source: Path, out: Path) -> subprocess.CompletedProcess:
 
 def build(out: Path, root: Path | None = None, workdir: Path | None = None) -> Path:
     """Stage the course and build the site into ``out`` (replaced); raise ``RuntimeError`` with Sphinx's warnings."""
-    root = (root or paths.PROJ_ROOT).resolve()
-    source = stage(root, Path(workdir or out.parent / ".site-source"))
+    root, out = (root or paths.PROJ_ROOT).resolve(), out.resolve()  # Sphinx runs in the staged source
+    source = stage(root, Path(workdir or out.parent / ".site-source").resolve())
     try:
         if out.exists():
             shutil.rmtree(out)

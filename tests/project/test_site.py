@@ -1,6 +1,7 @@
 """``make site``: every lesson and guide as a page, nothing loaded from elsewhere, no broken link; README's times."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -10,9 +11,13 @@ from tests.sandbox import WORKTREE
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """The site built from the working tree, as ``make site`` builds it."""
+    """The site built from the working tree, as ``make site`` builds it: to a path relative to where it runs."""
     folder = tmp_path_factory.mktemp("site")
-    return stage.build(folder / "site", root=WORKTREE, workdir=folder / "source")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        built = stage.build(Path("site"), root=WORKTREE)
+    assert built == folder / "site" and not (folder / ".site-source").exists()
+    return built
 
 
 @pytest.mark.slow  # each test using the site waits for a full Sphinx build of every lesson and guide
