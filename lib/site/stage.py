@@ -197,15 +197,19 @@ def sphinx(source: Path, out: Path) -> subprocess.CompletedProcess:
 
 
 def build(out: Path, root: Path | None = None, workdir: Path | None = None) -> Path:
-    """Stage the course and build the site into ``out`` (replaced); raise ``RuntimeError`` with Sphinx's warnings."""
+    """Stage the course and build the site into ``out`` (replaced once built); raise ``RuntimeError`` on a warning."""
     root, out = (root or paths.PROJ_ROOT).resolve(), out.resolve()  # Sphinx runs in the staged source
     source = stage(root, Path(workdir or out.parent / ".site-source").resolve())
     try:
-        if out.exists():
-            shutil.rmtree(out)
-        done = sphinx(source, out)
+        # Built inside the staged source, where MyST-NB's jupyter_execute/ (beside the output) is deleted
+        # with it, then moved: a failed build leaves the last good site in place.
+        built = source / "_build" / "html"
+        done = sphinx(source, built)
         if done.returncode:
             raise RuntimeError(f"sphinx-build failed:\n{done.stderr}{done.stdout}")
+        if out.exists():
+            shutil.rmtree(out)
+        shutil.move(built, out)
     finally:
         shutil.rmtree(source, ignore_errors=True)
     return out

@@ -16,7 +16,8 @@ def site(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
         built = stage.build(Path("site"), root=WORKTREE)
-    assert built == folder / "site" and not (folder / ".site-source").exists()
+    assert built == folder / "site"
+    assert sorted(path.name for path in folder.iterdir()) == ["site"]  # no staged source, no jupyter_execute/
     return built
 
 
