@@ -42,6 +42,17 @@ FAKES = {
 }
 
 
+def outside_make() -> dict[str, str]:
+    """This environment without what a running make passes to the makes it starts.
+
+    Under ``make test PYTHON=...`` the variables given to make reach every make below it through
+    ``MAKEFLAGS`` and override the environment, so the make these tests start would not see their
+    stand-ins.
+    """
+    inherited = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "PYTHON"}
+    return {key: value for key, value in os.environ.items() if key not in inherited}
+
+
 def copy_makefile(folder: Path) -> None:
     """The files the Makefile reads when it starts."""
     for name in ("Makefile", "requirements.lock", "pyproject.toml", "lib/telemetry.env"):
@@ -70,7 +81,8 @@ def machine(tmp_path):
             tools.mkdir(exist_ok=True)
             for name in ("id", "sudo", "uname", "brew", "python3.12"):
                 (tools / name).symlink_to(fake / name)
-        environ = {**os.environ, "PATH": f"{tools}:/usr/bin:/bin", "LOG": str(tmp_path / "log"), "STATE": str(state)}
+        environ = {**outside_make(), "PATH": f"{tools}:/usr/bin:/bin", "LOG": str(tmp_path / "log")}
+        environ["STATE"] = str(state)
         environ["PYTHON"] = str(fake / "python3.12")
         done = subprocess.run(
             ["make", "--no-print-directory", *checks, *targets],  # later assignments win: the test's own
@@ -185,6 +197,7 @@ def test_an_unsupported_python_is_refused_with_the_fix(tmp_path):
     done = subprocess.run(
         ["make", "--no-print-directory", "setup", f"PYTHON={old}"],
         cwd=tmp_path,
+        env=outside_make(),
         capture_output=True,
         text=True,
         check=False,
@@ -209,7 +222,7 @@ def test_the_newest_supported_python_that_runs_is_picked(tmp_path):
         return subprocess.run(
             ["make", "--no-print-directory", "--eval", "print-python: ; @echo $(PYTHON)", "print-python", *args],
             cwd=WORKTREE,
-            env={**os.environ, "PATH": f"{tmp_path}:/usr/bin:/bin", **env},
+            env={**outside_make(), "PATH": f"{tmp_path}:/usr/bin:/bin", **env},
             capture_output=True,
             text=True,
             check=True,
