@@ -11,6 +11,11 @@ PYTHON ?= $(firstword $(foreach v,$(SUPPORTED_PYTHONS),$(shell python$(v) -c '' 
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The project's kernel and JupyterLab settings (lib.jupyter), redone when what they are made from changes.
+KERNEL_STAMP := $(VENV)/.kernel-configured
+# A run whose outputs are saved or compared gets a new, empty home (lib.toolstate): nothing of the user's
+# home (pylint's statistics, IPython's startup files, matplotlibrc, ~/.codecarbon.config) reaches a lesson.
+SCRATCH_HOME := $(BIN)/python -m lib.toolstate
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 CODE := lib tests exercises benchmarks conftest.py
 UV_PIN := $(shell grep -m1 '^uv==' requirements.lock || echo uv)
@@ -67,7 +72,7 @@ MISSING = $(strip $(foreach need,$(SYSTEM_NEEDS),$(shell ( $(CHECK_$(need)) ) >/
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-setup: $(STAMP) ## create .venv (the newest Python 3.11-3.13 found, or PYTHON=...) and install the lock into it
+setup: $(STAMP) $(KERNEL_STAMP) ## create .venv (the newest Python 3.11-3.13 found, or PYTHON=...) and install the lock into it
 	@$(BIN)/python -c 'import sys; print(f"using Python {sys.version.split()[0]} in $(VENV)")'
 ifeq ($(origin PYTHON),command line)
 	@test "$$($(BIN)/python -c 'import sys; print(sys.version_info[:2])')" = "$$($(PYTHON) -c 'import sys; print(sys.version_info[:2])')" || \
@@ -90,8 +95,11 @@ $(STAMP): requirements.lock pyproject.toml
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock && \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . )
 	$(BIN)/python -m pip check
-	$(BIN)/python -m lib.jupyter
 	touch $(STAMP)
+
+$(KERNEL_STAMP): $(STAMP) lib/jupyter.py lib/toolstate.py lib/telemetry.env
+	$(BIN)/python -m lib.jupyter
+	touch $(KERNEL_STAMP)
 
 # The only target that installs system packages: apt as root, or through sudo where it needs no password
 # (CI runners, the dev container); Homebrew on macOS. Otherwise it prints the command and stops.
@@ -115,7 +123,7 @@ system-packages: ## install Prometheus, PostgreSQL's server and OpenSSH's server
 	[ -z "$${still// /}" ] || { echo "still missing after the install: $$still"; exit 1; }
 
 pipeline: system-packages setup ## run every stage that is out of date (dvc repro)
-	$(BIN)/dvc repro
+	$(SCRATCH_HOME) $(BIN)/dvc repro
 
 test: system-packages setup ## every test: unit, pipeline (dvc repro in a scratch copy), notebooks (nbval), lint gates, the team stack
 	$(BIN)/python -m pytest
@@ -163,7 +171,7 @@ team-down: setup ## stop the team stack; its runs, models, artifacts and data st
 
 notebooks: system-packages setup ## re-execute every lesson in place, top to bottom, to refresh its saved outputs
 	for nb in $(NOTEBOOKS); do \
-	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	  $(SCRATCH_HOME) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=1200 "$$nb" || exit 1; \
 	done
 

@@ -1,18 +1,25 @@
 """Session set-up for ``tests/`` and for nbval's run of ``notebooks/``.
 
 Every test reads and writes a scratch copy of the project, never the working
-tree: see ``tests/sandbox.py``.
+tree: see ``tests/sandbox.py``. The session also runs in a new, empty home
+(``lib.toolstate``): no test, tool or lesson it runs reads what the user's home holds.
 """
+
+import os
+from contextlib import ExitStack
 
 import pytest
 
-from lib import data, paths
+from lib import data, paths, toolstate
 from tests import sandbox
 
 pytest_plugins = ["tests.nbval_pipeline", "tests.grading"]
 
 
 def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # pytest-xdist's workers inherit the controller's home
+        config.stash[HOME] = ExitStack()
+        os.environ.update(config.stash[HOME].enter_context(toolstate.scratch_home("penguins-test-home-")))
     config.stash[SANDBOX] = sandbox.configure(getattr(config, "workerinput", None))
     config.stash[WORKTREE_BEFORE] = sandbox.worktree_state()
 
@@ -24,6 +31,7 @@ def pytest_configure_node(node):
 
 
 SANDBOX = pytest.StashKey[sandbox.Sandbox]()
+HOME = pytest.StashKey[ExitStack]()
 WORKTREE_BEFORE = pytest.StashKey[object]()
 
 
@@ -62,6 +70,13 @@ def pytest_collection_finish(session):
     """Start building the pipeline in the background if a selected test will need it."""
     if any(item.get_closest_marker("pipeline") for item in session.items):
         session.config.stash[SANDBOX].start_pipeline()
+
+
+def pytest_unconfigure(config):
+    """Delete the session's scratch home."""
+    home = config.stash.get(HOME, None)
+    if home is not None:
+        home.close()
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -93,7 +93,7 @@ def lint_findings(source: str) -> dict[str, list[str]]:
             env=processes.tool_env(),
         )
         pylint = subprocess.run(
-            [processes.tool("pylint"), "--rcfile", config, "--output-format", "json", "snippet.py"],
+            [processes.tool("pylint"), "--rcfile", config, "--persistent=n", "--output-format", "json", "snippet.py"],
             cwd=folder,
             capture_output=True,
             text=True,

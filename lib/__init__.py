@@ -19,6 +19,7 @@ per concern:
 - ``plots``: the lessons' figures;
 - ``processes`` and ``ports``: starting a server and waiting for it, free and taken ports;
 - ``jupyter``: the kernel's settings and JupyterLab's (``make setup``);
+- ``toolstate``: where every tool keeps its caches and settings, never the user's home (a scratch home per run);
 - ``snapshot``: scratch Git repositories (the tests' copy of the project, a fixed identity);
 - ``handout``: the students' copy of the course, worked solutions replaced by stubs (``make handout``).
 

@@ -5,7 +5,9 @@ environment (``sys.prefix``), never into the learner's home folder:
 
 - the ``python3`` kernelspec gets the telemetry switches of :data:`lib.TELEMETRY_OFF`
   in its ``env``, so a lesson's kernel (JupyterLab, papermill, nbval) starts with
-  them set, whatever the order of the imports in its first cell;
+  them set, whatever the order of the imports in its first cell, and the folders
+  of :func:`lib.toolstate.environment` under ``<environment>/var``, so no tool a
+  lesson runs reads its caches or settings from the learner's home;
 - JupyterLab's ``overrides.json`` sets the news feed to *Never* and the update check
   off, so a fresh JupyterLab neither fetches news nor asks whether it may.
 """
@@ -16,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-from lib import TELEMETRY_OFF, paths
+from lib import TELEMETRY_OFF, paths, toolstate
 
 KERNEL = "python3"
 NOTIFICATIONS = "@jupyterlab/apputils-extension:notification"
@@ -26,6 +28,11 @@ LAB_OVERRIDES = {NOTIFICATIONS: {"fetchNews": "false", "checkForUpdates": False}
 def kernelspec_file(prefix: Path) -> Path:
     """The ``kernel.json`` of the environment's ``python3`` kernel (ipykernel installs it there)."""
     return Path(prefix) / "share" / "jupyter" / "kernels" / KERNEL / "kernel.json"
+
+
+def state_folder(prefix: Path) -> Path:
+    """Where the lessons' kernels keep their tools' caches and settings (see :mod:`lib.toolstate`)."""
+    return Path(prefix) / "var"
 
 
 def overrides_file(prefix: Path) -> Path:
@@ -53,14 +60,17 @@ def configure(prefix: Path | str = sys.prefix) -> list[Path]:
             "('make setup') so that ipykernel provides it"
         )
 
-    def telemetry_off(spec: dict) -> None:
-        spec["env"] = {**spec.get("env", {}), **TELEMETRY_OFF}
+    state = state_folder(Path(prefix))
+    state.mkdir(exist_ok=True)
+
+    def kernel_env(spec: dict) -> None:
+        spec["env"] = {**spec.get("env", {}), **TELEMETRY_OFF, **toolstate.environment(state)}
 
     def no_news(settings: dict) -> None:
         for plugin, values in LAB_OVERRIDES.items():
             settings[plugin] = {**settings.get(plugin, {}), **values}
 
-    return [_update_json(kernel, telemetry_off), _update_json(overrides_file(Path(prefix)), no_news)]
+    return [_update_json(kernel, kernel_env), _update_json(overrides_file(Path(prefix)), no_news)]
 
 
 if __name__ == "__main__":

@@ -119,9 +119,12 @@ def nbqa_ruff_findings(notebooks_dir: Path, cwd: Path) -> list[dict]:
 
 
 def pylint_report(targets: list[Path], cwd: Path) -> dict:
-    """Run pylint; return its score out of 10 and its messages (symbol, message, file, line)."""
+    """Run pylint; return its score out of 10 and its messages (symbol, message, file, line).
+
+    ``--persistent=n``: the run saves no statistics for a later run to compare with.
+    """
     result = subprocess.run(
-        [tool("pylint"), "--output-format=json2", *map(str, targets)],
+        [tool("pylint"), "--persistent=n", "--output-format=json2", *map(str, targets)],
         cwd=cwd,
         capture_output=True,
         text=True,

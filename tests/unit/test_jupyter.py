@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from lib import TELEMETRY_OFF, jupyter
+from lib import TELEMETRY_OFF, jupyter, toolstate
 
 
 @pytest.fixture
@@ -20,10 +20,12 @@ def prefix(tmp_path):
 
 
 def test_configure_sets_both_and_keeps_other_settings(prefix):
-    """Telemetry switches join the kernel's env; news off joins the overrides; nothing else is lost."""
+    """Telemetry switches and the tools' state folders join the kernel's env; news off joins the overrides."""
     jupyter.configure(prefix)
     spec = json.loads(jupyter.kernelspec_file(prefix).read_text())
-    assert spec["env"] == {"MY_VAR": "1", **TELEMETRY_OFF} and spec["argv"] == ["python"]
+    state = toolstate.environment(prefix / "var")
+    assert spec["env"] == {"MY_VAR": "1", **TELEMETRY_OFF, **state} and spec["argv"] == ["python"]
+    assert state["PYLINTHOME"] == str(prefix / "var" / "pylint") and (prefix / "var").is_dir()
     settings = json.loads(jupyter.overrides_file(prefix).read_text())
     assert settings[jupyter.NOTIFICATIONS] == {"fetchNews": "false", "checkForUpdates": False}
     assert settings["@jupyterlab/apputils-extension:themes"] == {"theme": "JupyterLab Dark"}
@@ -44,8 +46,10 @@ def test_configure_without_a_kernel_names_the_fix(tmp_path):
 
 
 def test_this_environment_is_configured():
-    """make setup ran lib.jupyter here: the project's kernel has telemetry off, the lab fetches no news."""
+    """make setup ran lib.jupyter here: the project's kernel has telemetry off and its tools' state in the
+    environment, not the home; the lab fetches no news."""
     spec = json.loads(jupyter.kernelspec_file(sys.prefix).read_text())
-    assert TELEMETRY_OFF.items() <= spec.get("env", {}).items(), "run 'make setup' (it runs python -m lib.jupyter)"
+    expected = TELEMETRY_OFF | toolstate.environment(jupyter.state_folder(sys.prefix))
+    assert expected.items() <= spec.get("env", {}).items(), "run 'make setup' (it runs python -m lib.jupyter)"
     settings = json.loads(jupyter.overrides_file(sys.prefix).read_text())
     assert settings[jupyter.NOTIFICATIONS]["fetchNews"] == "false"
