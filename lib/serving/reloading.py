@@ -27,12 +27,10 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from lib.serving.loading import LOAD_ERRORS, LoadedModel, load, source_signature
-
-if TYPE_CHECKING:  # the state imports this module; the reverse is for type hints only
-    from lib.serving.state import ServingState
+from lib.serving.settings import Settings
 
 logger = logging.getLogger("penguins.api")
 ATTEMPTS = 3  # loads tried while the source keeps changing under them
@@ -66,10 +64,21 @@ def _version(loaded: LoadedModel | None) -> str | None:
     return loaded.info.version if loaded is not None else None
 
 
+class Reloadable(Protocol):  # pylint: disable=too-few-public-methods
+    """What the reloader needs of the serving state (:class:`lib.serving.state.ServingState` has it)."""
+
+    settings: Settings
+    active: Any  # the model being served and its caller, or None
+    observers: Any  # the API's metrics, among others
+
+    async def switch_to(self, loaded: LoadedModel) -> None:
+        """Serve ``loaded`` from the next request on."""
+
+
 class Reloader:
     """Reloads the state's model when its source changes (a poll) or when asked (the admin endpoint)."""
 
-    def __init__(self, state: ServingState) -> None:
+    def __init__(self, state: Reloadable) -> None:
         self.state = state
         self.lock = asyncio.Lock()
         self.failure: Failure | None = None

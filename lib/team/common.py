@@ -14,12 +14,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx
-
-if TYPE_CHECKING:
-    from lib.team.stack import Team
 
 ADMIN = "admin"
 DB_USER = "mlflow"
@@ -55,13 +51,13 @@ class Member:
     can_edit: bool
     key: Path
 
-    def env(self, team: Team) -> dict[str, str]:
-        """What the member exports: the tracking server, their account, and the DVC remote."""
+    def env(self, tracking_uri: str, remote_url: str) -> dict[str, str]:
+        """What the member exports: the team's tracking server, their account, and the team's DVC remote."""
         return {
-            "MLFLOW_TRACKING_URI": team.tracking_uri,
+            "MLFLOW_TRACKING_URI": tracking_uri,
             "MLFLOW_TRACKING_USERNAME": self.name,
             "MLFLOW_TRACKING_PASSWORD": self.password,
-            "PENGUINS_TEAM_DVC_REMOTE": team.remote_url,
+            "PENGUINS_TEAM_DVC_REMOTE": remote_url,
             "PENGUINS_TEAM_DVC_KEYFILE": str(self.key),
         }
 

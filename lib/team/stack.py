@@ -106,7 +106,7 @@ class Team(MlflowServer, SshRemote):
         lines = [
             f"# {name}'s access to the penguins team stack ({'EDIT' if can_edit else 'READ'}). Never commit it.",
             "# Load it in a shell with:  set -a; . ./team.env; set +a",
-            *(f"{k}={v}" for k, v in member.env(self).items()),
+            *(f"{k}={v}" for k, v in member.env(self.tracking_uri, self.remote_url).items()),
         ]
         write_private(folder / "team.env", "\n".join(lines) + "\n")
         return member

@@ -35,3 +35,61 @@ def test_modules_and_functions_stay_short(module):
         and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
     ]
     assert not long, f"{module.name}: {long}"
+
+
+def module_name(path) -> str:
+    """``lib/serving/state.py`` -> ``lib.serving.state``; a package's ``__init__.py`` -> the package."""
+    parts = path.relative_to(WORKTREE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def lib_imports(path) -> set[str]:
+    """Every lib module that ``path`` imports anywhere (top level, in a function, or for type checking only)."""
+    known = {module_name(module) for module in MODULES}
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return {name for name in found if name in known and name != module_name(path)}
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The cycles of ``graph``, each as the modules along it (depth-first search, each cycle once)."""
+    cycles, done = [], set()
+
+    def visit(node: str, trail: list[str]) -> None:
+        for successor in sorted(graph.get(node, ())):
+            if successor in trail:
+                cycle = trail[trail.index(successor) :]
+                if sorted(cycle) not in [sorted(seen) for seen in cycles]:
+                    cycles.append(cycle)
+            elif successor not in done:
+                visit(successor, [*trail, successor])
+        done.add(node)
+
+    for start in sorted(graph):
+        if start not in done:
+            visit(start, [start])
+    return cycles
+
+
+def test_import_cycles_are_found():
+    """The cycle finder sees a two-module circle and a longer one, and nothing in a tree."""
+    assert import_cycles({"a": {"b"}, "b": {"a"}}) == [["a", "b"]]
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert import_cycles({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_no_module_of_lib_imports_itself_through_others():
+    """No import circle in lib/, counting imports inside functions and for type checking: each module can be
+    read, and tested, after the modules it builds on. (A package's ``__init__`` re-exporting its modules is
+    not a circle of the modules.)"""
+    graph = {module_name(path): lib_imports(path) for path in MODULES}
+    packages = {module_name(path) for path in MODULES if path.name == "__init__.py"}
+    # A module importing its own package's __init__ (``from lib import paths``) reaches the package, whose
+    # __init__ re-exports modules; count the edge to the module named, not to the package.
+    graph = {module: {name for name in names if name not in packages} for module, names in graph.items()}
+    assert import_cycles(graph) == []
