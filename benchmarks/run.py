@@ -19,20 +19,18 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import numpy as np
 
 from benchmarks import onnx, performance, reload
 from benchmarks.table import summarise
 from benchmarks.timing import timed
-from lib import champion, params, paths, processes, schema, serving, snapshot
+from lib import champion, params, paths, processes, schema, serving, snapshot, tracking
 from lib.serving import inference
 
 HERE = Path(__file__).resolve().parent
@@ -109,50 +107,22 @@ def load(targets: dict[str, tuple[str, Path]], seconds: int) -> dict:
     return results
 
 
-def start_peer(port: int) -> subprocess.Popen:
-    """``mlflow models serve`` on the registered champion, waiting until it answers /ping."""
-    env = processes.tool_env({"MLFLOW_TRACKING_URI": f"sqlite:///{paths.PROJ_ROOT / 'mlflow.db'}"})
+def start_peer(port: int) -> processes.Server:
+    """``mlflow models serve`` on the registered champion, from the store the course uses, once it answers /ping.
+
+    It runs in a process group of its own (mlflow starts uvicorn under a shell): stop it with ``stop(group=True)``.
+    """
     model_uri = f"models:/{params.stage_params('train')['registered_model']}@champion"
-    peer = subprocess.Popen(
-        [
-            "mlflow",
-            "models",
-            "serve",
-            "-m",
-            model_uri,
-            "--env-manager",
-            "local",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    command = [processes.tool("mlflow"), "models", "serve", "-m", model_uri, "--env-manager", "local"]
+    return processes.launch(
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
+        f"http://127.0.0.1:{port}",
+        "/ping",
+        60,
+        name="mlflow models serve (is the model registered? run 'make pipeline')",
+        env={"MLFLOW_TRACKING_URI": tracking.tracking_uri()},
+        detach=True,
     )
-    for _ in range(600):
-        if peer.poll() is not None:
-            raise RuntimeError("mlflow models serve exited; is the model registered? run 'make pipeline'")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
-                return peer
-        except httpx.TransportError:
-            time.sleep(0.1)
-    stop_group(peer)
-    raise RuntimeError("mlflow models serve did not answer /ping within 60 s")
-
-
-def stop_group(process: subprocess.Popen) -> None:
-    """Stop a process and the children it started (mlflow runs uvicorn under a shell)."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def pipeline_seconds() -> dict:
@@ -196,7 +166,7 @@ def measure_servers(report: dict, files: dict, seconds: int) -> None:
         invocations = f"http://127.0.0.1:{port}/invocations"
         report["peer"] = load({s: (invocations, files[("peer", s)]) for s in ("predict", "predict/batch")}, seconds)
     finally:
-        stop_group(peer)
+        peer.stop(group=True)
 
 
 def main(argv: list[str] | None = None) -> int:

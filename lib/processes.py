@@ -8,6 +8,7 @@ removes them and puts the environment's own ``bin/`` first on ``PATH``, so
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -63,18 +64,23 @@ class Server:
         self.log.seek(0)
         return self.log.read()
 
-    def stop(self, timeout: float = 10) -> int:
+    def stop(self, timeout: float = 10, group: bool = False) -> int:
         """Stop the server with SIGTERM (SIGKILL after ``timeout``) and return its exit code.
 
         uvicorn shuts down gracefully on SIGTERM and then re-raises it, so a clean stop
-        returns ``-15`` on POSIX (0 on older uvicorn releases).
+        returns ``-15`` on POSIX (0 on older uvicorn releases). With ``group``, the signals go
+        to the server's whole process group (a server launched with ``detach`` that starts
+        workers of its own, as ``mlflow models serve`` does).
         """
+        signal_of = (lambda sig: os.killpg(self.process.pid, sig)) if group else self.process.send_signal
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                signal_of(signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    signal_of(signal.SIGKILL)
                 self.process.wait()
         if self.log is not None and not self.log.closed:
             self.log.close()

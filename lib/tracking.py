@@ -46,9 +46,14 @@ def default_tracking_uri(root: Path | None = None) -> str:
     return f"sqlite:///{(root / 'mlflow.db').as_posix()}"
 
 
+def tracking_uri() -> str:
+    """The store the course uses: ``$MLFLOW_TRACKING_URI`` (a team's server) or the embedded ``mlflow.db``."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+
+
 def configure() -> str:
-    """Point MLflow (tracking and registry) at ``$MLFLOW_TRACKING_URI`` or the embedded store; return the URI."""
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+    """Point MLflow (tracking and registry) at :func:`tracking_uri` and return it."""
+    uri = tracking_uri()
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return uri
@@ -249,8 +254,9 @@ def write_scores(
         **({"worst_island_accuracy": round(min(islands), 4)} if islands else {}),
     }
     scores_file, candidates_file = metrics_dir / "scores.json", metrics_dir / "candidates.csv"
-    scores_file.write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
-    table.round(4).to_csv(candidates_file, index=False)
+    text = json.dumps(scores, indent=2) + "\n"
+    paths.write_atomically(scores_file, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    paths.write_atomically(candidates_file, lambda tmp: table.round(4).to_csv(tmp, index=False))
     return scores_file, candidates_file
 
 
