@@ -10,8 +10,10 @@ import pandas as pd
 
 from lib import champion, modeling, monitoring, params, paths, schema
 
-from evidently import DataDefinition, Dataset, Report  # isort: skip  (after lib.monitoring: pandas 3 stand-in)
-from evidently.presets import DataDriftPreset  # isort: skip
+monitoring.evidently_on_pandas3()  # Evidently 0.7 imports beside pandas 3 only after this (lib/monitoring/drift.py)
+
+from evidently import DataDefinition, Dataset, Report  # noqa: E402  # isort: skip  # pylint: disable=wrong-import-position
+from evidently.presets import DataDriftPreset  # noqa: E402  # isort: skip  # pylint: disable=wrong-import-position
 
 FLIPPER_RULE = "FlipperLengthMeanOutOfBand"
 

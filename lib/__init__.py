@@ -6,6 +6,7 @@ per concern:
 
 - ``paths``: where every file of the project lives, resolved from the project root at each use;
 - ``params``: ``params.yaml``, the single source of every tunable, and the checks of each value;
+- ``preflight``: ``params.yaml`` checked whole before any stage runs (``make pipeline``, ``make test``);
 - ``schema``: the data's fields, units, categories and bounds, which GX, the API and the cards read;
 - ``data``: acquisition of the raw LTER export, cleaning, the stratified split;
 - ``validation``: the Great Expectations suites and the quality gate;
@@ -35,12 +36,12 @@ Packages, each split along its seams:
 
 ``telemetry.env`` lists every tool's telemetry switch. Importing ``lib`` sets them for this
 process and every process it starts (the Makefile exports the same file), so the course runs
-offline and sends nothing anywhere.
+offline and sends nothing anywhere; importing ``lib`` changes nothing else. The lessons' kernel
+is set up by ``make setup`` instead (``jupyter``: plain output, the project's tools first on
+``PATH``, every tool's state in the environment).
 """
 
 import os
-import sys
-import warnings
 from pathlib import Path
 
 # Each tool reads its own switch; all are set before any of them is imported. The list lives in
@@ -51,22 +52,5 @@ TELEMETRY_OFF = dict(
     if line and not line.startswith("#")
 )
 os.environ.update(TELEMETRY_OFF)
-
-# A lesson's shell commands (`!dvc dag`, `%%bash`) run the project's own tools and print plain text:
-# this environment's bin/ first on PATH (a kernel started from JupyterLab may not have it), and
-# none of the switches with which a Jupyter kernel forces colours on every program it starts.
-_BIN = os.path.dirname(sys.executable)
-if os.environ.get("PATH", "").split(os.pathsep)[0] != _BIN:
-    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
-if "ipykernel" in sys.modules:
-    for _forced in ("FORCE_COLOR", "CLICOLOR_FORCE", "CLICOLOR"):
-        os.environ.pop(_forced, None)
-    os.environ.update(NO_COLOR="1", TERM="dumb")
-# CodeCarbon logs every measurement at INFO; the lessons print what matters themselves.
-os.environ.setdefault("CODECARBON_LOG_LEVEL", "error")
-
-# tqdm (through huggingface_hub) warns on import that ipywidgets is absent; the
-# course shows no progress bars, so the warning is noise in every lesson.
-warnings.filterwarnings("ignore", message="IProgress not found", module="tqdm")
 
 __all__ = ["TELEMETRY_OFF"]

@@ -4,7 +4,7 @@ The copy is the project as Git tracks it, except ``exercises/*.py``: each public
 keeps its signature and the first line of its docstring (which states the exercise), says
 what it must return (the keys of the dict the solution returns, or its return type), and
 raises :class:`NotImplementedError`. Private helpers and classes, which are part of the
-solutions, are left out; imports and the exercises' given data stay. The tests that check
+solutions, are left out; imports, the module's set-up calls and the exercises' given data stay. The tests that check
 the worked solutions (``tests/exercises``) then check a student's answers:
 ``pytest tests/exercises --answers PATH/exercises`` (see :mod:`tests.exercises.conftest`).
 """
@@ -89,6 +89,8 @@ def stub_module(source: str, name: str) -> str:
             continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             out += lines[node.lineno - 1 : node.end_lineno]
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):  # set-up the imports below need
+            out += ["", *lines[node.lineno - 1 : node.end_lineno], ""]
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             target = node.targets[0] if isinstance(node, ast.Assign) else node.target
             label = target.id if isinstance(target, ast.Name) else ""

@@ -8,6 +8,11 @@ environment (``sys.prefix``), never into the learner's home folder:
   them set, whatever the order of the imports in its first cell, and the folders
   of :func:`lib.toolstate.environment` under ``<environment>/var``, so no tool a
   lesson runs reads its caches or settings from the learner's home;
+- the kernel's own IPython profile (in that folder) gets a start-up file, :data:`STARTUP`,
+  so the shell commands of a lesson print plain text: ipykernel sets ``FORCE_COLOR`` and
+  ``CLICOLOR_FORCE`` for every program it starts, which would draw colours into the saved
+  outputs; the kernel's ``PATH`` starts with this environment's ``bin/``, so ``!dvc`` and
+  ``!pytest`` are the locked versions even in a JupyterLab started from elsewhere;
 - JupyterLab's ``overrides.json`` sets the news feed to *Never* and the update check
   off, so a fresh JupyterLab neither fetches news nor asks whether it may.
 """
@@ -15,6 +20,7 @@ environment (``sys.prefix``), never into the learner's home folder:
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +29,27 @@ from lib import TELEMETRY_OFF, paths, toolstate
 KERNEL = "python3"
 NOTIFICATIONS = "@jupyterlab/apputils-extension:notification"
 LAB_OVERRIDES = {NOTIFICATIONS: {"fetchNews": "false", "checkForUpdates": False}}
+# Quieter tools in the lessons' kernels: CodeCarbon logs every measurement at INFO.
+QUIET = {"CODECARBON_LOG_LEVEL": "error"}
+# Run by IPython when the course's kernel starts, after ipykernel has set its colour switches; a function, so
+# that nothing of it is left in the lesson's namespace.
+STARTUP = '''"""The course's kernel (written by 'make setup', lib/jupyter.py): lessons' tools print plain text."""
+
+
+def _plain_output():
+    import os  # pylint: disable=import-outside-toplevel
+    import warnings  # pylint: disable=import-outside-toplevel
+
+    for forced in ("FORCE_COLOR", "CLICOLOR_FORCE", "CLICOLOR"):
+        os.environ.pop(forced, None)
+    os.environ.update(NO_COLOR="1", TERM="dumb")
+    # tqdm (through huggingface_hub) warns that ipywidgets is absent; the course shows no progress bars.
+    warnings.filterwarnings("ignore", message="IProgress not found", module="tqdm")
+
+
+_plain_output()
+del _plain_output
+'''
 
 
 def kernelspec_file(prefix: Path) -> Path:
@@ -33,6 +60,11 @@ def kernelspec_file(prefix: Path) -> Path:
 def state_folder(prefix: Path) -> Path:
     """Where the lessons' kernels keep their tools' caches and settings (see :mod:`lib.toolstate`)."""
     return Path(prefix) / "var"
+
+
+def startup_file(prefix: Path) -> Path:
+    """The start-up file of the kernel's IPython profile (its ``IPYTHONDIR`` is in :func:`state_folder`)."""
+    return state_folder(Path(prefix)) / "ipython" / "profile_default" / "startup" / "00-course-kernel.py"
 
 
 def overrides_file(prefix: Path) -> Path:
@@ -61,16 +93,20 @@ def configure(prefix: Path | str = sys.prefix) -> list[Path]:
         )
 
     state = state_folder(Path(prefix))
-    state.mkdir(exist_ok=True)
+    startup = startup_file(Path(prefix))
+    startup.parent.mkdir(parents=True, exist_ok=True)
+    paths.write_atomically(startup, lambda tmp: tmp.write_text(STARTUP, encoding="utf-8"))
+    # ${PATH}: jupyter_client fills in the PATH of whatever starts the kernel.
+    path = {"PATH": str(Path(prefix) / "bin") + os.pathsep + "${PATH}"}
 
     def kernel_env(spec: dict) -> None:
-        spec["env"] = {**spec.get("env", {}), **TELEMETRY_OFF, **toolstate.environment(state)}
+        spec["env"] = {**spec.get("env", {}), **TELEMETRY_OFF, **QUIET, **toolstate.environment(state), **path}
 
     def no_news(settings: dict) -> None:
         for plugin, values in LAB_OVERRIDES.items():
             settings[plugin] = {**settings.get(plugin, {}), **values}
 
-    return [_update_json(kernel, kernel_env), _update_json(overrides_file(Path(prefix)), no_news)]
+    return [_update_json(kernel, kernel_env), startup, _update_json(overrides_file(Path(prefix)), no_news)]
 
 
 if __name__ == "__main__":

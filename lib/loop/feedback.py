@@ -23,11 +23,7 @@ import pandas as pd
 from sklearn.metrics import f1_score
 
 from lib import schema
-from lib.monitoring import drift_table
-
-# After lib.monitoring, which lets Evidently import beside pandas 3 (lib/monitoring/drift.py).
-from evidently import DataDefinition, Dataset, Report  # isort: skip  # pylint: disable=wrong-import-order
-from evidently.presets import DataDriftPreset  # isort: skip  # pylint: disable=wrong-import-order
+from lib.monitoring import drift_table, evidently_on_pandas3
 
 
 class JoinError(ValueError):
@@ -108,6 +104,10 @@ def drift_timeline(log: pd.DataFrame, reference: pd.DataFrame, step: int) -> pd.
 
     One row per (penguins, column): the test's p-value (or distance), its threshold, and whether it drifted.
     """
+    evidently_on_pandas3()  # Evidently 0.7 on pandas 3 (lib/monitoring/drift.py)
+    from evidently import DataDefinition, Dataset, Report  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
+    from evidently.presets import DataDriftPreset  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
+
     definition = DataDefinition(numerical_columns=list(schema.NUMERIC), categorical_columns=list(schema.CATEGORICAL))
     baseline = Dataset.from_pandas(reference[list(schema.FEATURES)], data_definition=definition)
     frames = []

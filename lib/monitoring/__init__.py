@@ -10,7 +10,8 @@
   compressed time and for ``deploy/monitoring/``), :func:`promtool` checks and unit-tests it;
 - :func:`drift_table` reads Evidently's verdict per column out of a report run.
 
-Importing this package also lets Evidently 0.7 import beside pandas 3 (see :mod:`lib.monitoring.drift`).
+Evidently 0.7 imports beside pandas 3 after :func:`evidently_on_pandas3` (see :mod:`lib.monitoring.drift`);
+importing this package patches nothing.
 
 The package is split along those seams: :mod:`~lib.monitoring.prometheus`, :mod:`~lib.monitoring.rules`,
 :mod:`~lib.monitoring.seasons`, :mod:`~lib.monitoring.drift` and :mod:`~lib.monitoring.deploy` (the team
@@ -24,7 +25,7 @@ from lib.monitoring.deploy import (
     deploy_rules,
     write_deploy_rules,
 )
-from lib.monitoring.drift import dataset_drift, drift_table, read_prediction_log
+from lib.monitoring.drift import dataset_drift, drift_table, evidently_on_pandas3, read_prediction_log
 from lib.monitoring.prometheus import (
     PROMETHEUS_INSTALL,
     firing_alerts,
@@ -62,6 +63,7 @@ __all__ = [
     "dataset_drift",
     "deploy_rules",
     "drift_table",
+    "evidently_on_pandas3",
     "drifted_shares",
     "duration",
     "expected_shares",

@@ -1,6 +1,7 @@
 """Drift: the prediction log read back, and Evidently's verdict per column.
 
-Importing this module lets Evidently 0.7 import beside pandas 3 (see :func:`_evidently_on_pandas3`).
+Evidently 0.7 imports beside pandas 3 once :func:`evidently_on_pandas3` has run: call it before
+``import evidently`` (importing this module patches nothing).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pandas.core.dtypes import common
 from lib import schema
 
 
-def _evidently_on_pandas3() -> None:
-    """Give pandas 3 back the one private name Evidently 0.7.23 imports at start-up.
+def evidently_on_pandas3() -> None:
+    """Give back the private pandas name Evidently 0.7.23 imports at start-up: call before ``import evidently``.
 
     ``evidently.legacy.tests.data_integrity_tests`` imports
     ``pandas.core.dtypes.common.infer_dtype_from_object``, which pandas 3 removed; without it
@@ -28,9 +29,6 @@ def _evidently_on_pandas3() -> None:
             return dtype if isinstance(dtype, type) else pd.api.types.pandas_dtype(dtype).type
 
         common.infer_dtype_from_object = infer_dtype_from_object
-
-
-_evidently_on_pandas3()
 
 
 def read_prediction_log(path: Path) -> pd.DataFrame:

@@ -24,8 +24,10 @@ def test_configure_sets_both_and_keeps_other_settings(prefix):
     jupyter.configure(prefix)
     spec = json.loads(jupyter.kernelspec_file(prefix).read_text())
     state = toolstate.environment(prefix / "var")
-    assert spec["env"] == {"MY_VAR": "1", **TELEMETRY_OFF, **state} and spec["argv"] == ["python"]
-    assert state["PYLINTHOME"] == str(prefix / "var" / "pylint") and (prefix / "var").is_dir()
+    path = {"PATH": f"{prefix / 'bin'}:${{PATH}}"}
+    assert spec["env"] == {"MY_VAR": "1", **TELEMETRY_OFF, **jupyter.QUIET, **state, **path}
+    assert spec["argv"] == ["python"] and state["PYLINTHOME"] == str(prefix / "var" / "pylint")
+    assert jupyter.startup_file(prefix).read_text(encoding="utf-8") == jupyter.STARTUP
     settings = json.loads(jupyter.overrides_file(prefix).read_text())
     assert settings[jupyter.NOTIFICATIONS] == {"fetchNews": "false", "checkForUpdates": False}
     assert settings["@jupyterlab/apputils-extension:themes"] == {"theme": "JupyterLab Dark"}
@@ -51,5 +53,23 @@ def test_this_environment_is_configured():
     spec = json.loads(jupyter.kernelspec_file(sys.prefix).read_text())
     expected = TELEMETRY_OFF | toolstate.environment(jupyter.state_folder(sys.prefix))
     assert expected.items() <= spec.get("env", {}).items(), "run 'make setup' (it runs python -m lib.jupyter)"
+    assert jupyter.startup_file(sys.prefix).read_text(encoding="utf-8") == jupyter.STARTUP
     settings = json.loads(jupyter.overrides_file(sys.prefix).read_text())
     assert settings[jupyter.NOTIFICATIONS]["fetchNews"] == "false"
+
+
+def test_the_startup_file_leaves_plain_output_and_an_empty_namespace():
+    """Run as IPython runs it after ipykernel's set-up: the colour switches are gone, NO_COLOR and TERM=dumb
+    are set, and the lesson's namespace gains nothing."""
+    namespace: dict = {"__name__": "__main__"}
+    forced = {"FORCE_COLOR": "1", "CLICOLOR_FORCE": "1", "CLICOLOR": "1", "TERM": "xterm-color"}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in forced.items():
+            patch.setenv(name, value)
+        patch.delenv("NO_COLOR", raising=False)
+        exec(compile(jupyter.STARTUP, "00-course-kernel.py", "exec"), namespace)  # noqa: S102
+        import os  # noqa: PLC0415
+
+        assert not {"FORCE_COLOR", "CLICOLOR_FORCE", "CLICOLOR"} & set(os.environ)
+        assert os.environ["NO_COLOR"] == "1" and os.environ["TERM"] == "dumb"
+    assert set(namespace) == {"__name__", "__builtins__", "__doc__"}
