@@ -123,9 +123,11 @@ system-packages: ## install Prometheus, PostgreSQL's server and OpenSSH's server
 	[ -z "$${still// /}" ] || { echo "still missing after the install: $$still"; exit 1; }
 
 pipeline: system-packages setup ## run every stage that is out of date (dvc repro)
+	@$(BIN)/python -m lib.preflight
 	$(SCRATCH_HOME) $(BIN)/dvc repro
 
 test: system-packages setup ## every test: unit, pipeline (dvc repro in a scratch copy), notebooks (nbval), lint gates, the team stack
+	@$(BIN)/python -m lib.preflight
 	$(BIN)/python -m pytest
 
 test-fast: system-packages setup ## the quick subset (unit, API through TestClient, lint gates): no pipeline, no slow servers

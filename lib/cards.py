@@ -99,11 +99,9 @@ def build_model_card(*, model_name: str, **inputs: Any) -> ModelCard:
 
 
 def write_card(card: DatasetCard | ModelCard, path: Path) -> Path:
-    """Write a card as markdown (YAML metadata first) to ``path`` and return the path."""
-    paths.ensure_parent(path)
+    """Write a card as markdown (YAML metadata first) to ``path``, whole or not at all; return the path."""
     text = str(card).rstrip("\n") + "\n"
-    Path(path).write_text(text, encoding="utf-8")
-    return Path(path)
+    return paths.write_atomically(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def section(card_text: str, heading: str) -> str:

@@ -92,49 +92,73 @@ def text_matching(pattern: str, expected: str) -> Rule:
     return Rule(expected, lambda v: isinstance(v, str) and compiled.fullmatch(v) is not None)
 
 
-# Every notebook parameter, by the name it has in its notebook's parameters cell.
-# Candidates' hyperparameters have no rule here: scikit-learn checks its own (see
-# lib/modeling.py), with messages that name the estimator, the value and the range.
+# Every parameter of params.yaml, by its key (section.name). A lesson's parameters cell uses the last part
+# of the key (dvc.yaml passes ``-p seed ${train.seed}``). The candidates' hyperparameters (train.candidates)
+# have no rule here: their names are checked against the estimators and their values by scikit-learn
+# itself (lib/preflight.py), with messages that name the estimator, the value and the range.
+NAME = text_matching(r"[A-Za-z0-9][A-Za-z0-9_.-]*", "a name of letters, digits, '_', '.' or '-'")
+SEED = int_between(0, 2**32 - 1)
+FRACTION = number_between(0.0, 1.0)
 RULES: dict[str, Rule] = {
-    "raw_source": text_matching(r"palmerpenguins|.+\.csv", "'palmerpenguins' or the path of a CSV export"),
-    "min_macro_f1": number_between(0.0, 1.0),
-    "min_island_accuracy": number_between(0.0, 1.0),
-    "max_p99_latency_ms": number_between(0.1, 60_000.0),
-    "test_size": number_between(0.0, 1.0, inclusive=False),
-    "seed": int_between(0, 2**32 - 1),
-    "experiment": text_matching(r"[A-Za-z0-9][A-Za-z0-9_.-]*", "a name of letters, digits, '_', '.' or '-'"),
-    "registered_model": text_matching(r"[A-Za-z0-9][A-Za-z0-9_.-]*", "a name of letters, digits, '_', '.' or '-'"),
-    "cv_folds": int_between(2, 20),
-    "country_iso_code": text_matching(r"[A-Z]{3}", "an ISO 3166-1 alpha-3 country code such as 'ESP'"),
-    "training_repeats": int_between(1, 1000),
-    "inference_repeats": int_between(1, 100_000),
-    "keep_serving": boolean(),
-    "latency_requests": int_between(10, 100_000),
-    "requests_per_second": number_between(0.1, 1000.0),
-    "drift_requests": int_between(10, 100_000),
-    "biscoe_share": number_between(0.0, 1.0),
-    "share_tolerance": number_between(0.01, 0.5),
-    "alert_window_s": int_between(2, 86_400),
-    "alert_pending_s": int_between(0, 86_400),
-    "alert_min_predictions": int_between(1, 1_000_000),
-    "season_birds": int_between(100, 100_000),  # a delivery of fewer rows fails the raw-data suite
-    "bill_length_shift_mm": number_between(-20.0, 20.0),
-    "drift_step": int_between(5, 10_000),
-    "max_regression": number_between(0.0, 1.0),
-    "reload_interval_s": number_between(0.05, 3600.0),
+    "requirements.min_macro_f1": FRACTION,
+    "requirements.min_island_accuracy": FRACTION,
+    "requirements.max_p99_latency_ms": number_between(0.1, 60_000.0),
+    "inception.raw_source": text_matching(r"palmerpenguins|.+\.csv", "'palmerpenguins' or the path of a CSV export"),
+    "prepare.test_size": number_between(0.0, 1.0, inclusive=False),
+    "prepare.seed": SEED,
+    "train.experiment": NAME,
+    "train.registered_model": NAME,
+    "train.cv_folds": int_between(2, 20),
+    "train.seed": SEED,
+    "energy.country_iso_code": text_matching(r"[A-Z]{3}", "an ISO 3166-1 alpha-3 country code such as 'ESP'"),
+    "energy.training_repeats": int_between(1, 1000),
+    "energy.inference_repeats": int_between(1, 100_000),
+    "deploy.keep_serving": boolean(),
+    "deploy.latency_requests": int_between(10, 100_000),
+    "monitor.seed": SEED,
+    "monitor.requests_per_second": number_between(0.1, 1000.0),
+    "monitor.drift_requests": int_between(10, 100_000),
+    "monitor.biscoe_share": FRACTION,
+    "monitor.share_tolerance": number_between(0.01, 0.5),
+    "monitor.alert_window_s": int_between(2, 86_400),
+    "monitor.alert_pending_s": int_between(0, 86_400),
+    "monitor.alert_min_predictions": int_between(1, 1_000_000),
+    "loop.seed": SEED,
+    "loop.season_birds": int_between(100, 100_000),  # a delivery of fewer rows fails the raw-data suite
+    "loop.bill_length_shift_mm": number_between(-20.0, 20.0),
+    "loop.drift_step": int_between(5, 10_000),
+    "loop.experiment": NAME,
+    "loop.max_regression": FRACTION,
+    "loop.latency_requests": int_between(10, 100_000),
+    "loop.requests_per_second": number_between(0.1, 1000.0),
+    "loop.reload_interval_s": number_between(0.05, 3600.0),
 }
+CANDIDATES_KEY = "train.candidates"  # read whole by lesson 2.2; checked by lib.preflight
+
+
+def _notebook_rules() -> dict[str, Rule]:
+    """Each notebook parameter's rule: the rule of the key it comes from (keys of one name share a rule)."""
+    rules: dict[str, Rule] = {}
+    for key, rule in RULES.items():
+        name = key.rsplit(".", 1)[1]
+        if rules.setdefault(name, rule).expected != rule.expected:
+            raise ValueError(f"params.RULES gives '{name}' two rules; a lesson could not tell which applies")
+    return rules
+
+
+NOTEBOOK_RULES = _notebook_rules()
 
 
 def check(**values: Any) -> dict[str, Any]:
-    """Check notebook parameters against :data:`RULES` and return them unchanged.
+    """Check notebook parameters (by the names of the lessons' parameters cells) and return them unchanged.
 
     Raises :class:`InvalidParameter` naming the first parameter whose value is not
     what its rule expects, or that has no rule at all.
     """
     for name, value in values.items():
-        rule = RULES.get(name)
+        rule = NOTEBOOK_RULES.get(name)
         if rule is None:
-            raise InvalidParameter(f"parameter '{name}' is unknown; known parameters: {sorted(RULES)}")
+            raise InvalidParameter(f"parameter '{name}' is unknown; known parameters: {sorted(NOTEBOOK_RULES)}")
         if not rule.accepts(value):
             raise InvalidParameter(
                 f"parameter '{name}' is {value!r} ({type(value).__name__}), expected {rule.expected}; "
@@ -149,4 +173,4 @@ def check_namespace(namespace: dict[str, Any]) -> None:
     The cell right after a lesson's ``parameters`` cell calls it, so a bad papermill
     ``-p`` value stops the run there, named, before the lesson writes anything.
     """
-    check(**{name: namespace[name] for name in sorted(RULES) if name in namespace})
+    check(**{name: namespace[name] for name in sorted(NOTEBOOK_RULES) if name in namespace})

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
-from lib import champion, paths, schema
+from lib import champion, params, paths, schema
 from lib.serving import inference
 from lib.serving.bodies import ModelInfo
 from lib.serving.settings import Settings
@@ -111,8 +110,8 @@ def default_model_uri(params_file: Path | None = None) -> str:
     """
     params_file = Path(params_file) if params_file is not None else paths.PARAMS_FILE
     try:
-        name = yaml.safe_load(params_file.read_text(encoding="utf-8"))["train"]["registered_model"]
-    except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
+        name = params.stage_params("train", params_file)["registered_model"]
+    except (OSError, KeyError, TypeError, ValueError) as exc:
         raise ModelUnavailable(
             f"no registered model name: {params_file} has no train.registered_model ({type(exc).__name__}); "
             "set PENGUINS_MODEL_URI, e.g. models:/penguins-classifier@champion"

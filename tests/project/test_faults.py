@@ -102,6 +102,32 @@ def test_corrupted_raw_data_stops_the_pipeline_at_the_gate_and_harms_nothing(pro
     assert registered_versions(copy) == versions
 
 
+def test_a_failed_training_keeps_the_last_good_export(project, tmp_path):
+    """A hyperparameter scikit-learn refuses, run by ``dvc repro`` itself (past make's params check), fails the
+    train stage; the export the API serves, the scores and the model card stay as they were (``persist``)."""
+    project.ensure_pipeline()
+    copy = tmp_path / "project"
+    shutil.copytree(project.root, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    kept = [name for name in PROTECTED if not name.startswith(("data/", "reports/"))]
+    before = digests(copy, kept)
+    params = copy / "params.yaml"
+    params.write_text(params.read_text().replace("      max_depth: 8\n", "      max_depth: -8\n"), encoding="utf-8")
+    assert "max_depth: -8" in params.read_text()
+    done = subprocess.run(
+        ["dvc", "repro", "train"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        env=processes.tool_env({sandbox.ROOT_ENV_VAR: str(copy)}),
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and "failed to reproduce 'train'" in output, output[-3000:]
+    assert "'max_depth' parameter of RandomForestClassifier must be" in output
+    assert digests(copy, kept) == before
+
+
 INVALID_PARAMETERS = [
     pytest.param(
         "2.1-data-versioning",

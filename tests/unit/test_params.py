@@ -2,7 +2,7 @@
 
 import pytest
 
-from lib import params
+from lib import params, paths, preflight
 
 
 def test_load_params_reads_every_section(tmp_path):
@@ -12,12 +12,63 @@ def test_load_params_reads_every_section(tmp_path):
     assert params.load_params(file) == {"prepare": {"seed": 3}, "requirements": {"min_macro_f1": 0.9}}
 
 
-def test_project_params_cover_every_rule_with_valid_values():
-    """Every value in the project's params.yaml passes its rule."""
-    for values in params.load_params().values():
-        for name, value in values.items():
-            if name in params.RULES:
-                params.check(**{name: value})
+def test_project_params_have_a_rule_each_and_pass_it():
+    """Every key of the project's params.yaml has its rule (keyed by section and name) and passes it; every rule
+    has its key; the candidates' hyperparameters are checked too."""
+    values = params.load_params()
+    keys = {f"{section}.{name}" for section, entries in values.items() for name in entries}
+    assert keys - {params.CANDIDATES_KEY} == set(params.RULES)
+    hyperparameters = sum(len(h) for h in values["train"]["candidates"].values())
+    assert preflight.check_file() == len(params.RULES) + hyperparameters
+
+
+def test_dvc_yaml_passes_each_key_under_its_last_name():
+    """dvc.yaml hands ``${section.name}`` to a lesson as ``-p name``: the notebook rule of that name is the key's."""
+    import re  # noqa: PLC0415
+
+    from tests.sandbox import WORKTREE  # noqa: PLC0415
+
+    passed = re.findall(r"-p (\w+) \$\{([\w.]+)\}", (WORKTREE / "dvc.yaml").read_text(encoding="utf-8"))
+    assert passed, "no -p NAME ${KEY} found in dvc.yaml"
+    for name, key in passed:
+        assert key in params.RULES and key.rsplit(".", 1)[1] == name, (name, key)
+        assert params.NOTEBOOK_RULES[name].expected == params.RULES[key].expected
+
+
+BAD_FILES = [
+    pytest.param("train:\n  cv_fold: 5\n", "'train.cv_fold' is not a parameter; train has", id="typo-in-a-key"),
+    pytest.param("prepare:\n  test_size: 1.5\n", "'prepare.test_size' is 1.5", id="value-out-of-range"),
+    pytest.param("monitor: 3\n", "section 'monitor' must be a mapping", id="section-not-a-mapping"),
+    pytest.param(
+        "train:\n  candidates:\n    random_forest:\n      n_estimatorz: 200\n",
+        "'train.candidates.random_forest'.*no hyperparameter \\['n_estimatorz'\\]",
+        id="typo-in-a-hyperparameter",
+    ),
+    pytest.param(
+        "train:\n  candidates:\n    random_forest:\n      max_depth: -8\n",
+        "'train.candidates.random_forest'.*'max_depth' parameter of RandomForestClassifier must be",
+        id="hyperparameter-out-of-range",
+    ),
+    pytest.param("train:\n  candidates:\n    svm: {}\n", "unknown candidate 'svm'", id="unknown-candidate"),
+]
+
+
+@pytest.mark.parametrize(("content", "message"), BAD_FILES)
+def test_check_file_names_the_first_wrong_key(tmp_path, content, message):
+    """Before any stage runs, a wrong key or value of params.yaml is refused with its full key and the fix."""
+    file = tmp_path / "params.yaml"
+    file.write_text(content)
+    with pytest.raises(params.InvalidParameter, match=message):
+        preflight.check_file(file)
+
+
+def test_the_preflight_command_stops_with_exit_2_and_no_traceback(tmp_path, monkeypatch, capsys):
+    """``python -m lib.preflight`` (make pipeline and make test run it first) prints the key and exits 2."""
+    (tmp_path / "params.yaml").write_text("train:\n  candidates:\n    baseline: {strategy: sometimes}\n")
+    monkeypatch.setenv(paths.ROOT_ENV_VAR, str(tmp_path))
+    assert preflight.main() == 2
+    err = capsys.readouterr().err
+    assert "train.candidates.baseline" in err and "nothing has run" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize(
