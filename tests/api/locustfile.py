@@ -1,12 +1,17 @@
 """Locust users for the bounded load test (tests/api/test_load.py): no think time, mixed endpoints.
 
+The run ends after ``PENGUINS_LOAD_REQUESTS`` requests in all (``--run-time`` is only the bound): a count,
+not a clock, so a busy machine takes longer but sends the same load.
+
 Run by the test as ``locust --headless`` in its own process (locust patches the
 standard library with gevent, which must not happen inside pytest).
 """
 
+import os
 import random
 
-from locust import FastHttpUser, constant, task
+import gevent
+from locust import FastHttpUser, constant, events, task
 
 from lib.serving.bodies import EXAMPLE
 
@@ -30,6 +35,25 @@ PENGUINS = [
     },
 ]
 SPECIES = ["Gentoo", "Adelie", "Chinstrap"]
+TARGET = int(os.environ.get("PENGUINS_LOAD_REQUESTS", "0"))  # 0: until --run-time
+
+
+RUN: dict = {}
+
+
+@events.init.add_listener
+def remember(environment, **_):
+    """Keep locust's environment: its statistics count the requests, its runner stops them."""
+    RUN["environment"] = environment
+
+
+@events.request.add_listener
+def stop_at_target(**_):
+    """Once the target number of requests has been made, stop the run (from a greenlet of its own, once)."""
+    environment = RUN.get("environment")
+    if TARGET and environment is not None and not RUN.get("stopping"):
+        if environment.stats.total.num_requests + 1 >= TARGET:
+            RUN["stopping"] = gevent.spawn(environment.runner.quit)
 
 
 class Client(FastHttpUser):
