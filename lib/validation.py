@@ -27,6 +27,11 @@ RAW_SPECIES = (
 NUMBER_TYPES = ["float64", "int64", "Float64", "Int64", "float32", "int32"]
 ISLANDS = list(schema.ISLANDS)
 DOCS_SITE = "penguins_data_docs"
+# What to do when a suite fails: the raw data comes from a delivery, the processed data from the split.
+FIXES = {
+    RAW_SUITE: "Fix the data at its source (params.yaml inception.raw_source) and run again",
+    PROCESSED_SUITE: "The split is wrong, not the delivery: check prepare's parameters and data.split, then run again",
+}
 
 
 class DataValidationError(ValueError):
@@ -208,10 +213,10 @@ def require(report: SuiteReport) -> SuiteReport:
     if report.success:
         return report
     lines = "\n  - ".join(report.failure_lines())
+    fix = FIXES.get(report.suite, "Fix the data and run again")
     raise DataValidationError(
         f"data failed the '{report.suite}' suite: {len(report.failures)} of {report.evaluated} expectations "
-        f"failed:\n  - {lines}\nNothing was written. Fix the data at its source (params.yaml inception.raw_source) "
-        "and run again; 'dvc checkout' restores the last good data."
+        f"failed:\n  - {lines}\nNothing was written. {fix}; 'dvc checkout' restores the last good data."
     )
 
 

@@ -49,8 +49,9 @@ def test_a_leaking_split_is_stopped_before_anything_is_written(tmp_path, monkeyp
         train, test = real_split(clean, test_size=test_size, seed=seed)
         return train, pd.concat([test, train.head(10)])
 
-    with pytest.raises(validation.DataValidationError, match="expect_compound_columns_to_be_unique"):
+    with pytest.raises(validation.DataValidationError, match="expect_compound_columns_to_be_unique") as error:
         run_split_cell(tmp_path, leaking)
+    assert "The split is wrong, not the delivery" in str(error.value) and "raw_source" not in str(error.value)
     assert digests(files) == before
 
 
