@@ -92,7 +92,8 @@ def parameter_reach(raw_file: Path, new_test_size: float = 0.4) -> dict:
 def ci_command(root: Path | None = None) -> dict:
     """Exercise 3: what CI runs on a pull request, down to the Makefile recipe behind it.
 
-    The workflow's step runs a script; the script runs a make target; the target's recipe is the test run.
+    The workflow's step runs a script; the script runs a make target; the target's recipe checks params.yaml and
+    runs the tests.
     """
     root = Path(root) if root is not None else paths.PROJ_ROOT
     workflow = yaml.safe_load((root / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
@@ -102,7 +103,11 @@ def ci_command(root: Path | None = None) -> dict:
     target = command.split()[1]
     makefile = (root / "Makefile").read_text(encoding="utf-8").splitlines()
     start = next(i for i, line in enumerate(makefile) if line.startswith(f"{target}:"))
-    recipe = [line.strip() for line in makefile[start + 1 :] if line.startswith("\t")][:1]
+    recipe = []
+    for line in makefile[start + 1 :]:  # the recipe: the tab-indented lines right after the target
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip())
     return {"step": step, "command": command, "target": target, "recipe": recipe}
 
 

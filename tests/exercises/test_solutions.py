@@ -73,10 +73,11 @@ def test_data_versioning_parameter_reach(project):
 
 
 def test_data_versioning_ci_command(project):
-    """2.1-3: CI runs .ci/run, which runs README's test command, whose recipe is pytest."""
+    """2.1-3: CI runs .ci/run, which runs README's test command, whose recipe checks params.yaml, then runs pytest."""
     answer = data_versioning.ci_command(project.root)
     assert answer["step"] == "bash .ci/run" and answer["command"] == "make test"
-    assert answer["target"] == "test" and answer["recipe"] == ["$(BIN)/python -m pytest"]
+    assert answer["target"] == "test"
+    assert answer["recipe"] == ["@$(BIN)/python -m lib.preflight", "$(BIN)/python -m pytest"]
 
 
 def test_experiment_tracking_compare_c(store, splits):
