@@ -111,11 +111,12 @@ def grouped(stats: pstats.Stats) -> dict[str, float]:
 def in_process(body: bytes, repeats: int = 200) -> dict[str, float]:
     """p50 in ms of each step of the route, called in-process on ``body``."""
     adapter = TypeAdapter(limited_batch(1000))
-    compiled = inference.CompiledPipeline(champion.load_model())
+    model, record = champion.read()
+    compiled = inference.CompiledPipeline(model)
     parsed = routes.parse_batch(adapter, body, "application/json")
     rows = serving.to_rows(parsed.penguins)
     probabilities = compiled.predict_proba(rows)
-    classes = list(champion.load_metadata()["classes"])
+    classes = record.classes
     steps = {
         "parse and validate (pydantic-core)": lambda: routes.parse_batch(adapter, body, "application/json"),
         "rows": lambda: serving.to_rows(parsed.penguins),

@@ -21,7 +21,7 @@ from sklearn.base import clone
 from sklearn.impute import SimpleImputer
 
 from benchmarks.timing import timed
-from lib import data, modeling, params, paths, schema
+from lib import data, modeling, params, paths, schema, training
 from lib.serving import inference
 
 
@@ -63,8 +63,7 @@ def compare(one: Sequence[inference.Row], thousand: Sequence[inference.Row]) -> 
     ]
     results = {}
     for name in sorted(modeling.CANDIDATES):
-        model = modeling.build_candidate(name, configured[name], 42)
-        model.fit(modeling.features(train), modeling.labels(train))
+        model = training.fit(name, configured[name], train, 42)
         fast = inference.compile_pipeline(model)
         row = {
             "numpy_1_row_ms": p50_ms(lambda fast=fast: fast(one), 1000),

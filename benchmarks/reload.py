@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from lib import champion, data, modeling, params, paths, processes
+from lib import champion, data, params, paths, processes, training
 from lib.loop.traffic import Traffic, wait_for_health
 
 RELOAD_INTERVAL_S = 1.0
@@ -35,15 +35,15 @@ TOKEN = "bench-token-" + "x" * 20
 
 
 def other_export(folder: Path) -> None:
-    """Export the champion's candidate trained with 20 times stronger regularisation, as version ``other``."""
-    meta = champion.load_metadata()
+    """Export the champion's candidate trained with 20 times stronger regularisation, as the next version."""
+    record = champion.read_record()
     train = data.load_processed(paths.TRAIN_FILE)
-    settings = dict(params.stage_params("train")["candidates"][meta["candidate"]])
+    settings = dict(record.hyperparameters)
     if "C" in settings:
         settings["C"] = settings["C"] / 20
-    model = modeling.build_candidate(meta["candidate"], settings, params.stage_params("train")["seed"])
-    model.fit(modeling.features(train), modeling.labels(train))
-    champion.export(model, {**meta, "version": "other"}, folder)
+    model = training.fit(record.candidate, settings, train, params.stage_params("train")["seed"])
+    version = (record.version or 0) + 1
+    champion.export(model, record.model_copy(update={"version": version, "hyperparameters": settings}), folder)
 
 
 def measure(body: dict) -> dict:
@@ -54,7 +54,7 @@ def measure(body: dict) -> dict:
         shutil.copytree(paths.MODELS_DIR, exports["champion"])
         other_export(exports["other"])
         shutil.copytree(exports["champion"], exports["served"])
-        versions = {name: str(champion.load_metadata(exports[name])["version"]) for name in ("champion", "other")}
+        versions = {name: champion.read_record(exports[name]).served_version for name in ("champion", "other")}
         env = {
             "PENGUINS_MODELS_DIR": str(exports["served"]),
             "PENGUINS_RELOAD_INTERVAL_S": str(RELOAD_INTERVAL_S),

@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:
-        model, meta = champion.load_model(), champion.load_metadata()
+        model, record = champion.read()
     except champion.ModelFileError as exc:
         print(f"cannot benchmark: {exc}", file=sys.stderr)
         return 2
@@ -197,12 +197,12 @@ def main(argv: list[str] | None = None) -> int:
             files[(server, scenario)] = work / f"{server}-{scenario.replace('/', '-')}.json"
             files[(server, scenario)].write_text(json.dumps(body), encoding="utf-8")
     report = {
-        "model": {"name": meta["name"], "version": meta["version"], "candidate": meta["candidate"]},
+        "model": {"name": record.name, "version": record.version, "candidate": record.candidate},
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "seconds": args.seconds,
         "warmup_s": WARMUP_S,
     }
-    print(f"limit: {meta['candidate']} in-process", flush=True)
+    print(f"limit: {record.candidate} in-process", flush=True)
     report["limit"] = {"1_row": limit(model, one, 500), "1000_rows": limit(model, thousand, 100)}
     compiled = inference.CompiledPipeline(model)
     report["limit_numpy"] = {"1_row": limit_numpy(compiled, one, 2000)}

@@ -10,8 +10,9 @@ from typing import Any
 
 import pandas as pd
 
-from lib import champion, data, modeling, params, paths, schema
+from lib import champion, data, modeling, params, paths, schema, training
 from lib.loop import feedback, gate, season
+from lib.requirements import Requirements
 
 
 def _season(shift_mm: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -21,14 +22,9 @@ def _season(shift_mm: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return train, test, season.simulate(train, test, settings["season_birds"], shift_mm, settings["seed"])
 
 
-def _requirements() -> gate.Requirements:
-    needs = params.stage_params("requirements")
-    return gate.Requirements(
-        needs["min_macro_f1"],
-        needs["min_island_accuracy"],
-        needs["max_p99_latency_ms"],
-        params.stage_params("loop")["max_regression"],
-    )
+def _gate(models: dict, sets: dict) -> gate.Verdict:
+    """The lesson's gate: the inception requirements and ``loop.max_regression``, 50 latency requests."""
+    return gate.decide(models, sets, Requirements.from_params(), params.stage_params("loop")["max_regression"], 50)
 
 
 def smaller_change(shift_mm: float = -2.0) -> dict[str, Any]:
@@ -43,8 +39,7 @@ def smaller_change(shift_mm: float = -2.0) -> dict[str, Any]:
     drift = feedback.drift_timeline(log, train, params.stage_params("loop")["drift_step"])
     bill = drift[(drift["column"] == "bill_length_mm") & drift["drifted"]]
     joined = feedback.join(log, birds[["request_id", "island", schema.LABEL]])
-    needs = params.stage_params("requirements")
-    performance = feedback.performance(joined, needs)
+    performance = feedback.performance(joined, Requirements.from_params())
     return {
         "bill_length_first_drifted_after": int(bill["penguins"].min()) if len(bill) else None,
         "champion_macro_f1": float(performance["value"].iloc[0]),
@@ -66,7 +61,7 @@ def converted(correction_mm: float = 5.0) -> dict[str, Any]:
     corrected = held_out.assign(bill_length_mm=held_out["bill_length_mm"] + correction_mm)
     model = champion.load_model()
     sets = {"original test": test, "season held-out, corrected": corrected}
-    verdict = gate.decide({"champion": model, "challenger": model}, sets, _requirements(), latency_requests=50)
+    verdict = _gate({"champion": model, "challenger": model}, sets)
     scores = gate.scores(model, {"as delivered": held_out, "corrected": corrected})
     return {
         "macro_f1_as_delivered": round(scores["as delivered"]["test_macro_f1"], 4),
@@ -84,14 +79,12 @@ def gate_with_one_set() -> dict[str, Any]:
     the evaluation sets it is given.
     """
     train, test, birds = _season(params.stage_params("loop")["bill_length_shift_mm"])
-    meta = champion.load_metadata()
-    training = params.stage_params("train")
-    stale = modeling.build_candidate(meta["candidate"], training["candidates"][meta["candidate"]], training["seed"])
-    stale.fit(modeling.features(train), modeling.labels(train))
-    models = {"champion": champion.load_model(), "challenger": stale}
+    current, record = champion.read()
+    stale = training.fit(record.candidate, record.hyperparameters, train, record.seed)
+    models = {"champion": current, "challenger": stale}
     held_out = birds[season.held_out(birds["sample_number"])][list(test.columns)].reset_index(drop=True)
-    one = gate.decide(models, {"original test": test}, _requirements(), latency_requests=50)
-    both = gate.decide(models, {"original test": test, "season held-out": held_out}, _requirements(), 50)
+    one = _gate(models, {"original test": test})
+    both = _gate(models, {"original test": test, "season held-out": held_out})
     return {
         "passed_on_original_test_only": one.passed,
         "passed_with_the_season": both.passed,

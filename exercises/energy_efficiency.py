@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from codecarbon import OfflineEmissionsTracker
 
-from lib import champion, data, energy, modeling, paths
+from lib import champion, data, energy, modeling, paths, training
 
 
 def _output(output_dir: Path | None, prefix: str) -> Path:
@@ -21,11 +21,10 @@ def grid_comparison(
 ) -> pd.DataFrame:
     """Exercise 1: the same training on two grids; the carbon intensity (g CO2eq per kWh) makes the difference."""
     output_dir = _output(output_dir, "exercise-grid-")
-    model = modeling.build_candidate("logistic_regression", {"C": 1.0}, 42)
     rows = []
     for country in countries:
         measured = energy.measure(
-            lambda: model.fit(modeling.features(train), modeling.labels(train)),
+            lambda: training.fit("logistic_regression", {"C": 1.0}, train, 42),
             label=f"exercise-{country}",
             repeats=repeats,
             country_iso_code=country,
@@ -55,9 +54,8 @@ def ram_floor(train: pd.DataFrame, repeats: int = 5, output_dir: Path | None = N
     output_dir = _output(output_dir, "exercise-ram-")
     rows = []
     for name in ("logistic_regression", "gradient_boosting", "random_forest"):
-        model = modeling.build_candidate(name, {}, 42)
         measured = energy.measure(
-            lambda model=model: model.fit(modeling.features(train), modeling.labels(train)),
+            lambda name=name: training.fit(name, {}, train, 42),
             label=f"exercise-ram-{name}",
             repeats=repeats,
             country_iso_code="ESP",

@@ -12,7 +12,7 @@ import mlflow
 import pandas as pd
 from mlflow import MlflowClient
 
-from lib import data, paths, tracking
+from lib import data, paths, tracking, training
 
 
 def compare_c(
@@ -26,7 +26,7 @@ def compare_c(
     experiment_id = tracking.experiment("exercise-regularisation")
     with mlflow.start_run(run_name="c-session") as session:
         for value in values:
-            tracking.log_candidate("logistic_regression", {"C": value}, train, test, cv_folds=cv_folds, seed=seed)
+            training.log_candidate("logistic_regression", {"C": value}, train, test, cv_folds=cv_folds, seed=seed)
     runs = mlflow.search_runs(
         experiment_ids=[experiment_id],
         filter_string=f"tags.mlflow.parentRunId = '{session.info.run_id}'",
@@ -44,9 +44,9 @@ def roll_back(train: pd.DataFrame, test: pd.DataFrame, model_name: str = "exerci
     """Exercise 2: register two versions, move ``champion`` back to the first, and see which one answers."""
     tracking.experiment("exercise-rollback")
     with mlflow.start_run(run_name="rollback-session"):
-        first = tracking.log_candidate("logistic_regression", {"C": 0.1}, train, test, cv_folds=3, seed=42)
-        second = tracking.log_candidate("logistic_regression", {"C": 10.0}, train, test, cv_folds=3, seed=42)
-    old, new = tracking.register(first, model_name), tracking.register(second, model_name)
+        first = training.log_candidate("logistic_regression", {"C": 0.1}, train, test, cv_folds=3, seed=42)
+        second = training.log_candidate("logistic_regression", {"C": 10.0}, train, test, cv_folds=3, seed=42)
+    old, new = training.register(first, model_name), training.register(second, model_name)
     client = MlflowClient()
     promoted = int(client.get_model_version_by_alias(model_name, "champion").version)
     client.set_registered_model_alias(model_name, "champion", str(old))
@@ -62,7 +62,7 @@ def roll_back(train: pd.DataFrame, test: pd.DataFrame, model_name: str = "exerci
 def runs_without_figures(session_run_id: str, figure: str = "confusion_matrix.png") -> dict[str, list[str]]:
     """Exercise 3: the runs of a training session that hold ``figure`` among their artifacts, and those that lack it.
 
-    A run holds what its code logged and nothing else: ``tracking.log_candidate`` logs the figures, a run
+    A run holds what its code logged and nothing else: ``training.log_candidate`` logs the figures, a run
     logged by hand with only ``log_params``, ``log_metrics`` and ``log_model`` does not.
     """
     client = MlflowClient()

@@ -1,37 +1,44 @@
-"""Shared code of the penguins MLOps course: what the lessons call, and the tools around them.
+"""Shared code of the penguins MLOps course: the ML system the lessons build, and the tools around it.
 
 The lessons narrate and call this package; everything longer than a few lines lives
-here, with a docstring and a unit test. The pipeline's core sits at the top, one module
-per concern:
+here, with a docstring and a unit test. **Start with** ``training`` (how the model is
+made, step by step) and ``champion`` (the contract between training and serving); the
+rest reads in the order the data flows.
 
-- ``paths``: where every file of the project lives, resolved from the project root at each use;
-- ``params``: ``params.yaml``, the single source of every tunable, and the checks of each value;
-- ``preflight``: ``params.yaml`` checked whole before any stage runs (``make pipeline``, ``make test``);
+The ML system, from raw data to the served, monitored and replaced model:
+
+- ``paths`` and ``params``: where every file lives; ``params.yaml``, the single source of every
+  tunable, and the checks of each value (``preflight`` checks the file whole before any stage runs);
 - ``schema``: the data's fields, units, categories and bounds, which GX, the API and the cards read;
 - ``data``: acquisition of the raw LTER export, cleaning, the stratified split;
-- ``validation``: the Great Expectations suites and the quality gate;
-- ``modeling``: the candidates, their pipeline, cross-validation, evaluation, the requirements check;
+- ``validation``: the Great Expectations suites and the quality gate of raw and processed data;
+- ``modeling``: the candidates, their pipeline, cross-validation, evaluation, importances;
 - ``selection``: the one-standard-error rule that chooses the champion;
-- ``tracking``: MLflow runs, comparisons and the registry;
-- ``champion``: exporting the champion with skops and loading it against a reviewed type list;
+- ``training``: fit a candidate, log it, run a session of every candidate, publish the chosen one;
+- ``requirements``: the success criteria of inception, one type and the one check every stage applies;
+- ``tracking``: the MLflow store, experiments, and runs read back;
+- ``champion``: ``models/``, its typed record (``model.json``), one writer and one reader with every check;
 - ``cards`` and ``card_facts``: the dataset and model cards, and the facts they state;
+- ``serving``: the prediction API (FastAPI on uvicorn), from its bodies to ``python -m lib.serving``,
+  switching models while it serves;
+- ``monitoring``: Prometheus, the alert rules, simulated seasons and drift (lesson 5.1);
+- ``loop``: closing the loop (lesson 5.2): a new season and its labels, the promotion gate, promotion and rollback.
+
+Measuring and checking it:
+
 - ``energy``: CodeCarbon measurements of training and inference;
 - ``quality``: Pynblint, ruff, pylint and pytest run as tools, their reports as tables;
-- ``plots``: the lessons' figures;
+- ``plots``: the lessons' figures.
+
+The course's own machinery:
+
 - ``processes`` and ``ports``: starting a server and waiting for it, free and taken ports;
 - ``jupyter``: the kernel's settings and JupyterLab's (``make setup``);
 - ``toolstate``: where every tool keeps its caches and settings, never the user's home (a scratch home per run);
 - ``snapshot``: scratch Git repositories (the tests' copy of the project, a fixed identity);
-- ``handout``: the students' copy of the course, worked solutions replaced by stubs (``make handout``).
-
-Packages, each split along its seams:
-
-- ``serving``: the prediction API (FastAPI on uvicorn), from its bodies to ``python -m lib.serving``,
-  switching models while it serves;
-- ``monitoring``: Prometheus, the alert rules, simulated seasons and drift (lesson 5.1);
-- ``loop``: closing the loop (lesson 5.2): a new season and its labels, the promotion gate, promotion and rollback;
+- ``handout``: the students' copy of the course, worked solutions replaced by stubs (``make handout``);
 - ``team``: the team stack, PostgreSQL, an MLflow server and an SSH remote (``make team-up``);
-- ``lessons``: helpers that only one lesson uses (its tables, diagrams and scratch examples);
+- ``lessons``: helpers of one lesson or two (their tables, diagrams and scratch examples), apart from the ML system;
 - ``site``: the course as a static site, its course map and its link check (``make site``).
 
 ``telemetry.env`` lists every tool's telemetry switch. Importing ``lib`` sets them for this

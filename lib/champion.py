@@ -1,9 +1,16 @@
-"""The champion model as files in ``models/``: export for serving without MLflow, and a safe load.
+"""The served model as files in ``models/``: the contract between training and serving, one writer, one reader.
 
-The model is stored with skops, not pickle: loading a pickle runs whatever code it
-contains, loading a skops file only builds the types it is allowed to. The types
-beyond skops' own defaults that this project's models need are listed here,
-reviewed once, in :data:`TRUSTED_TYPES`; a file asking for anything else is refused.
+``models/`` holds two files: the fitted pipeline (a skops file) and ``model.json``, which
+says what that file is (:class:`ModelExport`): its registered name and version, the
+candidate, the MLflow run, its hyperparameters and seed, its metrics, the data it was
+trained on, the feature schema and classes it answers for, and the file's SHA-256.
+:func:`export` is the only writer and :func:`read` the only reader: every check of an
+export (a typed, complete record, this project's schema, the file's hash, trusted types
+only, the classes it records) is made there, and the API's loader is a few lines over it.
+
+The model is stored with skops, not pickle: loading a pickle runs whatever code it contains,
+loading a skops file only builds the types it is allowed to, here skops' defaults and the
+reviewed :data:`TRUSTED_TYPES`; a file asking for anything else is refused.
 """
 
 from __future__ import annotations
@@ -13,18 +20,19 @@ import io
 import json
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import skops.io as sio
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sklearn.pipeline import Pipeline
 
-from lib import paths
+from lib import paths, schema
 from lib.modeling import CANDIDATES
 
 MODEL_FILE_NAME = "penguins-classifier.skops"
 METADATA_FILE_NAME = "model.json"
 # What to do about a damaged export: the pipeline exports the 2.2 champion; a promoted version is
-# exported from the registry (lesson 5.2, lib.loop.promotion.export_version).
+# exported from the registry (lesson 5.2, lib.training.export_version).
 REEXPORT = "re-export the model you serve ('make pipeline' for the pipeline's champion)"
 # Types outside skops' default trust that the candidates' pipelines contain: numpy
 # dtypes, and whatever the declared candidates need (lib/modeling.py), nothing else.
@@ -35,7 +43,70 @@ FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 class ModelFileError(RuntimeError):
-    """The model export is missing, unreadable, or asks to load untrusted types."""
+    """The model export is missing, unreadable, incomplete, not this project's, or asks to load untrusted types."""
+
+
+class TrainedOn(BaseModel):
+    """One dataset a model was trained on, as its MLflow run logged it (``mlflow.log_input``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    source: str
+    digest: str
+
+
+class ModelExport(BaseModel):
+    """What ``model.json`` says about the model file beside it: the contract between training and serving.
+
+    The writer gives who the model is (name, registry ``version``, ``candidate``, MLflow ``run_id``),
+    how it was made (``hyperparameters`` as typed values, ``seed``, ``trained_on``) and how well it
+    did (``metrics``). :func:`export` adds what it reads off the model and the file: the ``classes``,
+    the ``feature_schema``, the file's name, SHA-256 and the non-default types it needs. ``version``
+    and ``run_id`` are None only for a model that was never registered (:meth:`unregistered`).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+
+    name: str
+    version: int | None
+    candidate: str
+    run_id: str | None
+    hyperparameters: dict[str, Any]
+    seed: int | None
+    metrics: dict[str, float]
+    trained_on: list[TrainedOn]
+    classes: list[str] = []
+    feature_schema: dict[str, Any] = {}
+    model_file: str = ""
+    model_sha256: str = ""
+    trusted_types: list[str] = []
+
+    @classmethod
+    def unregistered(cls, name: str) -> ModelExport:
+        """The record of a model that is in no registry and no run: a scratch export for the behavioural tests."""
+        return cls(
+            name=name,
+            version=None,
+            candidate=name,
+            run_id=None,
+            hyperparameters={},
+            seed=None,
+            metrics={},
+            trained_on=[],
+        )
+
+    @property
+    def served_version(self) -> str:
+        """The version as the API reports it: the registry's number, or ``unregistered``."""
+        return str(self.version) if self.version is not None else "unregistered"
+
+
+class Export(NamedTuple):
+    """A read and checked export: the model, and the record that describes it."""
+
+    model: Pipeline
+    record: ModelExport
 
 
 def model_file(models_dir: Path | None = None) -> Path:
@@ -57,11 +128,11 @@ def trusted_types_of(model: Pipeline) -> list[str]:
     return needed
 
 
-def _renumber(schema: Any, numbers: dict[int, int]) -> Any:
+def _renumber(layout: Any, numbers: dict[int, int]) -> Any:
     """Replace skops' object ids (memory addresses) by their order of first appearance."""
-    if isinstance(schema, dict):
+    if isinstance(layout, dict):
         renamed: dict[str, Any] = {}
-        for key, value in schema.items():
+        for key, value in layout.items():
             if key == "__id__" and isinstance(value, int):
                 renamed[key] = numbers.setdefault(value, len(numbers))
             elif key == "file" and isinstance(value, str) and value.endswith(".npy"):
@@ -69,9 +140,9 @@ def _renumber(schema: Any, numbers: dict[int, int]) -> Any:
             else:
                 renamed[key] = _renumber(value, numbers)
         return renamed
-    if isinstance(schema, list):
-        return [_renumber(item, numbers) for item in schema]
-    return schema
+    if isinstance(layout, list):
+        return [_renumber(item, numbers) for item in layout]
+    return layout
 
 
 def deterministic_dumps(model: Pipeline) -> bytes:
@@ -83,8 +154,8 @@ def deterministic_dumps(model: Pipeline) -> bytes:
     """
     numbers: dict[int, int] = {}
     with zipfile.ZipFile(io.BytesIO(sio.dumps(model))) as source:
-        schema = _renumber(json.loads(source.read("schema.json")), numbers)
-        entries = {"schema.json": json.dumps(schema, sort_keys=True).encode("utf-8")}
+        layout = _renumber(json.loads(source.read("schema.json")), numbers)
+        entries = {"schema.json": json.dumps(layout, sort_keys=True).encode("utf-8")}
         for name in source.namelist():
             if name.endswith(".npy"):
                 entries[f"{numbers[int(name[:-4])]}.npy"] = source.read(name)
@@ -97,26 +168,28 @@ def deterministic_dumps(model: Pipeline) -> bytes:
     return buffer.getvalue()
 
 
-def export(model: Pipeline, metadata: dict[str, Any], models_dir: Path | None = None) -> tuple[Path, Path]:
-    """Write the model (skops) and its metadata (JSON) to ``models/``; return both paths.
+def export(model: Pipeline, record: ModelExport, models_dir: Path | None = None) -> ModelExport:
+    """Write the model (skops) and its record (``model.json``) to ``models/``; return the record as written.
 
-    Both are written to temporary files first and moved into place only when complete,
-    the model first. The metadata records the model file's SHA-256, so a reader that
-    sees the new model beside the old metadata (between the two moves), or a file
-    damaged in a copy, knows it (:func:`load_model`).
+    The record is completed from the model and its bytes (classes, feature schema, file name,
+    SHA-256, trusted types). Both files are written to temporary files first and moved into
+    place only when complete, the model first; a reader that sees the new model beside the old
+    record (between the two moves), or a file damaged in a copy, knows it by the hash (:func:`read`).
     """
-    target_model, target_meta = model_file(models_dir), metadata_file(models_dir)
     content = deterministic_dumps(model)
-    document = {
-        **metadata,
-        "model_file": MODEL_FILE_NAME,
-        "model_sha256": hashlib.sha256(content).hexdigest(),
-        "trusted_types": trusted_types_of(model),
-    }
-    paths.write_atomically(target_model, lambda tmp: tmp.write_bytes(content))
-    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    paths.write_atomically(target_meta, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    return target_model, target_meta
+    written = record.model_copy(
+        update={
+            "classes": [str(label) for label in model.classes_],
+            "feature_schema": schema.feature_schema(),
+            "model_file": MODEL_FILE_NAME,
+            "model_sha256": hashlib.sha256(content).hexdigest(),
+            "trusted_types": trusted_types_of(model),
+        }
+    )
+    text = json.dumps(written.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+    paths.write_atomically(model_file(models_dir), lambda tmp: tmp.write_bytes(content))
+    paths.write_atomically(metadata_file(models_dir), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return written
 
 
 def missing(path: Path) -> ModelFileError:
@@ -126,27 +199,64 @@ def missing(path: Path) -> ModelFileError:
     )
 
 
-def load_metadata(models_dir: Path | None = None) -> dict[str, Any]:
-    """Read ``model.json``; raise :class:`ModelFileError` naming the file and the fix when it is absent or broken."""
+def read_record(models_dir: Path | None = None) -> ModelExport:
+    """Read and check ``model.json``: valid JSON, every field of :class:`ModelExport` typed, this project's schema.
+
+    Raises :class:`ModelFileError` naming the file, what is wrong and the fix.
+    """
     path = metadata_file(models_dir)
     if not path.is_file():
         raise missing(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{path} is not valid JSON ({exc}): {REEXPORT}") from exc
+        record = ModelExport.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'the document'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ModelFileError(f"{path} is not a complete model record ({problems}): {REEXPORT}") from None
+    if not record.model_sha256:
+        raise ModelFileError(f"{path} records no model_sha256 (it was not written by champion.export): {REEXPORT}")
+    if record.feature_schema != schema.feature_schema():
+        raise ModelFileError(
+            f"{path} records another feature schema than this project's: the model was trained for other "
+            "inputs; export one trained on this project's data"
+        )
+    return record
 
 
-def load_model(models_dir: Path | None = None, sha256: str | None = None) -> Pipeline:
-    """Load the exported model, trusting only :data:`TRUSTED_TYPES` beyond skops' defaults.
+def read(models_dir: Path | None = None) -> Export:
+    """Read and check the whole export: the record (:func:`read_record`), then the model file it describes.
+
+    The model file must have the SHA-256 the record gives (:func:`load_model_file`) and predict
+    the classes the record lists, in that order.
+    """
+    if not model_file(models_dir).is_file():
+        raise missing(model_file(models_dir))
+    record = read_record(models_dir)
+    model = load_model_file(models_dir, sha256=record.model_sha256)
+    classes = [str(label) for label in model.classes_]
+    if classes != record.classes:
+        raise ModelFileError(
+            f"{model_file(models_dir)} predicts {classes} but {METADATA_FILE_NAME} says {record.classes}: {REEXPORT}"
+        )
+    return Export(model, record)
+
+
+def load_model(models_dir: Path | None = None) -> Pipeline:
+    """The exported model, after every check of :func:`read` (the lessons' and the tests' way to get it)."""
+    return read(models_dir).model
+
+
+def load_model_file(models_dir: Path | None = None, sha256: str | None = None) -> Pipeline:
+    """Load the model file alone, trusting only :data:`TRUSTED_TYPES` beyond skops' defaults.
 
     The file is read once, and checked and loaded from those bytes, so a file replaced
     in the meantime cannot pass the check and then load as another model. With ``sha256``
     (the ``model_sha256`` of ``model.json``) the bytes must have that hash.
 
     Raises :class:`ModelFileError` when the file is missing, is not the file ``model.json``
-    describes, is not a skops file, or asks for a type that is not trusted.
-    """
+    describes, is not a skops file, or asks for a type that is not trusted."""
     path = model_file(models_dir)
     try:
         content = path.read_bytes()

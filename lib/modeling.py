@@ -4,6 +4,8 @@ Every candidate is one scikit-learn ``Pipeline``: the same preprocessing (scaled
 measurements, one-hot island and sex, unknown sex as its own category) followed by
 a classifier. Keeping the preprocessing inside the pipeline means the exported
 model takes the raw feature values the API receives, with nothing to re-implement.
+How the candidates are trained, logged and chosen is :mod:`lib.training`; what the
+chosen one must meet, :mod:`lib.requirements`.
 """
 
 from __future__ import annotations
@@ -179,31 +181,3 @@ def feature_importance(model: Pipeline, test: pd.DataFrame, seed: int, repeats: 
     return pd.Series(result.importances_mean, index=list(schema.FEATURES), name="importance").sort_values(
         ascending=False
     )
-
-
-class RequirementNotMet(RuntimeError):
-    """The champion misses a success criterion agreed at inception; the message lists which."""
-
-
-def check_requirements(
-    metrics: dict[str, float], min_macro_f1: float, min_island_accuracy: float, model: str = "the champion"
-) -> list[str]:
-    """Check a model's test metrics against the inception requirements; return what was checked.
-
-    Raises :class:`RequirementNotMet` naming ``model`` and every criterion that fails, so the
-    stage stops before anything is registered or exported.
-    """
-    checks = [("test macro-F1", metrics["test_macro_f1"], min_macro_f1)]
-    checks += [
-        (f"accuracy on {island}", value, min_island_accuracy)
-        for island, value in schema.island_accuracies(metrics).items()
-    ]
-    failed = [f"{what} = {value:.4f} < {floor:.2f}" for what, value, floor in checks if value < floor]
-    if failed:
-        raise RequirementNotMet(
-            f"{model} does not meet the inception requirements: "
-            + "; ".join(failed)
-            + ". Nothing was registered or exported; improve the candidates (judged by cross-validation, not by "
-            "this test set) or revisit params.yaml (requirements)."
-        )
-    return [f"{what} = {value:.4f} >= {floor:.2f}" for what, value, floor in checks]

@@ -123,6 +123,9 @@ RULES: dict[str, Rule] = {
     "monitor.alert_window_s": int_between(2, 86_400),
     "monitor.alert_pending_s": int_between(0, 86_400),
     "monitor.alert_min_predictions": int_between(1, 1_000_000),
+    "vm_monitoring.alert_window_s": int_between(2, 86_400),
+    "vm_monitoring.alert_pending_s": int_between(0, 86_400),
+    "vm_monitoring.alert_min_predictions": int_between(1, 1_000_000),
     "loop.seed": SEED,
     "loop.season_birds": int_between(100, 100_000),  # a delivery of fewer rows fails the raw-data suite
     "loop.bill_length_shift_mm": number_between(-20.0, 20.0),

@@ -8,6 +8,8 @@ its artifacts on the server (see :func:`experiment`), and nothing else changes.
 
 A training session is one parent run with a nested run per candidate, so a lesson
 compares exactly the candidates it trained, however many sessions the store holds.
+Training itself, and what is logged in each run, is :mod:`lib.training`; this module is
+the store: where it is, the experiment, reading runs back.
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import warnings
-from dataclasses import dataclass
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,8 @@ import mlflow
 import pandas as pd
 import yaml
 from mlflow import MlflowClient
-from mlflow.data.pandas_dataset import from_pandas
-from mlflow.models import infer_signature
-from sklearn.pipeline import Pipeline
 
-from lib import modeling, paths, plots, schema
-from lib.champion import trusted_types_of
+from lib import paths, schema
 
 SESSION_TAG = "penguins.role"
 MODEL_ARTIFACT = "model"
@@ -101,76 +98,6 @@ def pip_requirements() -> list[str]:
     return [f"{package}=={metadata.version(package)}" for package in PIP_REQUIREMENTS]
 
 
-@dataclass
-class CandidateResult:
-    """What training one candidate produced: its fitted model, run, logged model and metrics."""
-
-    name: str
-    model: Pipeline
-    run_id: str
-    model_uri: str
-    metrics: dict[str, float]
-    importance: pd.Series
-
-    @property
-    def model_id(self) -> str | None:
-        """The logged model's id (MLflow 3 logs models as ``models:/<id>``); a tracking server needs it to register."""
-        return self.model_uri.removeprefix("models:/") if self.model_uri.startswith("models:/") else None
-
-
-def log_candidate(
-    name: str,
-    hyperparameters: dict[str, Any],
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    *,
-    cv_folds: int,
-    seed: int,
-    dataset: tuple[str, str] | None = None,
-) -> CandidateResult:
-    """Cross-validate, fit and evaluate one candidate inside a nested MLflow run, logging everything.
-
-    Logged: hyperparameters and settings (params); CV and test metrics, per species and
-    per island (metrics); the training set as a dataset input (``dataset``: its name and
-    source, by default ``penguins-train`` from ``data/processed/train.csv``); the confusion
-    matrix and the permutation importances (artifacts); the model with its signature and
-    an input example, serialised with skops (no pickle).
-    """
-    dataset_name, source = dataset or ("penguins-train", paths.relative(paths.TRAIN_FILE))
-    model = modeling.build_candidate(name, hyperparameters, seed)
-    with mlflow.start_run(run_name=name, nested=True) as run:
-        mlflow.set_tags({SESSION_TAG: "candidate", "candidate": name})
-        mlflow.log_params({**hyperparameters, "candidate": name, "cv_folds": cv_folds, "seed": seed})
-        with warnings.catch_warnings():
-            # MLflow registers two local-file source classes and warns that it picked one.
-            warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
-            logged = from_pandas(train, source=source, targets=schema.LABEL, name=dataset_name)
-        mlflow.log_input(logged, context="training")
-        metrics = modeling.cross_validate_candidate(model, train, cv_folds, seed)
-        x_train = modeling.features(train)
-        model.fit(x_train, modeling.labels(train))
-        metrics |= modeling.evaluate(model, test)
-        mlflow.log_metrics(metrics)
-        predicted = model.predict(modeling.features(test))
-        mlflow.log_figure(
-            plots.confusion_matrix(modeling.labels(test), predicted, f"{name}: test set"), "confusion_matrix.png"
-        )
-        importance = modeling.feature_importance(model, test, seed)
-        mlflow.log_dict(importance.round(6).to_dict(), "feature_importance.json")
-        mlflow.log_figure(plots.importances({name: importance}), "feature_importance.png")
-        info = mlflow.sklearn.log_model(
-            model,
-            name=MODEL_ARTIFACT,
-            serialization_format="skops",
-            skops_trusted_types=trusted_types_of(model),
-            pyfunc_predict_fn="predict_proba",
-            signature=infer_signature(x_train, model.predict_proba(x_train)),
-            input_example=x_train.head(3),
-            pip_requirements=pip_requirements(),
-        )
-    return CandidateResult(name, model, run.info.run_id, info.model_uri, metrics, importance)
-
-
 def session_runs(experiment_id: str, session_run_id: str) -> pd.DataFrame:
     """The candidate runs of one training session, best cross-validated macro-F1 first."""
     return mlflow.search_runs(
@@ -200,27 +127,6 @@ def latest_session(experiment_name: str) -> tuple[str, pd.DataFrame]:
         )
     session_id = sessions.loc[0, "run_id"]
     return session_id, session_runs(found.experiment_id, session_id)
-
-
-def register(result: CandidateResult, model_name: str, alias: str = "champion") -> int:
-    """Register a candidate's logged model as a new version of ``model_name`` and move ``alias`` to it."""
-    client = MlflowClient()
-    try:
-        client.get_registered_model(model_name)
-    except mlflow.exceptions.MlflowException:
-        client.create_registered_model(
-            model_name, description="Species of an adult penguin from island, sex and four body measurements."
-        )
-    version = client.create_model_version(
-        model_name,
-        source=result.model_uri,
-        run_id=result.run_id,
-        model_id=result.model_id,
-        tags={"candidate": result.name, "cv_macro_f1": f"{result.metrics['cv_macro_f1']:.4f}"},
-        description=f"{result.name}, chosen by the one-standard-error rule on cross-validated macro-F1",
-    )
-    client.set_registered_model_alias(model_name, alias, version.version)
-    return int(version.version)
 
 
 SCORE_KEYS = ("cv_macro_f1", "cv_macro_f1_std", "test_macro_f1", "test_accuracy")
@@ -274,11 +180,20 @@ def log_to_run(run_id: str, metrics: dict[str, float]) -> None:
 RUN_SETTINGS = ("candidate", "cv_folds", "seed")
 
 
+def run_settings(logged: Mapping[str, str]) -> tuple[dict[str, Any], int]:
+    """A candidate run's hyperparameters (typed again) and seed, from its params as MLflow stores them (strings).
+
+    Every param but the run's settings (:data:`RUN_SETTINGS`) is a hyperparameter, parsed back with YAML.
+    """
+    hyperparameters = {key: yaml.safe_load(value) for key, value in sorted(logged.items()) if key not in RUN_SETTINGS}
+    return hyperparameters, int(logged["seed"])
+
+
 def candidate_settings(runs: pd.DataFrame) -> dict[str, tuple[dict[str, Any], int]]:
     """Recover each candidate's hyperparameters and seed from its run (``mlflow.search_runs`` output).
 
-    MLflow stores params as strings, and the runs table has a column for every param
-    of every candidate; each run's own non-empty params are parsed back with YAML.
+    The runs table has a column for every param of every candidate; each run's own non-empty
+    params are read back with :func:`run_settings`.
     """
     settings = {}
     for _, row in runs.iterrows():
@@ -287,8 +202,5 @@ def candidate_settings(runs: pd.DataFrame) -> dict[str, tuple[dict[str, Any], in
             for key, value in row.items()
             if key.startswith("params.") and isinstance(value, str)
         }
-        hyperparameters = {
-            key: yaml.safe_load(value) for key, value in sorted(recorded.items()) if key not in RUN_SETTINGS
-        }
-        settings[row["tags.candidate"]] = (hyperparameters, int(recorded["seed"]))
+        settings[row["tags.candidate"]] = run_settings(recorded)
     return settings

@@ -1,4 +1,4 @@
-"""Helpers that only one lesson uses, apart from the pipeline's core.
+"""Helpers of the lessons alone, apart from the pipeline's core: each serves one lesson (or two), no stage of the model.
 
 - ``acceptance``: the ML requirements of inception as the table lesson 1.0 shows;
 - ``structure``: the project's layout and its Cookiecutter Data Science twin (2.1);

@@ -1,18 +1,19 @@
 """The ML requirements agreed at inception, rendered as the table the 1.0 lesson shows.
 
-The thresholds are parameters (``requirements:`` in ``params.yaml``), so the
-stages that check them (evaluation, model tests, the API's latency) read the
-same numbers the table promises.
+The thresholds are parameters (``requirements:`` in ``params.yaml``), held in a
+:class:`lib.requirements.Requirements`, the type every stage that checks them (2.2's
+evaluation, 5.2's gate) uses, so the table promises the numbers they check.
 """
 
 from __future__ import annotations
 
 from lib.cards import markdown_table
+from lib.requirements import Requirements
 
 Row = tuple[str, str, str]
 
 
-def requirements_rows(min_macro_f1: float, min_island_accuracy: float, max_p99_latency_ms: float) -> list[Row]:
+def requirements_rows(needs: Requirements) -> list[Row]:
     """Return the requirement rows: (aspect, what is required, how and where it is checked)."""
     return [
         (
@@ -29,19 +30,19 @@ def requirements_rows(min_macro_f1: float, min_island_accuracy: float, max_p99_l
         ),
         (
             "Success: quality",
-            f"Macro-F1 on the held-out test set at least {min_macro_f1:.2f} "
+            f"Macro-F1 on the held-out test set at least {needs.min_macro_f1:.2f} "
             "(macro, because Chinstrap is the smallest class)",
-            "Evaluation (2.2), model tests (3.2)",
+            "Evaluation (2.2), model tests (3.2), promotion gate (5.2)",
         ),
         (
             "Success: fairness across sites",
-            f"Accuracy on each island at least {min_island_accuracy:.2f}",
-            "Per-island slice tests (3.2), model card",
+            f"Accuracy on each island at least {needs.min_island_accuracy:.2f}",
+            "Evaluation (2.2), per-island slice tests (3.2), promotion gate (5.2), model card",
         ),
         (
             "Success: speed",
-            f"p99 latency of one `/predict` call at most {max_p99_latency_ms:g} ms on a laptop",
-            "Latency measured in the deployment lesson (4.1)",
+            f"p99 latency of one `/predict` call at most {needs.max_p99_latency_ms:g} ms on a laptop",
+            "Latency measured in the deployment lesson (4.1), promotion gate (5.2)",
         ),
         (
             "Data constraints",
@@ -58,7 +59,7 @@ def requirements_rows(min_macro_f1: float, min_island_accuracy: float, max_p99_l
     ]
 
 
-def requirements_markdown(min_macro_f1: float, min_island_accuracy: float, max_p99_latency_ms: float) -> str:
+def requirements_markdown(needs: Requirements) -> str:
     """Return the requirements as a markdown table."""
-    rows = requirements_rows(min_macro_f1, min_island_accuracy, max_p99_latency_ms)
+    rows = requirements_rows(needs)
     return markdown_table(["aspect", "requirement", "checked by"], rows)

@@ -19,9 +19,6 @@ VM's rules, ``python -m lib.monitoring``); every name is also available from ``l
 """
 
 from lib.monitoring.deploy import (
-    DEPLOY_MIN_PREDICTIONS,
-    DEPLOY_PENDING_S,
-    DEPLOY_WINDOW_S,
     deploy_rules,
     write_deploy_rules,
 )
@@ -53,9 +50,6 @@ from lib.monitoring.seasons import island_mix_season, normal_season, penguin_pay
 
 __all__ = [
     "ALERT",
-    "DEPLOY_MIN_PREDICTIONS",
-    "DEPLOY_PENDING_S",
-    "DEPLOY_WINDOW_S",
     "PROMETHEUS_INSTALL",
     "SHARE_RECORD",
     "alert_rule_tests",

@@ -75,30 +75,18 @@ def ready(model: Any, path: str = "auto", signature: Any = None, **info: Any) ->
 
 
 def load_from_export(models_dir: Path, path: str = "auto") -> LoadedModel:
-    """Load ``model.json`` and the skops file it describes (raises ``champion.ModelFileError`` with the fix).
-
-    A ``model.json`` that records another feature schema than this API's is refused.
-    """
+    """Load the export of ``models_dir`` (:func:`lib.champion.read` makes every check; it raises ``ModelFileError``)."""
     signature = champion.export_signature(models_dir)
-    if not champion.model_file(models_dir).is_file():
-        raise champion.missing(champion.model_file(models_dir))
-    meta = champion.load_metadata(models_dir)
-    recorded = meta.get("schema")
-    if recorded is not None and recorded != schema.feature_schema():
-        raise ModelUnavailable(
-            f"{champion.metadata_file(models_dir)} records another feature schema than this API's: "
-            "the model was trained for other inputs; export one trained on this project's data"
-        )
-    model = champion.load_model(models_dir, sha256=meta.get("model_sha256"))
+    model, record = champion.read(models_dir)
     return ready(
         model,
         path,
         signature,
-        name=meta.get("name", champion.model_file(models_dir).stem),
-        version=str(meta.get("version", "unknown")),
-        candidate=meta.get("candidate"),
+        name=record.name,
+        version=record.served_version,
+        candidate=record.candidate,
         source=f"export:{champion.model_file(models_dir)}",
-        metrics={k: float(v) for k, v in meta.get("metrics", {}).items()},
+        metrics=record.metrics,
     )
 
 

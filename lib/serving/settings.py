@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -26,12 +26,11 @@ MIN_TOKEN_LENGTH = 16
 _SWITCH = {"1": "on", "0": "off", "true": "on", "false": "off"}
 
 
-def _parsed(environ: Mapping[str, str], name: str, default: T, convert: Callable[[str], T], kind: str) -> T:
-    value = environ.get(name)
+def _parsed(name: str, text: str, convert: Callable[[str], T], kind: str) -> T:
     try:
-        return convert(value) if value else default
+        return convert(text)
     except ValueError as exc:
-        raise ValueError(f"environment variable {name} must be {kind}, got {value!r}") from exc
+        raise ValueError(f"environment variable {name} must be {kind}, got {text!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -140,32 +139,33 @@ class Settings:  # pylint: disable=too-many-instance-attributes  # one field per
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read every setting from ``environ`` (default: the process environment); raise naming a bad one."""
+        """Read every setting from ``environ`` (default: the process environment); raise naming a bad one.
+
+        Each field's variable is ``PENGUINS_`` and its name in capitals; an unset or empty variable keeps
+        the field's default (written once, above). Switches are ``1``/``0`` (``PENGUINS_MICRO_BATCHING``
+        also takes ``auto``, ``on``, ``off``, ``true``, ``false``).
+        """
         env = os.environ if environ is None else environ
-        models_dir = env.get("PENGUINS_MODELS_DIR")
-        prediction_log = env.get("PENGUINS_PREDICTION_LOG")
-        batching = env.get("PENGUINS_MICRO_BATCHING", "auto").lower()
-        return cls(
-            model_source=env.get("PENGUINS_MODEL_SOURCE", "export"),
-            models_dir=Path(models_dir) if models_dir else None,
-            model_uri=env.get("PENGUINS_MODEL_URI") or None,
-            batch_limit=_parsed(env, "PENGUINS_BATCH_LIMIT", 1000, int, "an integer"),
-            micro_batching=_SWITCH.get(batching, batching),
-            max_batch_rows=_parsed(env, "PENGUINS_MAX_BATCH_ROWS", 2048, int, "an integer"),
-            max_queue=_parsed(env, "PENGUINS_MAX_QUEUE", 1024, int, "an integer"),
-            request_timeout_s=_parsed(env, "PENGUINS_REQUEST_TIMEOUT_S", 10.0, float, "a number"),
-            require_model=env.get("PENGUINS_REQUIRE_MODEL", "1") != "0",
-            inference=env.get("PENGUINS_INFERENCE", "auto"),
-            metrics=env.get("PENGUINS_METRICS", "1") != "0",
-            prediction_log=Path(prediction_log) if prediction_log else None,
-            prediction_log_max_mb=_parsed(env, "PENGUINS_PREDICTION_LOG_MAX_MB", 64.0, float, "a number"),
-            max_body_bytes=_parsed(env, "PENGUINS_MAX_BODY_BYTES", None, int, "an integer"),
-            max_concurrency=_parsed(env, "PENGUINS_MAX_CONCURRENCY", 128, int, "an integer"),
-            body_timeout_s=_parsed(env, "PENGUINS_BODY_TIMEOUT_S", 10.0, float, "a number"),
-            header_timeout_s=_parsed(env, "PENGUINS_HEADER_TIMEOUT_S", 10.0, float, "a number"),
-            max_header_bytes=_parsed(env, "PENGUINS_MAX_HEADER_BYTES", 16_384, int, "an integer"),
-            keep_alive_s=_parsed(env, "PENGUINS_KEEP_ALIVE_S", 5, int, "a whole number of seconds"),
-            graceful_timeout_s=_parsed(env, "PENGUINS_GRACEFUL_TIMEOUT_S", 20, int, "a whole number of seconds"),
-            reload_interval_s=_parsed(env, "PENGUINS_RELOAD_INTERVAL_S", 10.0, float, "a number of seconds"),
-            admin_token=env.get("PENGUINS_ADMIN_TOKEN") or None,
-        )
+        values: dict[str, Any] = {}
+        for setting in fields(cls):
+            name = f"PENGUINS_{setting.name.upper()}"
+            text = env.get(name)
+            if text:
+                values[setting.name] = _convert(setting.name, str(setting.type), name, text)
+        return cls(**values)
+
+
+def _convert(field_name: str, kind: str, name: str, text: str) -> object:
+    """One variable's text as its field's type; ``ValueError`` naming the variable and what it must be."""
+    seconds = field_name.endswith("_s")
+    if kind == "bool":
+        return text != "0"
+    if field_name == "micro_batching":
+        return _SWITCH.get(text.lower(), text.lower())
+    if kind.startswith("Path"):
+        return Path(text)
+    if kind.startswith("int"):
+        return _parsed(name, text, int, "a whole number of seconds" if seconds else "an integer")
+    if kind.startswith("float"):
+        return _parsed(name, text, float, "a number of seconds" if seconds else "a number")
+    return text

@@ -3,7 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from lib import champion, data, modeling, params, serving
+from lib import champion, data, modeling, params, serving, training
 
 EXAMPLE = serving.bodies.EXAMPLE  # the request example of /docs
 
@@ -18,22 +18,26 @@ def models_dir(tmp_path_factory):
     train, test = data.split(data.clean(data.load_raw(data.packaged_raw_export())), test_size=0.25, seed=42)
     settings = params.stage_params("train")
     name = "logistic_regression"
-    model = modeling.build_candidate(name, settings["candidates"][name], settings["seed"])
-    model.fit(modeling.features(train), modeling.labels(train))
+    model = training.fit(name, settings["candidates"][name], train, settings["seed"])
     folder = tmp_path_factory.mktemp("models")
-    metadata = {
-        "name": settings["registered_model"],
-        "version": 1,
-        "candidate": name,
-        "metrics": {key: round(value, 4) for key, value in modeling.evaluate(model, test).items()},
-    }
-    champion.export(model, metadata, folder)
+    record = champion.ModelExport(
+        name=settings["registered_model"],
+        version=1,
+        candidate=name,
+        run_id=None,  # trained here, in no MLflow run
+        hyperparameters=settings["candidates"][name],
+        seed=settings["seed"],
+        metrics={key: round(value, 4) for key, value in modeling.evaluate(model, test).items()},
+        trained_on=[],
+    )
+    champion.export(model, record, folder)
     return folder
 
 
 @pytest.fixture(scope="session")
 def metadata(models_dir):
-    return champion.load_metadata(models_dir)
+    """The exported record, as the API reads it."""
+    return champion.read_record(models_dir)
 
 
 @pytest.fixture(scope="session")

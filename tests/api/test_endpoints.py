@@ -26,7 +26,7 @@ def test_health_reports_the_loaded_model(client, metadata):
     assert response.json() == {
         "status": "ok",
         "model_loaded": True,
-        "model_version": str(metadata["version"]),
+        "model_version": metadata.served_version,
         "detail": None,
     }
 
@@ -34,10 +34,10 @@ def test_health_reports_the_loaded_model(client, metadata):
 def test_model_describes_what_is_served(client, metadata):
     """Name, version, metrics, the feature schema in order, and the class labels."""
     info = client.get("/model").json()
-    assert info["name"] == metadata["name"] and info["version"] == str(metadata["version"])
+    assert info["name"] == metadata.name and info["version"] == metadata.served_version
     assert info["classes"] == list(schema.CLASSES)
     assert [f["name"] for f in info["features"]] == list(schema.FEATURES)
-    assert info["metrics"]["test_macro_f1"] == metadata["metrics"]["test_macro_f1"]
+    assert info["metrics"]["test_macro_f1"] == metadata.metrics["test_macro_f1"]
     assert info["source"].startswith("export:")
     assert info["inference"] == "numpy"  # every candidate pipeline compiles
 
@@ -48,7 +48,7 @@ def test_predict_answers_species_probabilities_and_version(client, example, meta
     assert body["species"] == "Gentoo"
     assert list(body["probabilities"]) == list(schema.CLASSES)
     assert math.isclose(sum(body["probabilities"].values()), 1, abs_tol=1e-5)
-    assert body["model_version"] == str(metadata["version"])
+    assert body["model_version"] == metadata.served_version
 
 
 def test_predict_equals_the_model_itself(client, example, models_dir):

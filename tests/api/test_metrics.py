@@ -101,9 +101,9 @@ def test_bucket_edges_match_prometheus_le_semantics():
 def test_model_info_names_what_is_served(fresh, metadata):
     found = samples(fresh)
     info = {dict(labels)["version"]: v for (name, labels), v in found.items() if name == "penguins_model_info"}
-    assert info == {str(metadata["version"]): 1.0}
+    assert info == {metadata.served_version: 1.0}
     labels = dict(next(labels for (name, labels) in found if name == "penguins_model_info"))
-    assert labels == {"name": metadata["name"], "version": str(metadata["version"]), "inference": "numpy"}
+    assert labels == {"name": metadata.name, "version": metadata.served_version, "inference": "numpy"}
 
 
 def test_two_apps_do_not_share_counts(models_dir, fresh):

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from lib import champion, data, modeling, params, processes, schema, serving
+from lib import champion, data, params, processes, schema, serving, training
 from lib.serving import inference, routes
 from lib.serving.batching import MicroBatcher
 from lib.serving.reloading import Reloader
@@ -41,15 +41,24 @@ def two_models():
     seed = params.stage_params("train")["seed"]
     models = {}
     for version, strength in (("1", 1.0), ("2", 0.05)):
-        model = modeling.build_candidate("logistic_regression", {"C": strength}, seed)
-        models[version] = model.fit(modeling.features(train), modeling.labels(train))
+        models[version] = training.fit("logistic_regression", {"C": strength}, train, seed)
     return models
 
 
 def export(model, version, folder):
-    champion.export(
-        model, {"name": "penguins-classifier", "version": version, "candidate": "logistic_regression"}, folder
+    """Export ``model`` as a version of the registered model, as promotion does."""
+    hyperparameters = {"C": float(model[-1].C)} if hasattr(model[-1], "C") else {}
+    record = champion.ModelExport(
+        name="penguins-classifier",
+        version=int(version),
+        candidate="logistic_regression",
+        run_id=f"run-{version}",
+        hyperparameters=hyperparameters,
+        seed=42,
+        metrics={},
+        trained_on=[],
     )
+    champion.export(model, record, folder)
 
 
 def expected(model, penguin):
@@ -138,16 +147,21 @@ def test_a_short_admin_token_is_refused():
 
 
 def damage_model_file(folder):
-    """A model file cut short, as a copy interrupted half-way leaves it."""
+    """A model file cut short, as a copy interrupted half-way leaves it, put in place in one move.
+
+    One move, so that the API's polling sees one broken file: written in place, the file would go
+    through two states (emptied, then half written), and a check between them would see two.
+    """
     path = champion.model_file(folder)
-    content = path.read_bytes()
-    path.write_bytes(content[: len(content) // 2])
+    staged = path.with_name(f".{path.name}.damaged")
+    staged.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    staged.replace(path)
 
 
 def other_schema(folder):
     """model.json from a project whose features differ (a column renamed)."""
-    meta = champion.load_metadata(folder)
-    meta["schema"] = schema.feature_schema() | {"features": [{"name": "culmen_length_mm"}]}
+    meta = json.loads(champion.metadata_file(folder).read_text(encoding="utf-8"))
+    meta["feature_schema"] = schema.feature_schema() | {"features": [{"name": "culmen_length_mm"}]}
     champion.metadata_file(folder).write_text(json.dumps(meta), encoding="utf-8")
 
 
@@ -155,8 +169,7 @@ def two_classes(folder, two_models):
     """A model that knows two of the three species (trained without the Chinstraps)."""
     train, _ = data.split(data.clean(data.load_raw(data.packaged_raw_export())), test_size=0.25, seed=42)
     train = train[train["species"] != "Chinstrap"]
-    model = modeling.build_candidate("logistic_regression", {"C": 1.0}, 42)
-    export(model.fit(modeling.features(train), modeling.labels(train)), 3, folder)
+    export(training.fit("logistic_regression", {"C": 1.0}, train, 42), 3, folder)
 
 
 @pytest.mark.parametrize(
@@ -165,7 +178,10 @@ def two_classes(folder, two_models):
         (lambda folder, _: damage_model_file(folder), "SHA-256 differs"),
         (lambda folder, _: other_schema(folder), "another feature schema"),
         (two_classes, "not this API's species"),
-        (lambda folder, _: (folder / champion.METADATA_FILE_NAME).write_text("{", encoding="utf-8"), "not valid JSON"),
+        (
+            lambda folder, _: (folder / champion.METADATA_FILE_NAME).write_text("{", encoding="utf-8"),
+            "not a complete model record",
+        ),
     ],
     ids=["truncated-file", "other-schema", "two-species", "broken-json"],
 )

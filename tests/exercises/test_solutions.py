@@ -14,7 +14,7 @@ from exercises import (
     monitoring,
 )
 from exercises import quality_assurance as qa
-from lib import cards, champion, data, energy, paths, tracking
+from lib import cards, champion, data, energy, paths, tracking, training
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_experiment_tracking_runs_without_figures(store, splits):
         with mlflow.start_run(run_name="by-hand", nested=True):
             mlflow.set_tag("candidate", "by-hand")
             mlflow.log_params({"C": 1.0})
-        tracking.log_candidate("baseline", {}, train, test, cv_folds=3, seed=42)
+        training.log_candidate("baseline", {}, train, test, cv_folds=3, seed=42)
     answer = experiment_tracking.runs_without_figures(session.info.run_id)
     assert answer == {"with": ["baseline"], "without": ["by-hand"]}
 

@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from lib import champion, data, modeling, params, paths, schema
+from lib import champion, data, modeling, paths, schema
+from lib.requirements import Requirements
 
 
 @pytest.fixture(scope="session")
@@ -15,7 +16,7 @@ def model(project):
 @pytest.fixture(scope="session")
 def requirements(project):
     """The success criteria agreed at inception (params.yaml, requirements:)."""
-    return params.stage_params("requirements", project.root / "params.yaml")
+    return Requirements.from_params(project.root / "params.yaml")
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,27 @@ def digests(root, names):
     return {name: hashlib.md5((root / name).read_bytes()).hexdigest() for name in names}
 
 
+def copy_project(project, tmp_path):
+    """A copy of the session's project (its pipeline run), to damage without touching the original."""
+    copy = tmp_path / "project"
+    shutil.copytree(project.root, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    return copy
+
+
+def repro(copy, *targets):
+    """``dvc repro`` on the copy, as a student runs it; the run and its whole output."""
+    done = subprocess.run(
+        ["dvc", "repro", *targets],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        env=processes.tool_env({sandbox.ROOT_ENV_VAR: str(copy)}),
+    )
+    return done, done.stdout + done.stderr
+
+
 def registered_versions(root) -> int:
     with sqlite3.connect(root / "mlflow.db") as db:
         return db.execute("select count(*) from model_versions").fetchone()[0]
@@ -73,8 +94,7 @@ def test_corrupted_raw_data_stops_the_pipeline_at_the_gate_and_harms_nothing(pro
     (``invalid_parameter_runs`` starts the papermill runs of the test below first, to run beside this one.)
     """
     project.ensure_pipeline()
-    copy = tmp_path / "project"
-    shutil.copytree(project.root, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    copy = copy_project(project, tmp_path)
     before, versions = digests(copy, PROTECTED), registered_versions(copy)
     delivery = copy / "data" / "external" / "delivery.csv"
     delivery.parent.mkdir(parents=True)
@@ -83,16 +103,7 @@ def test_corrupted_raw_data_stops_the_pipeline_at_the_gate_and_harms_nothing(pro
     params.write_text(
         params.read_text().replace("raw_source: palmerpenguins", "raw_source: data/external/delivery.csv")
     )
-    done = subprocess.run(
-        ["dvc", "repro"],
-        cwd=copy,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-        env=processes.tool_env({sandbox.ROOT_ENV_VAR: str(copy)}),
-    )
-    output = done.stdout + done.stderr
+    done, output = repro(copy)
     print(f"\n{output[output.find('DataValidationError') :][:900]}")
     assert done.returncode != 0
     assert "Running stage 'prepare'" in output and "Running stage 'train'" not in output
@@ -106,23 +117,13 @@ def test_a_failed_training_keeps_the_last_good_export(project, tmp_path):
     """A hyperparameter scikit-learn refuses, run by ``dvc repro`` itself (past make's params check), fails the
     train stage; the export the API serves, the scores and the model card stay as they were (``persist``)."""
     project.ensure_pipeline()
-    copy = tmp_path / "project"
-    shutil.copytree(project.root, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    copy = copy_project(project, tmp_path)
     kept = [name for name in PROTECTED if not name.startswith(("data/", "reports/"))]
     before = digests(copy, kept)
     params = copy / "params.yaml"
     params.write_text(params.read_text().replace("      max_depth: 8\n", "      max_depth: -8\n"), encoding="utf-8")
     assert "max_depth: -8" in params.read_text()
-    done = subprocess.run(
-        ["dvc", "repro", "train"],
-        cwd=copy,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-        env=processes.tool_env({sandbox.ROOT_ENV_VAR: str(copy)}),
-    )
-    output = done.stdout + done.stderr
+    done, output = repro(copy, "train")
     assert done.returncode != 0 and "failed to reproduce 'train'" in output, output[-3000:]
     assert "'max_depth' parameter of RandomForestClassifier must be" in output
     assert digests(copy, kept) == before

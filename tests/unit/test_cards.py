@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from lib import card_facts, cards, data, modeling
+from lib import card_facts, cards, data, training
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +85,7 @@ def test_markdown_table_escapes_pipes():
 
 
 def _fitted(train):
-    model = modeling.build_candidate("logistic_regression", {"C": 1.0}, seed=42)
-    return model.fit(modeling.features(train), modeling.labels(train))
+    return training.fit("logistic_regression", {"C": 1.0}, train, 42)
 
 
 def test_preprocessing_is_described_from_the_fitted_pipeline():

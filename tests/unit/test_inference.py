@@ -5,7 +5,7 @@ import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from lib import data, modeling, params
+from lib import data, modeling, params, training
 from lib.serving import inference
 
 
@@ -27,8 +27,7 @@ CONFIGURED = params.stage_params("train")["candidates"]
 @pytest.mark.parametrize("name", sorted(modeling.CANDIDATES))
 def test_compiled_path_equals_the_pipeline(train, name):
     """For every candidate, with its params.yaml settings, on every training row (unknown sex included)."""
-    model = modeling.build_candidate(name, CONFIGURED[name], seed=0)
-    model.fit(modeling.features(train), modeling.labels(train))
+    model = training.fit(name, CONFIGURED[name], train, 0)
     fast = inference.compile_pipeline(model)
     assert fast is not None
     rows = rows_of(train)
@@ -46,9 +45,7 @@ def test_unknown_structures_are_left_to_the_pipeline(train):
 
 def test_a_compiled_path_that_disagrees_is_refused(train, monkeypatch):
     """The self-check on reference rows rejects a transformation that drifts from the pipeline."""
-    model = modeling.build_candidate("logistic_regression", {}, seed=0).fit(
-        modeling.features(train), modeling.labels(train)
-    )
+    model = training.fit("logistic_regression", {}, train, 0)
     original = inference.CompiledPipeline.transform
     monkeypatch.setattr(inference.CompiledPipeline, "transform", lambda self, rows: original(self, rows) * 1.01)
     assert inference.compile_pipeline(model) is None

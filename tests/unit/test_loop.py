@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import champion, data, modeling, params, schema, tracking, validation
+from lib import champion, data, modeling, schema, tracking, training, validation
 from lib.loop import feedback, gate, promotion, season
 from lib.loop.traffic import switch
+from lib.requirements import Requirements
 
 
 @pytest.fixture(scope="module")
@@ -104,10 +105,11 @@ def test_a_log_without_request_ids_cannot_be_joined_and_says_what_to_send(birds)
 def test_performance_names_the_requirement_each_island_breaks(birds):
     predicted = birds[schema.LABEL].where(birds["island"] != "Dream", "Gentoo")  # every Dream bird wrong
     joined = feedback.join(log_of(birds, predicted), birds[["request_id", "island", schema.LABEL]])
-    table = feedback.performance(joined, {"min_macro_f1": 0.95, "min_island_accuracy": 0.9}).set_index("penguins")
-    assert not table.loc["Dream", "met"] and table.loc["Dream", "value"] == 0.0
-    assert table.loc["Biscoe", "met"] and table.loc["Torgersen", "met"]
-    assert not table.loc["all penguins", "met"]
+    table = feedback.performance(joined, Requirements(0.95, 0.9, 100)).set_index("criterion")
+    assert not table.loc["accuracy on Dream", "met"] and table.loc["accuracy on Dream", "value"] == 0.0
+    assert table.loc["accuracy on Biscoe", "met"] and table.loc["accuracy on Torgersen", "met"]
+    assert not table.loc["macro-F1", "met"] and table.loc["macro-F1", "penguins"] == len(joined)
+    assert table.loc["accuracy on Dream", "penguins"] == (joined["island"] == "Dream").sum()
 
 
 def test_first_seen_reads_each_signal(birds):
@@ -136,13 +138,10 @@ def test_a_switch_is_read_off_the_answers():
 def test_the_gate_refuses_a_worse_challenger_with_its_reasons(project, splits):
     """A challenger that learnt nothing (the baseline) is refused, with every check it fails; the champion passes."""
     train, test = splits
-    needs = params.stage_params("requirements")
-    requirements = gate.Requirements(
-        needs["min_macro_f1"], needs["min_island_accuracy"], needs["max_p99_latency_ms"], 0.01
-    )
-    baseline = modeling.build_candidate("baseline", {}, 42).fit(modeling.features(train), modeling.labels(train))
+    requirements = Requirements.from_params()
+    baseline = training.fit("baseline", {}, train, 42)
     verdict = gate.decide(
-        {"champion": champion.load_model(), "challenger": baseline}, {"original test": test}, requirements, 30
+        {"champion": champion.load_model(), "challenger": baseline}, {"original test": test}, requirements, 0.01, 30
     )
     assert not verdict.passed
     assert any(reason.startswith("macro-F1 on original test") for reason in verdict.reasons)
@@ -155,6 +154,7 @@ def test_the_gate_refuses_a_worse_challenger_with_its_reasons(project, splits):
         {"champion": champion.load_model(), "challenger": champion.load_model()},
         {"original test": test},
         requirements,
+        0.01,
         30,
     )
     assert again.passed and again.reasons == [] and "may be promoted" in again.explain()
@@ -173,8 +173,8 @@ def registry(tmp_path, monkeypatch, pools):
     versions = []
     with mlflow.start_run(experiment_id=experiment):
         for strength in (1.0, 0.05):
-            result = tracking.log_candidate("logistic_regression", {"C": strength}, train, test, cv_folds=2, seed=42)
-            versions.append(tracking.register(result, "penguins-classifier", alias="champion"))
+            result = training.log_candidate("logistic_regression", {"C": strength}, train, test, cv_folds=2, seed=42)
+            versions.append(training.register(result, "penguins-classifier", alias="champion"))
     mlflow.MlflowClient().set_registered_model_alias("penguins-classifier", "champion", str(versions[0]))
     yield versions
     monkeypatch.undo()
@@ -184,18 +184,20 @@ def registry(tmp_path, monkeypatch, pools):
 def test_promote_moves_the_alias_and_exports_that_version_and_rollback_is_the_same_move(registry, tmp_path):
     first, second = registry
     models = tmp_path / "models"
+    run_id = mlflow.MlflowClient().get_model_version("penguins-classifier", str(second)).run_id
+    tracking.log_to_run(run_id, {"energy_train_kwh": 0.5})  # as lesson 3.1 adds to the training runs
     assert promotion.promote("penguins-classifier", second, models) == first
     assert promotion.version_of("penguins-classifier", "champion") == second
-    meta = champion.load_metadata(models)
-    assert meta["version"] == second and meta["hyperparameters"]["C"] == "0.05"
-    assert meta["schema"] == schema.feature_schema() and meta["trained_on"][0]["name"] == "penguins-train"
+    model, meta = champion.read(models)
+    assert meta.version == second and meta.hyperparameters == {"C": 0.05} and meta.seed == 42
+    assert meta.feature_schema == schema.feature_schema() and meta.trained_on[0].name == "penguins-train"
+    assert meta.trained_on[0].source == "data/processed/train.csv" and meta.candidate == "logistic_regression"
+    assert {"cv_macro_f1", "test_macro_f1"} <= set(meta.metrics) and "energy_train_kwh" not in meta.metrics
     row = [("Dream", 49.5, 18.4, 196.0, 3700.0, None)]
     served = mlflow.sklearn.load_model(f"models:/penguins-classifier/{second}")
     frame = modeling.features(pd.DataFrame(row, columns=list(schema.FEATURES)))
-    assert np.allclose(
-        champion.load_model(models, sha256=meta["model_sha256"]).predict_proba(frame), served.predict_proba(frame)
-    )
+    assert np.allclose(model.predict_proba(frame), served.predict_proba(frame))
     assert promotion.promote("penguins-classifier", first, models) == second  # the rollback
-    assert champion.load_metadata(models)["version"] == first
+    assert champion.read_record(models).version == first
     recorded = json.loads(champion.metadata_file(models).read_text(encoding="utf-8"))["model_sha256"]
     assert recorded == hashlib.sha256(champion.model_file(models).read_bytes()).hexdigest()

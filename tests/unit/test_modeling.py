@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import champion, data, modeling, params, schema
+from lib import champion, data, modeling, params, schema, training
 
 CONFIGURED = params.stage_params("train")["candidates"]
 
@@ -18,8 +18,7 @@ def splits():
 @pytest.fixture(scope="module")
 def fitted(splits):
     train, _ = splits
-    model = modeling.build_candidate("logistic_regression", {"C": 1.0}, seed=42)
-    return model.fit(modeling.features(train), modeling.labels(train))
+    return training.fit("logistic_regression", {"C": 1.0}, train, 42)
 
 
 def test_features_are_sklearn_ready(splits):
@@ -49,8 +48,8 @@ def test_every_candidate_is_reproducible_and_trusted(splits, name):
     train, test = splits
     runs = []
     for _ in range(2):
-        model = modeling.build_candidate(name, CONFIGURED[name], seed=3)
-        runs.append(model.fit(modeling.features(train), modeling.labels(train)).predict_proba(modeling.features(test)))
+        model = training.fit(name, CONFIGURED[name], train, 3)
+        runs.append(model.predict_proba(modeling.features(test)))
     assert np.array_equal(runs[0], runs[1])
     classifier = model.named_steps["classifier"]
     assert {key: classifier.get_params()[key] for key in CONFIGURED[name]} == CONFIGURED[name]
@@ -89,7 +88,7 @@ def test_bad_hyperparameters_are_refused_naming_them(splits, name, hyperparamete
     """A typo is refused when the pipeline is built; a bad value by scikit-learn at the first fit, saying why."""
     train, _ = splits
     with pytest.raises(error, match=message):
-        modeling.build_candidate(name, hyperparameters, seed=0).fit(modeling.features(train), modeling.labels(train))
+        training.fit(name, hyperparameters, train, 0)
 
 
 def test_pipeline_accepts_missing_sex_and_unseen_category(fitted, splits):
@@ -126,36 +125,3 @@ def test_evaluate_reports_per_species_and_per_island(fitted, splits):
     flipped.loc[flipped["species"] == "Gentoo", "species"] = "Adelie"
     worse = modeling.evaluate(fitted, flipped)
     assert worse["test_accuracy_Biscoe"] < metrics["test_accuracy_Biscoe"]
-
-
-def test_check_requirements_passes_and_fails_with_names():
-    """Met criteria are listed; missed ones are all named in the error."""
-    good = {"test_macro_f1": 0.97, "test_accuracy_Biscoe": 0.95, "test_accuracy_Dream": 1.0}
-    assert len(modeling.check_requirements(good, 0.95, 0.9)) == 3
-    bad = {"test_macro_f1": 0.90, "test_accuracy_Biscoe": 0.80, "test_accuracy_Dream": 1.0}
-    with pytest.raises(modeling.RequirementNotMet) as error:
-        modeling.check_requirements(bad, 0.95, 0.9)
-    assert "test macro-F1 = 0.9000 < 0.95" in str(error.value)
-    assert "accuracy on Biscoe = 0.8000 < 0.90" in str(error.value)
-    assert "Dream" not in str(error.value)
-
-
-def test_feature_importance_covers_every_input(fitted, splits):
-    """One importance per input; bill length matters more than sex."""
-    _, test = splits
-    importance = modeling.feature_importance(fitted, test, seed=0, repeats=3)
-    assert set(importance.index) == set(schema.FEATURES)
-    assert importance["bill_length_mm"] > importance["sex"]
-
-
-def test_island_metric_names_are_built_and_read_in_one_place():
-    """The per-island names that evaluate writes are the ones island_accuracies reads back, in schema order."""
-    metrics = {
-        "test_accuracy": 0.9,
-        "test_accuracy_Torgersen": 1.0,
-        "test_accuracy_Biscoe": 0.8,
-        "test_macro_f1_Biscoe": 0.7,
-    }
-    assert schema.island_metric("Dream") == "test_accuracy_Dream"
-    assert schema.island_metric("Dream", "macro_f1") == "test_macro_f1_Dream"
-    assert list(schema.island_accuracies(metrics).items()) == [("Biscoe", 0.8), ("Torgersen", 1.0)]

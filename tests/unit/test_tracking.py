@@ -1,4 +1,6 @@
-"""lib.tracking: runs land in the configured store with everything the lesson promises."""
+"""lib.tracking and lib.training: runs land in the configured store with everything the lesson promises,
+a session chooses from what the store gives back, and publishing registers and exports only a model that
+meets the requirements."""
 
 import json
 
@@ -7,7 +9,8 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from lib import data, modeling, tracking
+from lib import champion, data, modeling, tracking, training
+from lib.requirements import RequirementNotMet, Requirements
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +35,9 @@ def store(tmp_path_factory):
 def session(store, splits):
     train, test = splits
     experiment_id = tracking.experiment("unit-test")
-    with mlflow.start_run(run_name="training-session") as parent:
-        mlflow.set_tag(tracking.SESSION_TAG, "session")
-        results = {
-            name: tracking.log_candidate(name, hyper, train, test, cv_folds=3, seed=1)
-            for name, hyper in {"logistic_regression": {"C": 0.5}, "random_forest": {"n_estimators": 10}}.items()
-        }
-    return experiment_id, parent.info.run_id, results
+    candidates = {"logistic_regression": {"C": 0.5}, "random_forest": {"n_estimators": 10}}
+    done = training.run_session(candidates, train, test, cv_folds=3, seed=1, experiment_id=experiment_id)
+    return experiment_id, done.run_id, done.results, done
 
 
 def test_default_uri_is_absolute_sqlite(tmp_path):
@@ -61,7 +60,7 @@ def test_experiment_artifacts_live_beside_the_store(store, session):
 
 def test_a_run_records_params_metrics_dataset_artifacts_and_model(session, splits):
     """Everything the lesson lists is in the run."""
-    _, _, results = session
+    _, _, results, _ = session
     run = MlflowClient().get_run(results["logistic_regression"].run_id)
     assert run.data.params["C"] == "0.5" and run.data.params["cv_folds"] == "3"
     for metric in ["cv_macro_f1", "cv_macro_f1_std", "test_macro_f1", "test_f1_Chinstrap", "test_accuracy_Dream"]:
@@ -76,9 +75,9 @@ def test_a_run_records_params_metrics_dataset_artifacts_and_model(session, split
 
 def test_session_runs_returns_only_that_sessions_children(session, splits):
     """A second session does not leak into the first one's comparison."""
-    experiment_id, parent_id, _ = session
+    experiment_id, parent_id, _, _ = session
     with mlflow.start_run(run_name="other-session"):
-        tracking.log_candidate("logistic_regression", {"C": 2.0}, *splits, cv_folds=2, seed=1)
+        training.log_candidate("logistic_regression", {"C": 2.0}, *splits, cv_folds=2, seed=1)
     runs = tracking.session_runs(experiment_id, parent_id)
     assert sorted(runs["tags.candidate"]) == ["logistic_regression", "random_forest"]
     table = tracking.comparison_table(runs)
@@ -88,7 +87,7 @@ def test_session_runs_returns_only_that_sessions_children(session, splits):
 
 def test_latest_session_finds_the_newest_parent(session):
     """Later lessons find the last training session by its tag."""
-    _, parent_id, _ = session
+    _, parent_id, _, _ = session
     found, runs = tracking.latest_session("unit-test")
     assert found == parent_id and len(runs) == 2
     with pytest.raises(LookupError, match="run the 2.2-experiment-tracking notebook"):
@@ -97,9 +96,9 @@ def test_latest_session_finds_the_newest_parent(session):
 
 def test_register_adds_versions_and_moves_the_alias(session):
     """Each registration is a new version; the champion alias follows the latest."""
-    _, _, results = session
-    first = tracking.register(results["random_forest"], "unit-model")
-    second = tracking.register(results["logistic_regression"], "unit-model")
+    _, _, results, _ = session
+    first = training.register(results["random_forest"], "unit-model")
+    second = training.register(results["logistic_regression"], "unit-model")
     assert second == first + 1
     version = MlflowClient().get_model_version_by_alias("unit-model", "champion")
     assert int(version.version) == second and version.tags["candidate"] == "logistic_regression"
@@ -129,7 +128,7 @@ def test_write_scores_makes_dvc_metrics_and_plot(tmp_path):
 
 def test_candidate_settings_come_back_typed(session, store):
     """Hyperparameters and seed are parsed back from the run's string params, per candidate."""
-    experiment_id, parent_id, _ = session
+    experiment_id, parent_id, _, _ = session
     settings = tracking.candidate_settings(tracking.session_runs(experiment_id, parent_id))
     assert settings["logistic_regression"] == ({"C": 0.5}, 1)
     assert settings["random_forest"] == ({"n_estimators": 10}, 1)
@@ -137,7 +136,7 @@ def test_candidate_settings_come_back_typed(session, store):
 
 def test_log_to_run_adds_metrics_to_a_finished_run(session):
     """Later lessons can add figures to a training run, which stays finished."""
-    _, _, results = session
+    _, _, results, _ = session
     run_id = results["random_forest"].run_id
     tracking.log_to_run(run_id, {"training_energy_kwh": 1.5e-6})
     run = MlflowClient().get_run(run_id)
@@ -165,3 +164,34 @@ def test_log_to_run_keeps_the_run_as_it_ended(session):
 def test_is_server_tells_a_server_from_a_local_store(uri, server):
     """Only http(s) URIs are tracking servers; their experiments keep artifacts on the server."""
     assert tracking.is_server(uri) is server
+
+
+def test_a_session_chooses_from_the_runs_the_store_gives_back(session):
+    """run_session's table is the store's view of its own runs, and the champion is the rule's choice on it."""
+    experiment_id, parent_id, results, done = session
+    assert sorted(done.table["candidate"]) == sorted(results) == ["logistic_regression", "random_forest"]
+    assert done.choice.champion in results and done.champion is results[done.choice.champion]
+    stored = tracking.comparison_table(tracking.session_runs(experiment_id, parent_id))
+    pd.testing.assert_frame_equal(done.table, stored)
+
+
+def test_publish_refuses_a_model_below_the_requirements_and_registers_nothing(session, tmp_path):
+    """A model that misses the bar is not registered and not exported; one that meets it is both, typed."""
+    _, _, results, _ = session
+    client = MlflowClient()
+    with pytest.raises(RequirementNotMet, match="logistic_regression does not meet"):
+        training.publish(
+            results["logistic_regression"], "unit-published", Requirements(1.01, 0.9, 100), models_dir=tmp_path
+        )
+    assert client.search_registered_models(filter_string="name = 'unit-published'") == []
+    assert not champion.metadata_file(tmp_path).exists()
+    written = training.publish(
+        results["logistic_regression"], "unit-published", Requirements(0.5, 0.5, 100), models_dir=tmp_path
+    )
+    model, record = champion.read(tmp_path)
+    assert record == written and record.version == 1 and record.run_id == results["logistic_regression"].run_id
+    assert record.hyperparameters == {"C": 0.5} and record.seed == 1 and record.candidate == "logistic_regression"
+    assert record.metrics["cv_macro_f1"] == round(results["logistic_regression"].metrics["cv_macro_f1"], 4)
+    assert [item.name for item in record.trained_on] == ["penguins-train"]
+    assert int(client.get_model_version_by_alias("unit-published", "champion").version) == 1
+    assert model.get_params()["classifier__C"] == 0.5
