@@ -43,7 +43,8 @@ def other_export(folder: Path) -> None:
         settings["C"] = settings["C"] / 20
     model = training.fit(record.candidate, settings, train, params.stage_params("train")["seed"])
     version = (record.version or 0) + 1
-    champion.export(model, record.model_copy(update={"version": version, "hyperparameters": settings}), folder)
+    other = {"version": version, "hyperparameters": settings, "run_id": None, "metrics": {}}  # in no run, not scored
+    champion.export(model, record.model_copy(update=other), folder)
 
 
 def measure(body: dict) -> dict:

@@ -17,7 +17,7 @@ The ML system, from raw data to the served, monitored and replaced model:
 - ``training``: fit a candidate, log it, run a session of every candidate, publish the chosen one;
 - ``requirements``: the success criteria of inception, one type and the one check every stage applies;
 - ``tracking``: the MLflow store, experiments, and runs read back;
-- ``champion``: ``models/``, its typed record (``model.json``), one writer and one reader with every check;
+- ``champion``: ``models/``, its typed record (``model.json``), one writer, and a reader that checks the files;
 - ``cards`` and ``card_facts``: the dataset and model cards, and the facts they state;
 - ``serving``: the prediction API (FastAPI on uvicorn), from its bodies to ``python -m lib.serving``,
   switching models while it serves;

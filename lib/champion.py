@@ -4,9 +4,11 @@
 says what that file is (:class:`ModelExport`): its registered name and version, the
 candidate, the MLflow run, its hyperparameters and seed, its metrics, the data it was
 trained on, the feature schema and classes it answers for, and the file's SHA-256.
-:func:`export` is the only writer and :func:`read` the only reader: every check of an
-export (a typed, complete record, this project's schema, the file's hash, trusted types
-only, the classes it records) is made there, and the API's loader is a few lines over it.
+:func:`export` is the only writer; :func:`read` reads the export back and makes every check
+of the files there (a record complete and typed, this project's schema, the file's name and hash,
+trusted types only, the classes it records); :func:`read_record` reads the record alone. The API's
+loader is a few lines over :func:`read`; whether a model from any source answers the API (its
+species, its columns, reference penguins) is the API's own check (``serving.loading.check_contract``).
 
 The model is stored with skops, not pickle: loading a pickle runs whatever code it contains,
 loading a skops file only builds the types it is allowed to, here skops' defaults and the
@@ -200,7 +202,7 @@ def missing(path: Path) -> ModelFileError:
 
 
 def read_record(models_dir: Path | None = None) -> ModelExport:
-    """Read and check ``model.json``: valid JSON, every field of :class:`ModelExport` typed, this project's schema.
+    """Read and check ``model.json``: every field of :class:`ModelExport` present and typed, this project's schema.
 
     Raises :class:`ModelFileError` naming the file, what is wrong and the fix.
     """
@@ -215,8 +217,13 @@ def read_record(models_dir: Path | None = None) -> ModelExport:
             for error in exc.errors()
         )
         raise ModelFileError(f"{path} is not a complete model record ({problems}): {REEXPORT}") from None
-    if not record.model_sha256:
-        raise ModelFileError(f"{path} records no model_sha256 (it was not written by champion.export): {REEXPORT}")
+    wrong = [f"{name} is absent" for name in sorted(set(ModelExport.model_fields) - record.model_fields_set)]
+    if record.model_file != MODEL_FILE_NAME:
+        wrong.append(f"model_file is {record.model_file!r}, not {MODEL_FILE_NAME!r}")
+    if unreviewed := sorted(set(record.trusted_types) - set(TRUSTED_TYPES)):
+        wrong.append(f"trusted_types lists {unreviewed}, not reviewed in TRUSTED_TYPES")
+    if wrong:
+        raise ModelFileError(f"{path} is not a record champion.export wrote ({'; '.join(wrong)}): {REEXPORT}")
     if record.feature_schema != schema.feature_schema():
         raise ModelFileError(
             f"{path} records another feature schema than this project's: the model was trained for other "
@@ -281,19 +288,3 @@ def load_model_file(models_dir: Path | None = None, sha256: str | None = None) -
     if not hasattr(model, "predict_proba"):
         raise ModelFileError(f"{path} holds a {type(model).__name__}, not a classifier with predict_proba")
     return model
-
-
-def export_signature(models_dir: Path | None = None) -> tuple | None:
-    """What changes when the export is replaced: each file's size, modification time and inode; None if absent.
-
-    Cheap enough to read every few seconds (two ``stat`` calls): the API polls it to notice
-    a new export (:mod:`lib.serving.reloading`).
-    """
-    signature = []
-    for path in (model_file(models_dir), metadata_file(models_dir)):
-        try:
-            status = path.stat()
-        except FileNotFoundError:
-            return None
-        signature.append((path.name, status.st_size, status.st_mtime_ns, status.st_ino))
-    return tuple(signature)

@@ -1,7 +1,9 @@
 """Training: fit a candidate, run a session of every candidate, publish the chosen one.
 
-How the course's model is trained, step by step (lesson 2.2 makes each MLflow call of
-step 2 in the open first, then calls these; the pipeline's ``train`` stage is that lesson):
+How the course's model is trained, step by step. Lesson 2.2 (the pipeline's ``train`` stage)
+makes each MLflow call of step 2 in the open for its first candidate, logs the others with
+:func:`log_candidates`, compares and chooses in the open as :func:`run_session` does, and ends
+with :func:`publish`; lesson 5.2 runs a whole session with :func:`run_session`.
 
 1. :func:`fit`: one candidate of :mod:`lib.modeling`, with its hyperparameters and seed,
    fitted on the training split;
@@ -192,7 +194,7 @@ def run_session(
 
 
 def trained_on(run: mlflow.entities.Run) -> list[champion.TrainedOn]:
-    """The datasets a run logged as its inputs (``mlflow.log_input``): name, source path and MLflow's digest."""
+    """The datasets a run logged as its inputs (``mlflow.log_input``): name, source (the URI given) and digest."""
     found = []
     for item in run.inputs.dataset_inputs if run.inputs else []:
         try:

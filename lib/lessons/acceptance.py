@@ -1,8 +1,9 @@
 """The ML requirements agreed at inception, rendered as the table the 1.0 lesson shows.
 
 The thresholds are parameters (``requirements:`` in ``params.yaml``), held in a
-:class:`lib.requirements.Requirements`, the type every stage that checks them (2.2's
-evaluation, 5.2's gate) uses, so the table promises the numbers they check.
+:class:`lib.requirements.Requirements`, the type every stage that checks them uses (2.2's
+evaluation, 3.2's model tests, 5.2's season report and gate), so the table promises the numbers
+they check.
 """
 
 from __future__ import annotations

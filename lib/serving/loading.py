@@ -74,9 +74,26 @@ def ready(model: Any, path: str = "auto", signature: Any = None, **info: Any) ->
     )
 
 
+def export_signature(models_dir: Path | None = None) -> tuple | None:
+    """What changes when the export is replaced: each file's size, modification time and inode; None if absent.
+
+    Cheap enough to read every few seconds (two ``stat`` calls): the API polls it to notice
+    a new export (:mod:`lib.serving.reloading`).
+    """
+    signature = []
+    for path in (champion.model_file(models_dir), champion.metadata_file(models_dir)):
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            return None
+        signature.append((path.name, status.st_size, status.st_mtime_ns, status.st_ino))
+    return tuple(signature)
+
+
 def load_from_export(models_dir: Path, path: str = "auto") -> LoadedModel:
-    """Load the export of ``models_dir`` (:func:`lib.champion.read` makes every check; it raises ``ModelFileError``)."""
-    signature = champion.export_signature(models_dir)
+    """Load the export of ``models_dir``: :func:`lib.champion.read` checks the files (raising ``ModelFileError``),
+    :func:`check_contract` that the model answers this API."""
+    signature = export_signature(models_dir)
     model, record = champion.read(models_dir)
     return ready(
         model,
@@ -164,7 +181,7 @@ def source_signature(settings: Settings) -> Any:
     """The current signature of the source the settings name (compare it with a :class:`LoadedModel`'s)."""
     if settings.model_source == "registry":
         return registry_signature(settings.model_uri or default_model_uri())
-    return champion.export_signature(settings.models_dir or paths.MODELS_DIR)
+    return export_signature(settings.models_dir or paths.MODELS_DIR)
 
 
 # What a failed load raises: the export's own errors, a model that does not fit or that the registry
