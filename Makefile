@@ -11,11 +11,11 @@ PYTHON ?= $(firstword $(foreach v,$(SUPPORTED_PYTHONS),$(shell python$(v) -c '' 
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The project's kernel and JupyterLab settings (lib.jupyter), redone when what they are made from changes.
+# The project's kernel and JupyterLab settings (lib.course.jupyter), redone when what they are made from changes.
 KERNEL_STAMP := $(VENV)/.kernel-configured
-# A run whose outputs are saved or compared gets a new, empty home (lib.toolstate): nothing of the user's
+# A run whose outputs are saved or compared gets a new, empty home (lib.course.toolstate): nothing of the user's
 # home (pylint's statistics, IPython's startup files, matplotlibrc, ~/.codecarbon.config) reaches a lesson.
-SCRATCH_HOME := $(BIN)/python -m lib.toolstate
+SCRATCH_HOME := $(BIN)/python -m lib.course.toolstate
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 CODE := lib tests exercises benchmarks conftest.py
 UV_PIN := $(shell grep -m1 '^uv==' requirements.lock || echo uv)
@@ -29,7 +29,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # (the suite's, and those the lessons and tests run) spends about 1.5 s rewriting them again.
 unexport PYTHONDONTWRITEBYTECODE
 # The team stack (make team-up): who gets an account, and where the services listen (empty: the
-# ports the stack was last started with, else lib.team's defaults 5050, 2222 and 55432).
+# ports the stack was last started with, else lib.course.team's defaults 5050, 2222 and 55432).
 MEMBERS ?= $(shell id -un)
 TEAM_HOST ?= 127.0.0.1
 TEAM_MLFLOW_PORT ?=
@@ -97,8 +97,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 
-$(KERNEL_STAMP): $(STAMP) lib/jupyter.py lib/toolstate.py lib/telemetry.env
-	$(BIN)/python -m lib.jupyter
+$(KERNEL_STAMP): $(STAMP) lib/course/jupyter.py lib/course/toolstate.py lib/telemetry.env
+	$(BIN)/python -m lib.course.jupyter
 	touch $(KERNEL_STAMP)
 
 # The only target that installs system packages: apt as root, or through sudo where it needs no password
@@ -164,12 +164,12 @@ mlflow-ui: setup ## browse the MLflow runs and the model registry at http://127.
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port $(PORT)
 
 team-up: system-packages setup ## start the team's MLflow server (PostgreSQL, accounts) and DVC remote (sshd) -> .team/, team.env
-	$(BIN)/python -m lib.team up --host $(TEAM_HOST) --members $(subst $(SPACE),$(COMMA),$(strip $(MEMBERS))) \
+	$(BIN)/python -m lib.course.team up --host $(TEAM_HOST) --members $(subst $(SPACE),$(COMMA),$(strip $(MEMBERS))) \
 	  --connect $(firstword $(MEMBERS)) $(if $(TEAM_MLFLOW_PORT),--mlflow-port $(TEAM_MLFLOW_PORT)) \
 	  $(if $(TEAM_SSH_PORT),--ssh-port $(TEAM_SSH_PORT)) $(if $(TEAM_POSTGRES_PORT),--postgres-port $(TEAM_POSTGRES_PORT))
 
 team-down: setup ## stop the team stack; its runs, models, artifacts and data stay in .team/
-	$(BIN)/python -m lib.team down
+	$(BIN)/python -m lib.course.team down
 
 notebooks: system-packages setup ## re-execute every lesson in place, top to bottom, to refresh its saved outputs
 	for nb in $(NOTEBOOKS); do \
@@ -178,11 +178,11 @@ notebooks: system-packages setup ## re-execute every lesson in place, top to bot
 	done
 
 site: setup ## the course as a static site in site/: the lessons as last run, the guides, a course map (open site/index.html)
-	$(BIN)/python -m lib.site build site
+	$(BIN)/python -m lib.course.site build site
 
 handout: setup ## a copy of the course for students with the worked solutions stubbed: make handout DEST=../course-handout
 	@test -n "$(DEST)" || { echo "say where the hand-out goes: make handout DEST=../course-handout" >&2; exit 2; }
-	$(BIN)/python -m lib.handout "$(DEST)"
+	$(BIN)/python -m lib.course.handout "$(DEST)"
 
 lock: setup ## re-resolve requirements.lock (everything) and requirements-serve.lock (the API image) from pyproject.toml
 	@# --universal: one lock for Linux, macOS and Windows and for every Python that requires-python admits.

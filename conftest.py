@@ -2,7 +2,7 @@
 
 Every test reads and writes a scratch copy of the project, never the working
 tree: see ``tests/sandbox.py``. The session also runs in a new, empty home
-(``lib.toolstate``): no test, tool or lesson it runs reads what the user's home holds.
+(``lib.course.toolstate``): no test, tool or lesson it runs reads what the user's home holds.
 """
 
 import os
@@ -10,7 +10,8 @@ from contextlib import ExitStack
 
 import pytest
 
-from lib import data, paths, toolstate
+from lib import data, paths
+from lib.course import toolstate
 from tests import sandbox
 
 pytest_plugins = ["tests.nbval_pipeline", "tests.grading"]

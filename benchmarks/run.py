@@ -30,7 +30,8 @@ import numpy as np
 from benchmarks import onnx, performance, reload
 from benchmarks.table import summarise
 from benchmarks.timing import timed
-from lib import champion, params, paths, processes, schema, serving, snapshot, tracking
+from lib import champion, params, paths, processes, schema, serving, tracking
+from lib.course import snapshot
 from lib.serving import inference
 
 HERE = Path(__file__).resolve().parent

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from lib import data, paths
-from lib.lessons.demo_repo import DemoRepo
+from lib.course.lessons.demo_repo import DemoRepo
 
 STAGE_SCRIPT = (
     "import json, pandas as pd, yaml\n"

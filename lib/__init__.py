@@ -3,7 +3,7 @@
 The lessons narrate and call this package; everything longer than a few lines lives
 here, with a docstring and a unit test. **Start with** ``training`` (how the model is
 made, step by step) and ``champion`` (the contract between training and serving); the
-rest reads in the order the data flows.
+rest reads in the order the data flows, as ``docs/architecture.md`` draws it.
 
 The ML system, from raw data to the served, monitored and replaced model:
 
@@ -30,21 +30,17 @@ Measuring and checking it:
 - ``quality``: Pynblint, ruff, pylint and pytest run as tools, their reports as tables;
 - ``plots``: the lessons' figures.
 
-The course's own machinery:
+Running it: ``processes`` and ``ports`` start a server (the API, Prometheus, an MLflow server) and
+wait for it, and find free and taken ports.
 
-- ``processes`` and ``ports``: starting a server and waiting for it, free and taken ports;
-- ``jupyter``: the kernel's settings and JupyterLab's (``make setup``);
-- ``toolstate``: where every tool keeps its caches and settings, never the user's home (a scratch home per run);
-- ``snapshot``: scratch Git repositories (the tests' copy of the project, a fixed identity);
-- ``handout``: the students' copy of the course, worked solutions replaced by stubs (``make handout``);
-- ``team``: the team stack, PostgreSQL, an MLflow server and an SSH remote (``make team-up``);
-- ``lessons``: helpers of one lesson or two (their tables, diagrams and scratch examples), apart from the ML system;
-- ``site``: the course as a static site, its course map and its link check (``make site``).
+The course's own machinery lives apart, in ``course``: the tools' scratch homes, the lessons' kernel,
+scratch Git, one lesson's helpers, the hand-out, the site and the team stack (see its docstring).
+Nothing above imports from it. ``docs/architecture.md`` draws the modules above as one flow.
 
 ``telemetry.env`` lists every tool's telemetry switch. Importing ``lib`` sets them for this
 process and every process it starts (the Makefile exports the same file), so the course runs
 offline and sends nothing anywhere; importing ``lib`` changes nothing else. The lessons' kernel
-is set up by ``make setup`` instead (``jupyter``: plain output, the project's tools first on
+is set up by ``make setup`` instead (``course.jupyter``: plain output, the project's tools first on
 ``PATH``, every tool's state in the environment).
 """
 

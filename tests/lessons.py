@@ -64,31 +64,37 @@ def params_value(key: str):
     return value
 
 
-# Subpackages whose modules are each a dependency of their own (a lesson uses one helper, not all).
-SPLIT_PACKAGES = {"lessons"}
+# Packages whose modules are each a dependency of their own (a lesson uses one helper, not all), longest
+# first: ``lib.course.lessons.acceptance`` is the module ``course.lessons.acceptance``, ``lib.course.snapshot``
+# the module ``course.snapshot``.
+SPLIT_PACKAGES = ("course.lessons", "course")
+
+
+def _module(parts: list[str], names: list[str]) -> set[str]:
+    """The lib modules an import ``from lib.<parts> import <names>`` reaches (``parts`` after ``lib``)."""
+    name = ".".join(parts)
+    if not name:
+        return set(names)
+    split = next((package for package in SPLIT_PACKAGES if name == package or name.startswith(f"{package}.")), None)
+    if split is None:
+        return {parts[0]}
+    if name == split:
+        return {f"{split}.{alias}" for alias in names}
+    return {".".join(parts[: len(split.split(".")) + 1])}
 
 
 def lib_imports(source: str, module_level_only: bool = False) -> set[str]:
     """The lib modules that ``source`` imports (``from lib import x``, ``from lib.x import y``).
 
-    A module of a split package is named with it (``lessons.acceptance``); any other package
-    (``serving``, ``monitoring``, ``team``) counts as one module.
+    A module of a split package is named with it (``course.lessons.acceptance``); any other package
+    (``serving``, ``monitoring``, ``course.team``) counts as one module.
     """
     tree = ast.parse(source)
     nodes = tree.body if module_level_only else ast.walk(tree)
     found = set()
     for node in nodes:
-        if not isinstance(node, ast.ImportFrom) or not node.module:
-            continue
-        parts = node.module.split(".")
-        if parts[0] != "lib":
-            continue
-        if len(parts) == 1:
-            found |= {alias.name for alias in node.names}
-        elif parts[1] in SPLIT_PACKAGES:
-            found |= {f"{parts[1]}.{parts[2]}"} if len(parts) > 2 else {f"{parts[1]}.{a.name}" for a in node.names}
-        else:
-            found.add(parts[1])
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "lib":
+            found |= _module(node.module.split(".")[1:], [alias.name for alias in node.names])
     return {name for name in found if name not in SPLIT_PACKAGES}
 
 
@@ -100,7 +106,7 @@ def module_source(module: str) -> str:
 
 
 def lib_path(module: str) -> str:
-    """How the repository names lib module ``module``: ``lib/x.py``, ``lib/lessons/x.py``, or a package ``lib/x``."""
+    """How the repository names lib module ``module``: ``lib/x.py``, ``lib/course/lessons/x.py``, ``lib/x``."""
     relative = module.replace(".", "/")
     return f"lib/{relative}" if (WORKTREE / "lib" / relative).is_dir() else f"lib/{relative}.py"
 

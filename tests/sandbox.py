@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from lib.course.snapshot import commit_all, copy_project
 from lib.paths import ROOT_ENV_VAR
 from lib.processes import tool_env
-from lib.snapshot import commit_all, copy_project
 
 WORKTREE = Path(__file__).resolve().parents[1]
 __all__ = ["ROOT_ENV_VAR", "WORKTREE", "Sandbox", "configure", "run", "tool_env", "worker_input", "worktree_state"]

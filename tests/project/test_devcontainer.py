@@ -10,7 +10,7 @@ import re
 
 import yaml
 
-from lib import team
+from lib.course import team
 from tests.sandbox import WORKTREE
 
 FOLDER = WORKTREE / ".devcontainer"

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from lib import handout, paths, processes
+from lib import paths, processes
+from lib.course import handout
 from tests.sandbox import WORKTREE
 
 

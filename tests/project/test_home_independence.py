@@ -5,7 +5,7 @@ for a module of the same name from its home (``~/.cache/pylint``) even with ``--
 the machine that executed the lesson had them. Here the lesson's lint cells run in a kernel started under a home
 that holds what a user's home may hold (pylint's statistics for ``summary``, an IPython profile that shows the
 value of every statement, a Jupyter kernel of the user's own), with the user's variables pointing at it, and
-their outputs must equal the saved ones. The same run with a kernel that lacks ``lib.toolstate``'s folders
+their outputs must equal the saved ones. The same run with a kernel that lacks ``lib.course.toolstate``'s folders
 must not: the check can fail.
 """
 
@@ -19,7 +19,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lib import TELEMETRY_OFF, jupyter, processes
+from lib import TELEMETRY_OFF, processes
+from lib.course import jupyter
 from tests.sandbox import WORKTREE
 
 LESSON = WORKTREE / "notebooks" / "3.2-quality-assurance.ipynb"
@@ -129,7 +130,7 @@ def test_lint_cells_print_the_same_under_a_cluttered_home(tmp_path):
 
 
 def test_a_scratch_home_is_new_empty_and_removed(tmp_path):
-    """python -m lib.toolstate (make pipeline, make notebooks) runs a command in a new home, deleted afterwards."""
+    """python -m lib.course.toolstate (make pipeline, make notebooks) runs a command in a new home, then deletes it."""
     probe = (
         "import json, os, pathlib; home = pathlib.Path.home(); "
         "print(json.dumps({'home': str(home), 'files': os.listdir(home), "
@@ -137,7 +138,7 @@ def test_a_scratch_home_is_new_empty_and_removed(tmp_path):
     )
     user = cluttered_home(tmp_path / "home")
     done = subprocess.run(
-        [sys.executable, "-m", "lib.toolstate", sys.executable, "-c", probe],
+        [sys.executable, "-m", "lib.course.toolstate", sys.executable, "-c", probe],
         env=processes.tool_env(user),
         capture_output=True,
         text=True,
@@ -149,5 +150,5 @@ def test_a_scratch_home_is_new_empty_and_removed(tmp_path):
     assert home != Path(user["HOME"]) and seen["files"] == [] and not home.exists()
     assert seen["vars"]["PYLINTHOME"].startswith(str(home)) and seen["vars"]["IPYTHONDIR"].startswith(str(home))
     assert seen["vars"]["XDG_CACHE_HOME"] == str(home / ".cache") and seen["vars"]["JUPYTER_PATH"] == ""
-    failed = subprocess.run([sys.executable, "-m", "lib.toolstate", "false"], cwd=WORKTREE, check=False)
+    failed = subprocess.run([sys.executable, "-m", "lib.course.toolstate", "false"], cwd=WORKTREE, check=False)
     assert failed.returncode == 1

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.site import check, course, stage
+from lib.course.site import check, course, stage
 from tests.sandbox import WORKTREE
 
 
@@ -85,8 +85,8 @@ def test_a_page_with_a_broken_link_fails_the_build(tmp_path):
 
 
 def test_readme_shows_each_lessons_time_from_its_last_run():
-    """README's course table is what ``python -m lib.site readme`` writes from the saved lessons."""
+    """README's course table is what ``python -m lib.course.site readme`` writes from the saved lessons."""
     readme = (WORKTREE / "README.md").read_text(encoding="utf-8")
     assert course.with_times(readme, course.lessons(WORKTREE / "notebooks")) == readme, (
-        "README's lesson times differ from the lessons' last runs: run .venv/bin/python -m lib.site readme"
+        "README's lesson times differ from the lessons' last runs: run .venv/bin/python -m lib.course.site readme"
     )

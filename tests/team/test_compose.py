@@ -7,7 +7,7 @@ import subprocess
 import pytest
 import yaml
 
-from lib.team import read_env
+from lib.course.team import read_env
 from tests import sandbox
 
 TEAM = sandbox.WORKTREE / "deploy" / "team"

@@ -18,9 +18,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lib import processes, serving
+from lib.course.snapshot import git_env
+from lib.course.team import Ports, Team, read_env
 from lib.serving.bodies import EXAMPLE
-from lib.snapshot import git_env
-from lib.team import Ports, Team, read_env
 from tests import sandbox
 
 pytestmark = pytest.mark.slow  # PostgreSQL, an MLflow server (starts in about 10 s) and sshd: about 70 s in all

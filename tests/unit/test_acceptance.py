@@ -1,6 +1,6 @@
-"""lib.lessons.acceptance: the inception table carries the thresholds it is given."""
+"""lib.course.lessons.acceptance: the inception table carries the thresholds it is given."""
 
-from lib.lessons import acceptance
+from lib.course.lessons import acceptance
 from lib.requirements import Requirements
 
 

@@ -1,8 +1,8 @@
-"""lib.lessons.demo_repo: the scratch repository runs real commands and gives the same hashes every time."""
+"""lib.course.lessons.demo_repo: the scratch repository runs real commands and gives the same hashes every time."""
 
 import pytest
 
-from lib.lessons.demo_repo import CommandFailed, DemoRepo
+from lib.course.lessons.demo_repo import CommandFailed, DemoRepo
 
 
 def _history(repo: DemoRepo) -> str:

@@ -1,11 +1,12 @@
-"""lib.jupyter: the kernel starts with telemetry off, JupyterLab fetches no news, other settings survive."""
+"""lib.course.jupyter: the kernel starts with telemetry off, JupyterLab fetches no news, other settings survive."""
 
 import json
 import sys
 
 import pytest
 
-from lib import TELEMETRY_OFF, jupyter, toolstate
+from lib import TELEMETRY_OFF
+from lib.course import jupyter, toolstate
 
 
 @pytest.fixture
@@ -48,11 +49,11 @@ def test_configure_without_a_kernel_names_the_fix(tmp_path):
 
 
 def test_this_environment_is_configured():
-    """make setup ran lib.jupyter here: the project's kernel has telemetry off and its tools' state in the
+    """make setup ran lib.course.jupyter here: the project's kernel has telemetry off and its tools' state in the
     environment, not the home; the lab fetches no news."""
     spec = json.loads(jupyter.kernelspec_file(sys.prefix).read_text())
     expected = TELEMETRY_OFF | toolstate.environment(jupyter.state_folder(sys.prefix))
-    assert expected.items() <= spec.get("env", {}).items(), "run 'make setup' (it runs python -m lib.jupyter)"
+    assert expected.items() <= spec.get("env", {}).items(), "run 'make setup' (it runs python -m lib.course.jupyter)"
     assert jupyter.startup_file(sys.prefix).read_text(encoding="utf-8") == jupyter.STARTUP
     settings = json.loads(jupyter.overrides_file(sys.prefix).read_text())
     assert settings[jupyter.NOTIFICATIONS]["fetchNews"] == "false"

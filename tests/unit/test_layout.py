@@ -20,6 +20,16 @@ def test_the_package_docstring_maps_every_module_and_subpackage():
     assert not missing, f"lib/__init__.py's docstring does not map {missing}"
 
 
+def test_the_course_package_docstring_maps_its_modules():
+    """Each module and subpackage of lib/course/ is named in lib/course/__init__.py's docstring."""
+    course = LIB / "course"
+    names = {path.stem for path in course.glob("*.py") if path.stem != "__init__"}
+    names |= {path.name for path in course.iterdir() if (path / "__init__.py").is_file()}
+    doc = ast.get_docstring(ast.parse((course / "__init__.py").read_text(encoding="utf-8"))) or ""
+    missing = sorted(name for name in names if f"``{name}``" not in doc)
+    assert not missing, f"lib/course/__init__.py's docstring does not map {missing}"
+
+
 MODULES = sorted(LIB.rglob("*.py"))
 
 
@@ -93,3 +103,13 @@ def test_no_module_of_lib_imports_itself_through_others():
     # __init__ re-exports modules; count the edge to the module named, not to the package.
     graph = {module: {name for name in names if name not in packages} for module, names in graph.items()}
     assert import_cycles(graph) == []
+
+
+def test_the_ml_system_never_imports_the_course():
+    """The course's machinery (lib/course/) builds on the ML system, never the other way round."""
+    outside = [path for path in MODULES if "course" not in path.relative_to(LIB).parts]
+    reaching = {
+        str(path.relative_to(WORKTREE)): sorted(name for name in lib_imports(path) if name.startswith("lib.course"))
+        for path in outside
+    }
+    assert {path: names for path, names in reaching.items() if names} == {}

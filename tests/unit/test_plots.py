@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from lib import data, plots
-from lib.lessons import system_design
+from lib.course.lessons import system_design
 
 
 @pytest.fixture(scope="module")

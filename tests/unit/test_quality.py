@@ -5,7 +5,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from lib import quality
-from lib.lessons import sloppy_notebook
+from lib.course.lessons import sloppy_notebook
 
 
 def _notebook(path, cells):

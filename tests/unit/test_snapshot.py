@@ -1,8 +1,8 @@
-"""lib.snapshot: a copy holds exactly what Git tracks or would track, and is a committed repository."""
+"""lib.course.snapshot: a copy holds exactly what Git tracks or would track, and is a committed repository."""
 
 import subprocess
 
-from lib import snapshot
+from lib.course import snapshot
 
 
 def test_copy_takes_tracked_and_new_files_but_not_ignored_ones(tmp_path):

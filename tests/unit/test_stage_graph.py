@@ -2,7 +2,7 @@
 
 import pytest
 
-from lib.lessons import stage_graph, structure
+from lib.course.lessons import stage_graph, structure
 from tests.sandbox import WORKTREE
 
 STAGES = {

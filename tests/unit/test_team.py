@@ -1,10 +1,11 @@
-"""lib.team without services: names, secrets' file modes, env files, and the install hint."""
+"""lib.course.team without services: names, secrets' file modes, env files, and the install hint."""
 
 import socket
 
 import pytest
 
-from lib import ports, team
+from lib import ports
+from lib.course import team
 
 
 def test_secrets_are_generated_once_and_private(tmp_path):

@@ -1,4 +1,4 @@
-"""lib.toolstate: every tool's state in the run's folders, and a scratch home that leaves nothing behind."""
+"""lib.course.toolstate: every tool's state in the run's folders, and a scratch home that leaves nothing behind."""
 
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""``python -m lib.site build [OUT]`` (what ``make site`` runs), ``check SITE``, and ``readme`` (its lesson times)."""
+"""``python -m lib.course.site build [OUT]`` (``make site``), ``check SITE``, and ``readme`` (its lesson times)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from lib import paths
-from lib.site import check, course, stage
+from lib.course.site import check, course, stage
 
 
 def _size_mb(folder: Path) -> float:
@@ -17,7 +17,7 @@ def _size_mb(folder: Path) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     """Build the site and check it (exit 1 naming every problem), or check a built one, or update README."""
-    parser = argparse.ArgumentParser(prog="python -m lib.site", description="The course as a static site.")
+    parser = argparse.ArgumentParser(prog="python -m lib.course.site", description="The course as a static site.")
     commands = parser.add_subparsers(dest="command", required=True)
     built = commands.add_parser("build", help="build the site (default: site/) and check it")
     built.add_argument("out", nargs="?", type=Path, default=None)

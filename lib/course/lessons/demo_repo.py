@@ -15,8 +15,8 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from lib.course.snapshot import git_env
 from lib.processes import tool_env
-from lib.snapshot import git_env
 
 EPOCH = datetime(2024, 1, 15, 9, 0, tzinfo=UTC)
 

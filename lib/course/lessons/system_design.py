@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from matplotlib.figure import Figure
-from matplotlib.text import Text
+
+from lib.course import architecture
 
 # (x, y, label, colour) of each component; the pipeline's label is filled with the number of stages.
 BOXES = {
@@ -38,50 +39,10 @@ def draw(stages: int) -> Figure:
     """
     fig = Figure(figsize=(11, 5.2), layout="constrained")
     ax = fig.add_subplot()
-    texts = {
-        key: ax.text(
-            x,
-            y,
-            label.format(stages=stages),
-            ha="center",
-            va="center",
-            fontsize=9,
-            bbox={"boxstyle": "round,pad=0.6", "facecolor": colour, "edgecolor": "#555555"},
-        )
-        for key, (x, y, label, colour) in BOXES.items()
-    }
-    fig.canvas.draw()  # lay the boxes out, so arrows can stop at their edges
-    for start, end, label in ARROWS:
-        _arrow(ax, texts, start, end, label)
+    boxes = {key: (x, y, label.format(stages=stages), colour) for key, (x, y, label, colour) in BOXES.items()}
+    architecture.diagram(ax, boxes, ARROWS, fontsize=9)
     ax.set_xlim(-0.05, 1.02)
     ax.set_ylim(0, 0.95)
     ax.set_axis_off()
     ax.set_title("The penguin classifier as a system: offline pipeline (left), online service (right)")
     return fig
-
-
-def _arrow(ax, texts: dict[str, Text], start: str, end: str, label: str) -> None:
-    """An arrow from box ``start``'s edge to box ``end``'s, labelled at its middle."""
-    (x0, y0), (x1, y1) = BOXES[start][:2], BOXES[end][:2]
-    ax.annotate(
-        "",
-        xy=(x1, y1),
-        xytext=(x0, y0),
-        arrowprops={
-            "arrowstyle": "-|>",
-            "color": "#555555",
-            "shrinkA": 3,
-            "shrinkB": 3,
-            "patchA": texts[start].get_bbox_patch(),
-            "patchB": texts[end].get_bbox_patch(),
-        },
-    )
-    offset = (0.012, 0.0) if abs(x1 - x0) < 0.01 else (0.0, 0.025)
-    ax.text(
-        (x0 + x1) / 2 + offset[0],
-        (y0 + y1) / 2 + offset[1],
-        label,
-        fontsize=8,
-        color="#333333",
-        ha="left" if offset[0] else "center",
-    )

@@ -1,6 +1,6 @@
 """The team stack: one MLflow tracking server and one DVC remote that a student team shares.
 
-``make team-up`` (``python -m lib.team up``) starts, on the machine that serves the
+``make team-up`` (``python -m lib.course.team up``) starts, on the machine that serves the
 team (a VM, a teacher's server, or this laptop on loopback):
 
 - **PostgreSQL** (the system's binaries, Debian's ``postgresql`` package) with a
@@ -18,16 +18,16 @@ member's ``team.env`` holds what they export; ``connect`` copies one to the
 project's git-ignored ``team.env`` and writes the DVC remote to the git-ignored
 ``.dvc/config.local``. ``down`` stops the services and keeps every byte of data.
 
-The package follows those seams: :mod:`~lib.team.postgres`, :mod:`~lib.team.mlflow_server`,
-:mod:`~lib.team.sshd`, :mod:`~lib.team.stack` (the :class:`Team` that starts and stops them all,
-members and their access), :mod:`~lib.team.common` (names, ports, secrets, process helpers) and
-:mod:`~lib.team.cli` (``python -m lib.team``).
+The package follows those seams: :mod:`~lib.course.team.postgres`, :mod:`~lib.course.team.mlflow_server`,
+:mod:`~lib.course.team.sshd`, :mod:`~lib.course.team.stack` (the :class:`Team` that starts and stops them all,
+members and their access), :mod:`~lib.course.team.common` (names, ports, secrets, process helpers) and
+:mod:`~lib.course.team.cli` (``python -m lib.course.team``).
 """
 
-from lib.team.cli import main
-from lib.team.common import ADMIN, INSTALL_HINT, Member, Ports, TeamError, read_env
-from lib.team.postgres import postgres_bindir
-from lib.team.stack import Team, load
+from lib.course.team.cli import main
+from lib.course.team.common import ADMIN, INSTALL_HINT, Member, Ports, TeamError, read_env
+from lib.course.team.postgres import postgres_bindir
+from lib.course.team.stack import Team, load
 
 __all__ = [
     "ADMIN", "INSTALL_HINT", "Member", "Ports", "Team", "TeamError", "load", "main", "postgres_bindir", "read_env",

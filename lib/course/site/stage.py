@@ -16,8 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lib import paths, snapshot
-from lib.site import course
+from lib import paths
+from lib.course import snapshot
+from lib.course.site import course
 
 # A Markdown link or image target: ](target#anchor), the target relative, not a URL.
 LINK = re.compile(r"(\]\()(?!https?:|mailto:|#)([^)\s#]+)(#[^)\s]*)?(\))")

@@ -13,12 +13,12 @@ Two layers keep them apart:
 
 - :func:`environment` points every tool that has a variable for it into one folder.
   ``make setup`` writes these into the environment's ``python3`` kernelspec
-  (:mod:`lib.jupyter`), with ``<environment>/var`` as the folder, so every lesson
+  (:mod:`lib.course.jupyter`), with ``<environment>/var`` as the folder, so every lesson
   kernel gets them, started by JupyterLab, papermill or nbval.
 - :func:`scratch_home` gives a whole run a new, empty home (``HOME`` and the XDG
   folders) for the tools that only know ``Path.home()`` (CodeCarbon, Great
   Expectations, locust, ssh): ``make pipeline`` and ``make notebooks`` run through
-  ``python -m lib.toolstate COMMAND``, and the test session sets one up in ``conftest.py``.
+  ``python -m lib.course.toolstate COMMAND``, and the test session sets one up in ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -86,5 +86,5 @@ def run(command: list[str]) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:
-        sys.exit("usage: python -m lib.toolstate COMMAND [ARGS...]  (runs COMMAND with a new, empty home)")
+        sys.exit("usage: python -m lib.course.toolstate COMMAND [ARGS...]  (runs COMMAND with a new, empty home)")
     sys.exit(run(sys.argv[1:]))

@@ -1,4 +1,4 @@
-"""The team stack's command line: ``python -m lib.team up|down|status|add-member|connect`` (``make team-up``)."""
+"""The team stack's command line: ``python -m lib.course.team up|down|status|add-member|connect`` (``make team-up``)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from lib import paths
-from lib.team.common import Ports, TeamError
-from lib.team.stack import load
+from lib.course.team.common import Ports, TeamError
+from lib.course.team.stack import load
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m lib.team up|down|status|add-member|connect``: see ``make help``."""
+    """``python -m lib.course.team up|down|status|add-member|connect``: see ``make help``."""
     parser = argparse.ArgumentParser(
-        prog="python -m lib.team", description="The team stack: a shared MLflow server and DVC remote."
+        prog="python -m lib.course.team", description="The team stack: a shared MLflow server and DVC remote."
     )
     parser.add_argument("--home", type=Path, default=paths.PROJ_ROOT / ".team", help="the stack's folder (.team)")
     verbs = parser.add_subparsers(dest="verb", required=True)

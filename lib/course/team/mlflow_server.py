@@ -7,8 +7,8 @@ import sys
 import httpx
 
 from lib import params, processes
-from lib.team.common import ADMIN, AUTH_DB, TRACKING_DB, TeamError, alive, expect, tail, write_private
-from lib.team.postgres import PostgresServer
+from lib.course.team.common import ADMIN, AUTH_DB, TRACKING_DB, TeamError, alive, expect, tail, write_private
+from lib.course.team.postgres import PostgresServer
 
 # A member's own settings, which the server must not inherit from the shell that starts it.
 CLIENT_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")

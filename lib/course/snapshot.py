@@ -3,7 +3,7 @@
 The test session and the benchmarks run the pipeline in such a copy, so they never
 touch the learner's working tree; :func:`git_env` is the one way the course commits in
 a scratch repository (here, in the tests, and in lesson 2.1's exercises through
-:class:`lib.lessons.demo_repo.DemoRepo`), whatever the user's own Git settings.
+:class:`lib.course.lessons.demo_repo.DemoRepo`), whatever the user's own Git settings.
 Standard library only.
 """
 

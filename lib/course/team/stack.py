@@ -1,4 +1,4 @@
-"""The team stack as one object: start, stop, members and their access (see :mod:`lib.team`)."""
+"""The team stack as one object: start, stop, members and their access (see :mod:`lib.course.team`)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from lib import ports
+from lib.course.team.common import ADMIN, Member, Ports, TeamError, alive, expect, read_env, run, stop, write_private
+from lib.course.team.mlflow_server import MlflowServer
+from lib.course.team.sshd import SshRemote
 from lib.processes import tool_env
-from lib.team.common import ADMIN, Member, Ports, TeamError, alive, expect, read_env, run, stop, write_private
-from lib.team.mlflow_server import MlflowServer
-from lib.team.sshd import SshRemote
 
 
 @dataclass
@@ -115,7 +115,7 @@ class Team(MlflowServer, SshRemote):
         """A member created earlier, read back from their ``team.env``."""
         path = self._path("members", name, "team.env")
         if not path.is_file():
-            raise TeamError(f"no member {name!r} in {self.home}: run 'python -m lib.team add-member {name}'")
+            raise TeamError(f"no member {name!r} in {self.home}: run 'python -m lib.course.team add-member {name}'")
         values = read_env(path)
         edit = "(EDIT)" in path.read_text(encoding="utf-8").splitlines()[0]
         return Member(name, values["MLFLOW_TRACKING_PASSWORD"], edit, Path(values["PENGUINS_TEAM_DVC_KEYFILE"]))

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from lib.team.common import (
+from lib.course.team.common import (
     AUTH_DB,
     BREW_POSTGRES,
     DB_USER,

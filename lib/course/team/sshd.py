@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from lib.team.common import INSTALL_HINT, SSHD, StackBase, TeamError, alive, run
+from lib.course.team.common import INSTALL_HINT, SSHD, StackBase, TeamError, alive, run
 
 
 class SshRemote(StackBase):

@@ -19,7 +19,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from lib import paths, processes, snapshot
+from lib import paths, processes
+from lib.course import snapshot
 
 # Module constants that are themselves answers, and what the stub puts in their place.
 ANSWER_CONSTANTS = {"quality_assurance.py": {"FIXED": "FLAWED  # your fixed version of FLAWED"}}
@@ -129,8 +130,8 @@ def write(destination: Path, root: Path | None = None) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m lib.handout DEST``: write the hand-out and say how to grade it."""
-    parser = argparse.ArgumentParser(prog="python -m lib.handout", description=__doc__.split("\n", 1)[0])
+    """``python -m lib.course.handout DEST``: write the hand-out and say how to grade it."""
+    parser = argparse.ArgumentParser(prog="python -m lib.course.handout", description=__doc__.split("\n", 1)[0])
     parser.add_argument("destination", type=Path, help="a new, empty folder outside the project")
     arguments = parser.parse_args(sys.argv[1:] if argv is None else argv)
     try:

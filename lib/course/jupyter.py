@@ -1,12 +1,12 @@
 """The project's Jupyter set-up: a kernel with telemetry off, and a JupyterLab that asks nothing of the internet.
 
-``make setup`` runs ``python -m lib.jupyter``, which writes two settings into the
+``make setup`` runs ``python -m lib.course.jupyter``, which writes two settings into the
 environment (``sys.prefix``), never into the learner's home folder:
 
 - the ``python3`` kernelspec gets the telemetry switches of :data:`lib.TELEMETRY_OFF`
   in its ``env``, so a lesson's kernel (JupyterLab, papermill, nbval) starts with
   them set, whatever the order of the imports in its first cell, and the folders
-  of :func:`lib.toolstate.environment` under ``<environment>/var``, so no tool a
+  of :func:`lib.course.toolstate.environment` under ``<environment>/var``, so no tool a
   lesson runs reads its caches or settings from the learner's home;
 - the kernel's own IPython profile (in that folder) gets a start-up file, :data:`STARTUP`,
   so the shell commands of a lesson print plain text: ipykernel sets ``FORCE_COLOR`` and
@@ -24,7 +24,8 @@ import os
 import sys
 from pathlib import Path
 
-from lib import TELEMETRY_OFF, paths, toolstate
+from lib import TELEMETRY_OFF, paths
+from lib.course import toolstate
 
 KERNEL = "python3"
 NOTIFICATIONS = "@jupyterlab/apputils-extension:notification"
@@ -33,7 +34,7 @@ LAB_OVERRIDES = {NOTIFICATIONS: {"fetchNews": "false", "checkForUpdates": False}
 QUIET = {"CODECARBON_LOG_LEVEL": "error"}
 # Run by IPython when the course's kernel starts, after ipykernel has set its colour switches; a function, so
 # that nothing of it is left in the lesson's namespace.
-STARTUP = '''"""The course's kernel (written by 'make setup', lib/jupyter.py): lessons' tools print plain text."""
+STARTUP = '''"""The course's kernel (written by 'make setup', lib/course/jupyter.py): its tools print plain text."""
 
 
 def _plain_output():
@@ -58,7 +59,7 @@ def kernelspec_file(prefix: Path) -> Path:
 
 
 def state_folder(prefix: Path) -> Path:
-    """Where the lessons' kernels keep their tools' caches and settings (see :mod:`lib.toolstate`)."""
+    """Where the lessons' kernels keep their tools' caches and settings (see :mod:`lib.course.toolstate`)."""
     return Path(prefix) / "var"
 
 

@@ -1,0 +1,166 @@
+"""The ML system as one picture: from the raw data to the served, monitored and replaced model.
+
+Each box names the ``lib`` modules that do its part; each arrow is what flows between
+them. ``python -m lib.course.architecture`` draws it into ``docs/architecture.svg``, the
+picture of ``docs/architecture.md``; a test checks that the saved picture is what this
+code draws and that every module of the ML system is in a box, so the picture cannot
+drift from ``lib`` unnoticed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+import matplotlib as mpl
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from lib import paths
+
+PICTURE = paths.PROJ_ROOT / "docs" / "architecture.svg"
+
+
+class Box(NamedTuple):
+    """One part of the system: where it sits, the modules that make it, what it does, its colour."""
+
+    x: float
+    y: float
+    modules: tuple[str, ...]
+    does: str
+    colour: str
+
+
+DATA, MODEL, SERVE, AROUND = "#fde0c5", "#d9e8f5", "#c7e9c0", "#eeeeee"
+BOXES = {
+    "data": Box(0.09, 0.84, ("data",), "acquire the LTER export (1.0),\nclean, split (2.1)", DATA),
+    "validation": Box(
+        0.33, 0.84, ("validation",), "Great Expectations gate of raw\nand processed data (2.1, 3.2)", DATA
+    ),
+    "modeling": Box(0.58, 0.84, ("modeling", "selection"), "candidates, cross-validation,\nthe 1-SE rule", MODEL),
+    "training": Box(0.85, 0.84, ("training",), "fit, log each candidate,\nchoose, publish (2.2)", MODEL),
+    "cards": Box(0.09, 0.52, ("cards", "card_facts"), "dataset and model cards\n(1.0, 2.1, 2.2)", DATA),
+    "requirements": Box(
+        0.33, 0.52, ("requirements",), "success criteria (1.0), met before\na publish (2.2) or a promotion (5.2)", MODEL
+    ),
+    "champion": Box(0.58, 0.52, ("champion",), "models/: skops file +\nmodel.json (one typed record)", MODEL),
+    "tracking": Box(0.85, 0.52, ("tracking",), "MLflow runs, registry,\n@champion alias", MODEL),
+    "serving": Box(0.33, 0.18, ("serving",), "FastAPI on uvicorn: /predict,\n/metrics, reload (4.1)", SERVE),
+    "monitoring": Box(0.58, 0.18, ("monitoring",), "Prometheus alerts,\ndrift of a season (5.1)", SERVE),
+    "loop": Box(0.85, 0.18, ("loop",), "labels arrive, a challenger,\nthe gate, promote (5.2)", SERVE),
+    "around": Box(
+        0.09,
+        0.18,
+        ("paths", "params", "preflight", "schema", "energy", "quality", "plots", "processes", "ports"),
+        "around every part: files, parameters\nand fields; energy (3.1); linters and\n"
+        "tests (3.2); figures; servers, ports",
+        AROUND,
+    ),
+}
+# (from, to, what flows), in the order the data flows.
+ARROWS = [
+    ("data", "validation", "raw, split"),
+    ("validation", "modeling", "train split"),
+    ("modeling", "training", "pipelines"),
+    ("training", "tracking", "runs, version"),
+    ("training", "champion", "export"),
+    ("requirements", "champion", "met?"),
+    ("data", "cards", "facts"),
+    ("champion", "serving", "load, reload"),
+    ("serving", "monitoring", "scrape"),
+    ("monitoring", "loop", "alert, drift"),
+    ("loop", "tracking", "challenger"),
+    ("loop", "champion", "promote"),
+]
+
+
+def modules() -> set[str]:
+    """Every module of ``lib`` that the picture names."""
+    return {module for box in BOXES.values() for module in box.modules}
+
+
+def label(box: Box) -> str:
+    """A box's text: its modules as ``lib.x``, then what they do."""
+    names = [f"lib.{module}" for module in box.modules]
+    lines = [", ".join(names[index : index + 3]) for index in range(0, len(names), 3)]
+    return "\n".join([*lines, box.does])
+
+
+def draw() -> Figure:
+    """The picture: the system's parts as boxes, in the order the data flows, and what flows between them."""
+    fig = Figure(figsize=(12, 6.6), layout="constrained")
+    ax = fig.add_subplot()
+    diagram(ax, {key: (box.x, box.y, label(box), box.colour) for key, box in BOXES.items()}, ARROWS, fontsize=8.5)
+    ax.set_xlim(-0.06, 1.02)
+    ax.set_ylim(0.02, 0.98)
+    ax.set_axis_off()
+    ax.set_title("The penguin classifier as lib/ builds it: data (orange), model (blue), service (green)")
+    return fig
+
+
+def diagram(
+    ax: Axes, boxes: Mapping[str, tuple[float, float, str, str]], arrows: list[tuple[str, str, str]], fontsize: float
+) -> None:
+    """Draw ``boxes`` (key: centre x, centre y, text, colour) and the labelled ``arrows`` (from, to, label) on ``ax``.
+
+    Each arrow runs from one box's edge to the other's, its label at its middle.
+    """
+    texts = {
+        key: ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            linespacing=1.35,
+            bbox={"boxstyle": "round,pad=0.6", "facecolor": colour, "edgecolor": "#555555"},
+        )
+        for key, (x, y, text, colour) in boxes.items()
+    }
+    ax.figure.canvas.draw()  # lay the boxes out, so arrows can stop at their edges
+    for start, end, what in arrows:
+        (x0, y0), (x1, y1) = boxes[start][:2], boxes[end][:2]
+        ax.annotate(
+            "",
+            xy=(x1, y1),
+            xytext=(x0, y0),
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": "#555555",
+                "shrinkA": 3,
+                "shrinkB": 3,
+                "patchA": texts[start].get_bbox_patch(),
+                "patchB": texts[end].get_bbox_patch(),
+            },
+        )
+        vertical = abs(x1 - x0) < 0.01
+        ax.text(
+            (x0 + x1) / 2 + (0.01 if vertical else 0.0),
+            (y0 + y1) / 2 + (0.0 if vertical else 0.02),
+            what,
+            fontsize=8,
+            color="#333333",
+            ha="left" if vertical else "center",
+            va="center",
+        )
+
+
+def svg() -> str:
+    """The picture as SVG, the same bytes on every run (fixed ids, no date, text drawn as paths)."""
+    buffer = io.StringIO()
+    with mpl.rc_context({"svg.hashsalt": "penguins-architecture", "svg.fonttype": "path"}):
+        draw().savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    return buffer.getvalue()
+
+
+def write(path: Path = PICTURE) -> Path:
+    """Draw the picture into ``path`` (atomically) and return it."""
+    text = svg()
+    return paths.write_atomically(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    print(f"wrote {write().relative_to(paths.PROJ_ROOT)}")
