@@ -11,5 +11,6 @@ Nothing in the ML system (``lib``'s other modules) imports from here; these modu
 - ``site``: the course as a static site, its course map and its link check (``make site``);
 - ``architecture``: the ML system's picture on the site (``docs/architecture.md``), drawn from a table
   of ``lib``'s modules (``python -m lib.course.architecture``);
+- ``diagram``: boxes joined by labelled arrows, the drawing under that picture and lesson 4.1's design;
 - ``team``: the team stack, PostgreSQL, an MLflow server and an SSH remote (``make team-up``).
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from lib.course import architecture
+from lib.course.diagram import diagram
 
 # (x, y, label, colour) of each component; the pipeline's label is filled with the number of stages.
 BOXES = {
@@ -40,7 +40,7 @@ def draw(stages: int) -> Figure:
     fig = Figure(figsize=(11, 5.2), layout="constrained")
     ax = fig.add_subplot()
     boxes = {key: (x, y, label.format(stages=stages), colour) for key, (x, y, label, colour) in BOXES.items()}
-    architecture.diagram(ax, boxes, ARROWS, fontsize=9)
+    diagram(ax, boxes, ARROWS, fontsize=9)
     ax.set_xlim(-0.05, 1.02)
     ax.set_ylim(0, 0.95)
     ax.set_axis_off()
