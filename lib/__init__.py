@@ -2,8 +2,8 @@
 
 The lessons narrate and call this package; everything longer than a few lines lives
 here, with a docstring and a unit test. **Start with** ``training`` (how the model is
-made, step by step) and ``champion`` (the contract between training and serving); the
-rest reads in the order the data flows, as ``docs/architecture.md`` draws it.
+made, step by step) and ``champion`` (the contract between training and serving);
+``docs/architecture.md`` draws the whole as one picture.
 
 The ML system, from raw data to the served, monitored and replaced model:
 
@@ -15,7 +15,7 @@ The ML system, from raw data to the served, monitored and replaced model:
 - ``modeling``: the candidates, their pipeline, cross-validation, evaluation, importances;
 - ``selection``: the one-standard-error rule that chooses the champion;
 - ``training``: fit a candidate, log it, run a session of every candidate, publish the chosen one;
-- ``requirements``: the success criteria of inception, one type and the one check every stage applies;
+- ``requirements``: the success criteria of inception, one type and one check (2.2's publish, 3.2's tests, the gate);
 - ``tracking``: the MLflow store, experiments, and runs read back;
 - ``champion``: ``models/``, its typed record (``model.json``), one writer, and a reader that checks the files;
 - ``cards`` and ``card_facts``: the dataset and model cards, and the facts they state;
@@ -34,8 +34,8 @@ Running it: ``processes`` and ``ports`` start a server (the API, Prometheus, an 
 wait for it, and find free and taken ports.
 
 The course's own machinery lives apart, in ``course``: the tools' scratch homes, the lessons' kernel,
-scratch Git, one lesson's helpers, the hand-out, the site and the team stack (see its docstring).
-Nothing above imports from it. ``docs/architecture.md`` draws the modules above as one flow.
+scratch Git, the helpers of a lesson or two, the hand-out, the site and its architecture picture, and
+the team stack (see its docstring). Nothing above imports from it.
 
 ``telemetry.env`` lists every tool's telemetry switch. Importing ``lib`` sets them for this
 process and every process it starts (the Makefile exports the same file), so the course runs

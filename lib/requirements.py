@@ -1,4 +1,4 @@
-"""The success criteria agreed at inception (lesson 1.0): one type, and the one check every stage applies.
+"""The success criteria agreed at inception (lesson 1.0): one type, and the one check every use of them applies.
 
 The thresholds live in ``params.yaml`` (``requirements:``). Lesson 1.0 shows them as a table
 built from a :class:`Requirements`; lesson 2.2 refuses to register a champion that misses them

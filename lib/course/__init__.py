@@ -1,12 +1,13 @@
 """The course's own machinery: what teaches, hands out and publishes the ML system, not part of it.
 
-Nothing in the ML system (``lib``'s other modules) imports from here; these modules import from it.
+Nothing in the ML system (``lib``'s other modules) imports from here (a test checks it).
 
 - ``toolstate``: where every tool keeps its caches and settings, never the user's home (a scratch
-  home per run: ``python -m lib.course.toolstate COMMAND``, what ``make pipeline`` and ``make test`` use);
+  home per run: ``python -m lib.course.toolstate COMMAND`` in ``make pipeline`` and ``make notebooks``,
+  ``toolstate.scratch_home`` in the test session);
 - ``jupyter``: the lessons' kernel and JupyterLab's settings (``make setup``);
 - ``snapshot``: scratch Git repositories (the tests' copy of the project, a fixed identity);
-- ``lessons``: helpers of one lesson or two (their tables, diagrams and scratch examples);
+- ``lessons``: helpers of a lesson or two (their tables, diagrams and scratch examples);
 - ``handout``: the students' copy of the course, worked solutions replaced by stubs (``make handout``);
 - ``site``: the course as a static site, its course map and its link check (``make site``);
 - ``architecture``: the ML system's picture on the site (``docs/architecture.md``), drawn from a table

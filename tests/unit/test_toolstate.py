@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lib import toolstate
+from lib.course import toolstate
 
 
 def test_environment_puts_each_tool_under_the_root(tmp_path):
