@@ -15,7 +15,7 @@ The ML system, from raw data to the served, monitored and replaced model:
 - ``modeling``: the candidates, their pipeline, cross-validation, evaluation, importances;
 - ``selection``: the one-standard-error rule that chooses the champion;
 - ``training``: fit a candidate, log it, run a session of every candidate, publish the chosen one;
-- ``requirements``: the success criteria of inception, one type and one check (2.2's publish, 3.2's tests, the gate);
+- ``requirements``: the success criteria of inception, one type and its checks (2.2's publish, 3.2's tests, the gate);
 - ``tracking``: the MLflow store, experiments, and runs read back;
 - ``champion``: ``models/``, its typed record (``model.json``), one writer, and a reader that checks the files;
 - ``cards`` and ``card_facts``: the dataset and model cards, and the facts they state;

@@ -1,10 +1,11 @@
-"""The success criteria agreed at inception (lesson 1.0): one type, and the one check every use of them applies.
+"""The success criteria agreed at inception (lesson 1.0): one type, and its checks written once.
 
 The thresholds live in ``params.yaml`` (``requirements:``). Lesson 1.0 shows them as a table
-built from a :class:`Requirements`; lesson 2.2 refuses to register a champion that misses them
-(:meth:`Requirements.enforce`); the model tests of lesson 3.2 (``tests/model``) check each one
-as a test; lesson 5.2 measures the serving champion's season against them and its promotion gate
-holds both models to them. Each of these calls :meth:`Requirements.checks` (the gate also
+built from a :class:`Requirements`; lesson 2.2 refuses to register a champion that misses the
+accuracy criteria (:meth:`Requirements.enforce`); the model tests of lesson 3.2 (``tests/model``)
+check the same criteria as tests; lesson 5.2 measures the serving champion's season against them
+and its promotion gate holds both models to all of them. Lessons 2.2, 3.2 and 5.2 call
+:meth:`Requirements.checks` (macro-F1 and each island's accuracy; the gate also
 :meth:`Requirements.latency`), so the criteria, their wording and their sense (at least, at most)
 are written here once. Lesson 4.1 measures the latency and compares it with the threshold in the open.
 """

@@ -39,7 +39,9 @@ BOXES = {
         0.32, 0.86, ("validation",), "Great Expectations gate of\nraw and processed data\n(2.1, 3.2, 5.2)", DATA
     ),
     "modeling": Box(0.57, 0.86, ("modeling", "selection"), "candidates, cross-validation,\nthe 1-SE rule", MODEL),
-    "training": Box(0.83, 0.86, ("training",), "fit, log each candidate,\nchoose, publish (2.2, 5.2)", MODEL),
+    "training": Box(
+        0.83, 0.86, ("training",), "fit (2.2, 3.1), log each candidate,\nchoose (2.2, 5.2), publish (2.2)", MODEL
+    ),
     "cards": Box(0.07, 0.52, ("cards", "card_facts"), "dataset card (1.0),\nmodel card (2.2)", DATA),
     "champion": Box(0.32, 0.52, ("champion",), "models/: skops file +\nmodel.json (one typed record)", MODEL),
     "requirements": Box(
@@ -54,8 +56,8 @@ BOXES = {
         0.32,
         0.16,
         ("serving",),
-        "FastAPI on uvicorn: /predict,\n/metrics; loads models/ or the\n"
-        "registry (4.1); a new export\nserved without a restart (5.2)",
+        "FastAPI on uvicorn: /predict (4.1),\n/metrics (5.1); loads models/ or\n"
+        "the registry; a new export served\nwithout a restart (5.2)",
         SERVE,
     ),
     "monitoring": Box(0.57, 0.16, ("monitoring",), "Prometheus alerts,\ndrift of a season (5.1)", SERVE),
@@ -72,15 +74,15 @@ BOXES = {
 # (from, to, what flows), in the order the data flows; BENDS curves an arrow around the boxes in its way.
 ARROWS = [
     ("data", "validation", "raw, split"),
-    ("validation", "modeling", "split that passed"),
+    ("validation", "modeling", "checked split"),
     ("modeling", "training", "candidates"),
     ("data", "cards", "dataset facts"),
     ("training", "cards", "model facts"),
     ("requirements", "training", "met?"),
-    ("training", "tracking", "runs, version"),
+    ("training", "tracking", "runs, versions; read back"),
     ("training", "champion", "export"),
     ("champion", "serving", "load"),
-    ("serving", "monitoring", "metrics"),
+    ("serving", "monitoring", "metrics, log"),
     ("monitoring", "loop", "drift"),
     ("serving", "loop", "prediction log"),
     ("requirements", "loop", "the gate"),
@@ -107,12 +109,13 @@ def draw() -> Figure:
     """The picture: the system's parts as boxes, in the order the data flows, and what flows between them."""
     fig = Figure(figsize=(13, 7), layout="constrained")
     ax = fig.add_subplot()
-    boxes = {key: (box.x, box.y, label(box), box.colour) for key, box in BOXES.items()}
-    diagram(ax, boxes, ARROWS, fontsize=8.5, bends=BENDS)
     ax.set_xlim(-0.06, 1.04)
     ax.set_ylim(0.0, 0.98)
     ax.set_axis_off()
     ax.set_title("The penguin classifier as lib/ builds it: data (orange), model (blue), service (green)")
+    # Drawn once the limits and the title are set: a bent arrow's label is placed by the axes' final aspect.
+    boxes = {key: (box.x, box.y, label(box), box.colour) for key, box in BOXES.items()}
+    diagram(ax, boxes, ARROWS, fontsize=8.5, bends=BENDS)
     return fig
 
 
