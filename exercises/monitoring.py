@@ -37,10 +37,10 @@ def biased_caliper(bias_mm: float = 6.0) -> dict[str, Any]:
     The alert watches the predicted species; it fires only if the bias moves a species'
     share out of its band, which the predictions on the biased season answer.
     """
-    train, test = _splits()
+    train, _ = _splits()
     seed = params.stage_params("monitor")["seed"]
     tolerance = params.stage_params("monitor")["share_tolerance"]
-    normal = monitoring.normal_season(test, seed)
+    normal = monitoring.normal_season(train, params.stage_params("monitor")["normal_requests"], seed)
     biased = normal.assign(flipper_length_mm=normal["flipper_length_mm"] + bias_mm)
     table = _drift(train, biased)
     model = champion.load_model()
@@ -131,7 +131,7 @@ def first_flagged_biscoe_share(
 
     Dream and Torgersen share the rest in their training proportions, so only Biscoe's share moves.
     """
-    train, test = _splits()
+    train, _ = _splits()
     settings = params.stage_params("monitor")
     training = train["island"].value_counts(normalize=True)
     rest = training["Dream"] + training["Torgersen"]
@@ -141,7 +141,7 @@ def first_flagged_biscoe_share(
         weights = {"Biscoe": share} | {
             island: (1 - share) * training[island] / rest for island in ("Dream", "Torgersen")
         }
-        season = monitoring.island_mix_season(test, weights, settings["drift_requests"], settings["seed"])
+        season = monitoring.island_mix_season(train, weights, settings["drift_requests"], settings["seed"] + 1)
         p_values[share] = float(_drift(train, season).loc["island", "value"])
     flagged = [share for share, p in p_values.items() if p < 0.05 and share > training["Biscoe"]]
     return (min(flagged) if flagged else None), pd.Series(p_values, name="island p-value")

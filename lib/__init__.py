@@ -11,11 +11,13 @@ The ML system, from raw data to the served, monitored and replaced model:
   tunable, and the checks of each value (``preflight`` checks the file whole before any stage runs);
 - ``schema``: the data's fields, units, categories and bounds, which GX, the API and the cards read;
 - ``data``: acquisition of the raw LTER export, cleaning, the stratified split;
+- ``population``: new penguins drawn like the training split's, the traffic and the season of 5.1 and 5.2;
 - ``validation``: the Great Expectations suites and the quality gate of raw and processed data;
 - ``modeling``: the candidates, their pipeline, cross-validation, evaluation, importances;
 - ``selection``: the one-standard-error rule that chooses the champion;
 - ``training``: fit a candidate, log it, run a session of every candidate, publish the chosen one;
 - ``requirements``: the success criteria of inception, one type and its checks (2.2's publish, 3.2's tests, the gate);
+- ``evidence``: 95% intervals beside the scores that decide, and two models compared on the same birds;
 - ``tracking``: the MLflow store, experiments, and runs read back;
 - ``champion``: ``models/``, its typed record (``model.json``), one writer, and a reader that checks the files;
 - ``cards`` and ``card_facts``: the dataset and model cards, and the facts they state;

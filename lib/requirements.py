@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lib import params, schema
+from lib.evidence import Interval
 
 
 class RequirementNotMet(RuntimeError):
@@ -78,6 +79,16 @@ class Requirements:
             for island, value in schema.island_accuracies(metrics).items()
         ]
         return found
+
+    def with_intervals(self, found: Mapping[str, Interval]) -> list[tuple[Check, Interval]]:
+        """The quality criteria on scores with their intervals (:func:`lib.evidence.scores`), each beside its own.
+
+        The checks read the point values, as :meth:`checks` does; the interval says whether the
+        evaluation set is large enough to show it (:func:`lib.evidence.status`).
+        """
+        values = {key: interval.value for key, interval in found.items()}
+        keys = ["test_macro_f1", *(schema.island_metric(island) for island in schema.island_accuracies(values))]
+        return list(zip(self.checks(values), (found[key] for key in keys), strict=True))
 
     def latency(self, p99_latency_ms: float) -> Check:
         """The speed criterion on a measured p99 latency of one ``/predict`` call, in milliseconds."""

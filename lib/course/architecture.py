@@ -34,7 +34,13 @@ class Box(NamedTuple):
 
 DATA, MODEL, SERVE, AROUND = "#fde0c5", "#d9e8f5", "#c7e9c0", "#eeeeee"
 BOXES = {
-    "data": Box(0.07, 0.86, ("data",), "acquire the LTER export (1.0),\nclean, split (2.1)", DATA),
+    "data": Box(
+        0.07,
+        0.86,
+        ("data", "population"),
+        "acquire the LTER export (1.0),\nclean, split (2.1); new birds\nlike the train split's (5.1, 5.2)",
+        DATA,
+    ),
     "validation": Box(
         0.32, 0.86, ("validation",), "Great Expectations gate of\nraw and processed data\n(2.1, 3.2, 5.2)", DATA
     ),
@@ -47,8 +53,8 @@ BOXES = {
     "requirements": Box(
         0.57,
         0.52,
-        ("requirements",),
-        "success criteria (1.0), met\nbefore a publish (2.2) and\nin the promotion gate (5.2)",
+        ("requirements", "evidence"),
+        "success criteria (1.0), met\nbefore a publish (2.2); 95%\nintervals in the gate (5.2)",
         MODEL,
     ),
     "tracking": Box(0.83, 0.52, ("tracking",), "the MLflow store: runs,\nthe registry, its alias", MODEL),

@@ -5,7 +5,7 @@ species are confirmed weeks later. Two signals are then set side by side:
 
 - **drift** (:func:`drift_timeline`): from the predictions alone, available at once: does the
   input distribution still look like the training data? Evidently's test per column, on the
-  first 20, 40, ... penguins of the season;
+  first ``drift_step`` (50), twice that, ... penguins of the season;
 - **performance** (:func:`performance`, :func:`cumulative_macro_f1`): from the labels, available
   only when they arrive: how often was the model right, per species, per island, against the
   requirements of lesson 1.0?
@@ -20,7 +20,7 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.metrics import f1_score
 
-from lib import schema
+from lib import evidence, schema
 from lib.monitoring import drift_table, evidently_on_pandas3
 from lib.requirements import Requirements
 
@@ -67,34 +67,35 @@ def macro_f1(truth: pd.Series, predicted: pd.Series) -> float:
 
 
 def by_group(joined: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Accuracy and count of penguins per value of ``column`` (``island``, or ``species`` for the recall)."""
+    """Accuracy per value of ``column`` (``island``, or ``species`` for the recall), with its exact 95% interval."""
     right = joined["predicted"] == joined[schema.LABEL]
-    grouped = right.groupby(joined[column])
-    return pd.DataFrame({"penguins": grouped.size(), "accuracy": grouped.mean().round(4)})
+    rows = {}
+    for value, hits in right.groupby(joined[column].astype(str), sort=True):
+        interval = evidence.proportion(int(hits.sum()), len(hits))
+        rows[value] = {"penguins": interval.n, "accuracy": interval.value, "low": interval.low, "high": interval.high}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(column).round(4)
 
 
-def performance(joined: pd.DataFrame, requirements: Requirements) -> pd.DataFrame:
-    """The labelled performance against the inception requirements (lesson 1.0), checked as every stage checks them.
+def performance(joined: pd.DataFrame, requirements: Requirements, seed: int = 0) -> pd.DataFrame:
+    """The labelled performance against the inception requirements (lesson 1.0), each score with its 95% interval.
 
-    One row per criterion (:meth:`lib.requirements.Requirements.checks`): macro-F1 over all the
-    penguins, then the accuracy on each island, with the number of penguins each rests on.
+    One row per criterion (:meth:`lib.requirements.Requirements.with_intervals`): macro-F1 over all
+    the penguins, then the accuracy on each island, with the number of penguins each rests on and
+    its status by the interval (:func:`lib.evidence.status`): met, failed, or undecided.
     """
-    right = joined["predicted"] == joined[schema.LABEL]
-    islands = joined[schema.ISLAND.name].astype(str)
-    present = [island for island in schema.ISLANDS if (islands == island).any()]
-    metrics = {"test_macro_f1": macro_f1(joined[schema.LABEL], joined["predicted"])}
-    metrics |= {schema.island_metric(island): float(right[islands == island].mean()) for island in present}
-    counts = [len(joined)] + [int((islands == island).sum()) for island in present]
+    found = evidence.scores(joined, joined["predicted"], seed)
     rows = [
         {
             "criterion": check.criterion,
-            "penguins": count,
+            "penguins": interval.n,
             "value": round(check.value, 4),
+            "low": round(interval.low, 4),
+            "high": round(interval.high, 4),
             "needs": check.needs,
             "threshold": check.threshold,
-            "met": check.met,
+            "status": evidence.status(interval, check.needs, check.threshold),
         }
-        for check, count in zip(requirements.checks(metrics), counts, strict=True)
+        for check, interval in requirements.with_intervals(found)
     ]
     return pd.DataFrame(rows)
 

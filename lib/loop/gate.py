@@ -1,13 +1,26 @@
-"""The promotion gate: may the challenger replace the champion? Decided by the requirements, not by a person's eye.
+"""The promotion gate: may the challenger replace the champion? Three answers, each decided by evidence.
 
-Both models are measured on the same evaluation sets (the original test split, and the
-new season's held-out penguins), against the requirements agreed at inception (lesson
-1.0): macro-F1 and the accuracy on each island of every set, and the p99 latency of one
-``/predict`` call through the API. The challenger must also pass the behavioural tests
-of lesson 3.2 (``tests/model``), and may not score below the champion on any set by more
-than ``max_regression``: a model that meets the bar while losing ground is not promoted
-without a person deciding so. The champion's own checks are shown beside it, so the table
-says why a challenger was needed at all.
+Both models are measured on the **same penguins**: the season's held-out birds, new birds that
+neither model was trained on. The original test split is not used: lesson 2.1 keeps it for the
+final evaluation of the first champion, and its birds were measured with the old protocol.
+
+Every check of the challenger answers ``met``, ``failed`` or ``undecided``
+(:func:`lib.evidence.status`), and the gate answers with the worst of them:
+
+- the inception requirements of lesson 1.0 (macro-F1 and the accuracy on each island), each with
+  its 95% interval (:mod:`lib.evidence`): met when the whole interval is on the right side of the
+  threshold, failed when the whole of it is on the wrong side, undecided when it straddles;
+- **no regression**, paired: the challenger's macro-F1 minus the champion's on the same birds,
+  with its paired-bootstrap interval, must be above ``-max_regression`` (met), is clearly below it
+  (failed), or cannot be told apart from it (undecided);
+- the evaluation set holds at least ``min_birds`` penguins (``loop.min_evaluation_birds``,
+  fixed before anyone looks at a score), or nothing is decided;
+- the behavioural tests of lesson 3.2 (``tests/model``) and the p99 latency of one ``/predict``
+  call: met or failed.
+
+Any failed check: **refuse**. Otherwise any undecided check: **not enough evidence**: label more
+birds and run the gate again. Otherwise: **promote**. The champion's own checks are shown beside
+the challenger's, so the table says why a challenger was needed at all.
 """
 
 from __future__ import annotations
@@ -24,8 +37,8 @@ import pandas as pd
 from fastapi.testclient import TestClient
 from sklearn.pipeline import Pipeline
 
-from lib import champion, modeling, paths, quality
-from lib.requirements import Requirements
+from lib import champion, evidence, modeling, paths, quality, schema
+from lib.requirements import Check, Requirements
 from lib.serving import Settings, create_app
 from lib.serving.loading import ready
 
@@ -39,24 +52,34 @@ EXAMPLE = {
 }
 
 
+PROMOTE, REFUSE, NOT_ENOUGH_EVIDENCE = "promote", "refuse", "not enough evidence"
+
+
 @dataclass
 class Verdict:
-    """The gate's decision: every check of both models, and why the challenger was refused (none if it passed)."""
+    """The gate's answer (:data:`PROMOTE`, :data:`REFUSE` or :data:`NOT_ENOUGH_EVIDENCE`), every check, and why."""
 
-    passed: bool
+    decision: str
     checks: pd.DataFrame
     reasons: list[str]
 
+    @property
+    def passed(self) -> bool:
+        """Whether the challenger may be promoted."""
+        return self.decision == PROMOTE
+
     def explain(self) -> str:
-        """One paragraph: promoted, or refused and why."""
-        if self.passed:
-            return "the challenger passes every check of the gate: it may be promoted"
-        return "the challenger is refused: " + "; ".join(self.reasons)
+        """One paragraph: the answer, and the checks that gave it."""
+        if self.decision == PROMOTE:
+            return "promote: every check of the challenger is met, each score's whole 95% interval on the right side"
+        if self.decision == REFUSE:
+            return "refuse: " + "; ".join(self.reasons)
+        return "not enough evidence: " + "; ".join(self.reasons) + ". Label more birds, then run the gate again"
 
 
-def scores(model: Pipeline, sets: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, float]]:
-    """Per evaluation set: macro-F1 and the accuracy on each island (``lib.modeling.evaluate``'s measures)."""
-    return {name: modeling.evaluate(model, table) for name, table in sets.items()}
+def scores(model: Pipeline, table: pd.DataFrame, seed: int = 0) -> dict[str, evidence.Interval]:
+    """The model's scores on ``table`` with their 95% intervals (:func:`lib.evidence.scores`)."""
+    return evidence.scores(table, model.predict(modeling.features(table)), seed)
 
 
 def latency_p99_ms(model: Pipeline, requests: int) -> float:
@@ -91,72 +114,86 @@ def behaviour(model: Pipeline) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _checks(name: str, measured: Mapping[str, Mapping[str, float]], p99: float, needs: Requirements) -> list[dict]:
-    """The inception requirements on each evaluation set, then the latency: one row per check."""
-    done = [(evaluation, check) for evaluation, metrics in measured.items() for check in needs.checks(metrics)]
-    done.append(("/predict", needs.latency(p99)))
+def _row(model: str, evaluation: str, check: Check, status: str, interval: evidence.Interval | None = None) -> dict:
+    """One row of the gate's table: a check of one model, its interval and birds where it has them, its status."""
+    return {
+        "model": model,
+        "evaluation": evaluation,
+        "criterion": check.criterion,
+        "birds": None if interval is None else interval.n,
+        "value": round(check.value, 4),
+        "low": None if interval is None else round(interval.low, 4),
+        "high": None if interval is None else round(interval.high, 4),
+        "needs": check.needs,
+        "threshold": check.threshold,
+        "status": status,
+    }
+
+
+def _requirements(name: str, found: Mapping[str, evidence.Interval], needs: Requirements) -> list[dict]:
+    """The inception requirements on one model's scores, each read by its interval."""
     return [
-        {
-            "model": name,
-            "evaluation": evaluation,
-            "criterion": check.criterion,
-            "value": round(check.value, 4),
-            "needs": check.needs,
-            "threshold": check.threshold,
-            "met": check.met,
-        }
-        for evaluation, check in done
+        _row(name, EVALUATION, check, evidence.status(interval, check.needs, check.threshold), interval)
+        for check, interval in needs.with_intervals(found)
     ]
+
+
+def _comparison(models: Mapping[str, Pipeline], table: pd.DataFrame, max_regression: float, seed: int) -> dict:
+    """The paired check: the challenger's macro-F1 minus the champion's on the same birds, against the margin."""
+    predicted = {name: model.predict(modeling.features(table)) for name, model in models.items()}
+    truth = table[schema.LABEL].astype(str).to_numpy()
+    difference = evidence.paired_difference(truth, predicted["champion"], predicted["challenger"], seed)
+    check = Check("macro-F1 minus the champion's", difference.value, ">=", -max_regression)
+    return _row("challenger", EVALUATION, check, evidence.status(difference, ">=", -max_regression), difference)
+
+
+def _met(check: Check) -> str:
+    return evidence.MET if check.met else evidence.FAILED
+
+
+EVALUATION = "season held-out"
 
 
 def decide(
     models: Mapping[str, Pipeline],
-    sets: Mapping[str, pd.DataFrame],
+    table: pd.DataFrame,
     needs: Requirements,
+    *,
     max_regression: float,
+    min_birds: int,
     latency_requests: int = 300,
+    seed: int = 0,
 ) -> Verdict:
-    """Measure ``models["champion"]`` and ``models["challenger"]`` on ``sets``; decide whether the challenger passes.
+    """Measure ``models["champion"]`` and ``models["challenger"]`` on the same penguins ``table``, and answer.
 
-    ``needs`` are the inception requirements (:class:`lib.requirements.Requirements`); ``max_regression``
-    is how much macro-F1 the challenger may lose to the champion on any set (``loop.max_regression``).
+    ``needs`` are the inception requirements (:class:`lib.requirements.Requirements`);
+    ``max_regression`` is how much macro-F1 the challenger may lose to the champion
+    (``loop.max_regression``); ``min_birds`` the smallest evaluation set the gate decides on
+    (``loop.min_evaluation_birds``); ``seed`` fixes the bootstrap.
     """
-    measured = {name: scores(model, sets) for name, model in models.items()}
     rows = []
     for name, model in models.items():
-        rows += _checks(name, measured[name], latency_p99_ms(model, latency_requests), needs)
-    for evaluation in sets:
-        champion_f1 = measured["champion"][evaluation]["test_macro_f1"]
-        challenger_f1 = measured["challenger"][evaluation]["test_macro_f1"]
-        rows.append(
-            {
-                "model": "challenger",
-                "evaluation": evaluation,
-                "criterion": "macro-F1 lost to the champion",
-                "value": round(max(champion_f1 - challenger_f1, 0.0), 4),
-                "needs": "<=",
-                "threshold": max_regression,
-                "met": champion_f1 - challenger_f1 <= max_regression,
-            }
-        )
+        rows += _requirements(name, scores(model, table, seed), needs)
+        latency = needs.latency(latency_p99_ms(model, latency_requests))
+        rows.append(_row(name, "/predict", latency, _met(latency)))
+    rows.append(_comparison(models, table, max_regression, seed))
+    size = Check("evaluation size", len(table), ">=", min_birds)
+    rows.append(_row("challenger", EVALUATION, size, evidence.MET if size.met else evidence.UNDECIDED))
     tests = behaviour(models["challenger"])
     failed_tests = tests[tests["outcome"] != "passed"]
-    rows.append(
-        {
-            "model": "challenger",
-            "evaluation": "tests/model",
-            "criterion": "behavioural tests failed",
-            "value": float(len(failed_tests)),
-            "needs": "<=",
-            "threshold": 0.0,
-            "met": failed_tests.empty,
-        }
-    )
+    tested = Check("behavioural tests failed", len(failed_tests), "<=", 0.0)
+    rows.append(_row("challenger", "tests/model", tested, _met(tested)))
     checks = pd.DataFrame(rows)
-    refused = checks[(checks["model"] == "challenger") & ~checks["met"]]
-    reasons = [
-        f"{row.criterion} on {row.evaluation} = {row.value:g} (needs {row.needs} {row.threshold:g})"
-        for row in refused.itertuples()
-    ]
-    reasons += [f"failed {test}" for test in failed_tests["test"]]
-    return Verdict(passed=refused.empty, checks=checks, reasons=reasons)
+    mine = checks[checks["model"] == "challenger"]
+    failed, undecided = mine[mine["status"] == evidence.FAILED], mine[mine["status"] == evidence.UNDECIDED]
+    decision = REFUSE if len(failed) else NOT_ENOUGH_EVIDENCE if len(undecided) else PROMOTE
+    reasons = [_reason(row) for row in (failed if len(failed) else undecided).itertuples()]
+    if decision == REFUSE:
+        reasons += [f"failed {test}" for test in failed_tests["test"]]
+    return Verdict(decision, checks, reasons)
+
+
+def _reason(row) -> str:
+    """A check in words: its value, its interval where it has one, and what it needs."""
+    interval = "" if pd.isna(row.low) else f" [{row.low:g}, {row.high:g}]"
+    return f"{row.criterion} on {row.evaluation} = {row.value:g}{interval} (needs {row.needs} {row.threshold:g})"

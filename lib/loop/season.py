@@ -8,13 +8,15 @@ a realistic kind of change (instruments and protocols change between seasons far
 often than populations do), and a quiet one: every value stays in its plausible range,
 so the raw-data checks of lesson 3.2 pass it.
 
-**The simulation.** Each season bird is a bird of the Palmer data, its four measurements
-re-drawn with measurement noise (:data:`NOISE`, a caliper's and a scale's spread), then
-its culmen length shifted by the protocol's offset: ``bill_length_shift_mm`` on average, give or
-take :data:`LANDMARK_SPREAD_MM` (a standard deviation) from bird to bird. The birds held out to judge the
-models (every third sample number, :func:`held_out`) are drawn from the test split and
-the others from the training split, so no bird's record (before its noise) is on both
-sides. Everything is drawn from one seed: the same season on every run.
+**The simulation.** The season's penguins are *new* birds, not re-measured ones: none of them
+is a row of the training or the test split. :mod:`lib.population` fits the birds of the training
+split only and draws new ones like them (its docstring says how, and what that assumes);
+:func:`simulate` then shifts each bird's culmen length by the protocol's offset:
+``bill_length_shift_mm`` on average, give or take :data:`LANDMARK_SPREAD_MM` (a standard
+deviation) from bird to bird, drawn independently of everything else about the bird. The birds
+held out to judge the models (every third sample number, :func:`held_out`) and the others are
+drawn alike and are different birds. Everything is drawn from one seed: the same season on every
+run.
 
 :func:`to_raw` writes the labelled delivery in the LTER export's 17 columns, the format
 lesson 1.0 acquires and the raw-data checks read.
@@ -22,25 +24,15 @@ lesson 1.0 acquires and the raw-data checks read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
 
-from lib import data, schema
+from lib import data, population, schema
 
 STUDY = "PAL2627"  # the LTER's study names: PAL and the season's two years
 FIRST_DAY = pd.Timestamp("2026-11-05")
 BIRDS_PER_DAY = 10
 HELD_OUT_EVERY = 3  # every third sample number is held out to judge the models
-# Standard deviations of measuring the same bird twice: a caliper (0.1 mm resolution) on the
-# culmen, a ruler on the flipper, a spring scale on the body mass.
-NOISE: Mapping[str, float] = {
-    "bill_length_mm": 0.5,
-    "bill_depth_mm": 0.3,
-    "flipper_length_mm": 2.0,
-    "body_mass_g": 75.0,
-}
 SPECIES_RAW = {
     "Adelie": "Adelie Penguin (Pygoscelis adeliae)",
     "Chinstrap": "Chinstrap penguin (Pygoscelis antarctica)",
@@ -62,34 +54,23 @@ def request_id(sample_number: int) -> str:
 
 def simulate(
     train: pd.DataFrame,
-    test: pd.DataFrame,
     birds: int,
     bill_length_shift_mm: float,
     seed: int,
     *,
     landmark_spread_mm: float | None = None,
 ) -> pd.DataFrame:
-    """The season's birds in measurement order: sample number, request id, the model's features, and the species.
+    """The season's new birds in measurement order: sample number, request id, the model's features, the species.
 
-    Held-out samples (:func:`held_out`) are re-measured test birds, the others re-measured training birds.
+    Drawn by :func:`lib.population.draw` from the birds of ``train``; the culmen length then read
+    with the new protocol.
     """
     rng = np.random.default_rng(seed)
-    numbers = np.arange(1, birds + 1)
-    rows = []
-    for is_held_out, pool in ((False, train), (True, test)):
-        wanted = numbers[held_out(pd.Series(numbers)).to_numpy() == is_held_out]
-        drawn = pool.iloc[rng.integers(0, len(pool), len(wanted))].reset_index(drop=True)
-        rows.append(drawn.assign(sample_number=wanted))
-    season = pd.concat(rows).sort_values("sample_number").reset_index(drop=True)
-    for column, spread in NOISE.items():
-        season[column] = season[column] + rng.normal(0.0, spread, len(season))
+    season = population.draw(population.fit(train), birds, rng)
     spread = LANDMARK_SPREAD_MM if landmark_spread_mm is None else landmark_spread_mm
-    offsets = rng.normal(bill_length_shift_mm, spread, len(season))
-    season["bill_length_mm"] = season["bill_length_mm"] + offsets
-    decimals = {"bill_length_mm": 1, "bill_depth_mm": 1, "flipper_length_mm": 0, "body_mass_g": -1}
-    for column, places in decimals.items():  # as the LTER export records them: 0.1 mm, 1 mm, 25 g rounded to 10
-        feature = next(f for f in schema.NUMERIC_FEATURES if f.name == column)
-        season[column] = season[column].round(places).clip(feature.minimum, feature.maximum)
+    season["bill_length_mm"] = season["bill_length_mm"] + rng.normal(bill_length_shift_mm, spread, birds)
+    season = population.rounded(season)
+    season.insert(0, "sample_number", np.arange(1, birds + 1))
     season.insert(1, "request_id", season["sample_number"].map(request_id))
     return season[["sample_number", "request_id", *schema.FEATURES, schema.LABEL]]
 

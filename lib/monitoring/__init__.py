@@ -3,8 +3,9 @@
 - :func:`start_prometheus` runs Prometheus (Debian's ``prometheus`` package, or the
   official release on ``PATH``) on loopback with a scrape config from :func:`prometheus_config`;
 - :func:`query_range` turns a PromQL range query into a tidy DataFrame to plot;
-- :func:`normal_season` and :func:`island_mix_season` draw simulated production traffic
-  from the held-out test split, deterministically from a seed, and :func:`send` replays
+- :func:`normal_season` and :func:`island_mix_season` draw simulated production traffic,
+  new penguins like the training split's (:mod:`lib.population`), deterministically from a
+  seed, and :func:`send` replays
   it against the API at a steady rate;
 - :func:`alert_rules` writes the species-share alert (the same rule for the lesson's
   compressed time and for ``deploy/monitoring/``), :func:`promtool` checks and unit-tests it;

@@ -1,4 +1,4 @@
-"""Simulated seasons of production traffic, drawn from the held-out split and replayed against the API."""
+"""Simulated seasons of production traffic, new penguins drawn like the training split's, replayed against the API."""
 
 from __future__ import annotations
 
@@ -10,31 +10,28 @@ import httpx
 import numpy as np
 import pandas as pd
 
-from lib import schema
+from lib import population, schema
 
 
-def normal_season(test: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """A season like the training data: every held-out penguin once, in a shuffled order."""
-    return test.sample(frac=1.0, random_state=seed).reset_index(drop=True)[list(schema.FEATURES)]
+def normal_season(train: pd.DataFrame, size: int, seed: int) -> pd.DataFrame:
+    """A season like the training data: ``size`` new penguins drawn like the birds of ``train`` (:mod:`lib.population`).
 
-
-def island_mix_season(test: pd.DataFrame, weights: Mapping[str, float], size: int, seed: int) -> pd.DataFrame:
-    """A season with another island mix: ``size`` penguins whose islands are drawn with ``weights``.
-
-    Each penguin is a held-out penguin of the drawn island (drawn with replacement), so
-    each island's penguins look as before; only how many come from where changes, as when
-    the field team spends the season on one island.
+    New birds, not the test split's: lesson 2.1 keeps those for the final evaluation, and a bird sent
+    as traffic and scored there too would play two roles.
     """
-    unknown = set(weights) - set(schema.ISLANDS)
-    if unknown or not weights or min(weights.values()) < 0 or sum(weights.values()) <= 0:
-        raise ValueError(f"weights must map islands of {schema.ISLANDS} to non-negative numbers, got {dict(weights)}")
-    rng = np.random.default_rng(seed)
-    islands = list(weights)
-    probabilities = np.array([weights[island] for island in islands], dtype=float)
-    drawn = rng.choice(islands, size=size, p=probabilities / probabilities.sum())
-    by_island = {island: test[test[schema.ISLAND.name] == island] for island in islands}
-    rows = [by_island[island].iloc[int(rng.integers(len(by_island[island])))] for island in drawn]
-    return pd.DataFrame(rows).reset_index(drop=True)[list(schema.FEATURES)]
+    birds = population.draw(population.fit(train), size, np.random.default_rng(seed))
+    return population.rounded(birds)[list(schema.FEATURES)]
+
+
+def island_mix_season(train: pd.DataFrame, weights: Mapping[str, float], size: int, seed: int) -> pd.DataFrame:
+    """A season with another island mix: ``size`` new penguins whose islands are drawn with ``weights``.
+
+    Each penguin is drawn like the training birds of its island, so each island's penguins look as
+    before; only how many come from where changes, as when the field team spends the season on
+    one island.
+    """
+    birds = population.draw(population.fit(train), size, np.random.default_rng(seed), island_weights=weights)
+    return population.rounded(birds)[list(schema.FEATURES)]
 
 
 def penguin_payloads(season: pd.DataFrame) -> list[dict[str, Any]]:

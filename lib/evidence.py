@@ -1,0 +1,190 @@
+"""How sure a score is: a 95% interval beside every score that decides, and the difference between two models.
+
+A score measured on a few dozen penguins is an estimate, not a property of the model: another
+draw of penguins from the same population gives another score. Every score a lesson uses to
+decide is therefore printed with a 95% interval and the number of penguins it rests on, computed
+here the same way everywhere:
+
+- **a proportion** (accuracy on an island, recall of a species: right answers out of ``n``):
+  the exact binomial interval of Clopper and Pearson (:func:`proportion`). Exact, not the normal
+  approximation, because the course's groups are small and its scores often perfect: for 11 right
+  out of 11 the normal approximation gives the useless [1, 1], while the exact interval, [0.72, 1],
+  says what 11 birds can show, and never covers the truth less often than 95% of the time;
+- **macro-F1**, which is not a proportion: a percentile bootstrap (:func:`macro_f1`), the
+  penguins resampled with replacement within each species, so that every resample holds every
+  species as the evaluation set does;
+- **the difference between two models on the same penguins** (:func:`paired_difference`): the
+  same bootstrap, both models scored on each resample, so that the birds both get right or both
+  get wrong cancel out. Paired, it is far narrower than two separate intervals would suggest.
+
+:func:`one_error` says what one bird can change (the resolution of an evaluation set), and
+:func:`status` reads an interval against a threshold: ``met`` when the whole interval is on the
+right side, ``failed`` when the whole of it is on the wrong side, ``undecided`` when it straddles.
+
+These intervals are about the *test* penguins: how much the score would move on another draw of
+them. The standard deviation across cross-validation folds (lesson 2.2) is another quantity: how
+much a candidate's score moves between folds of the *training* data, which the selection rule
+turns into a standard error of the mean over the folds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
+
+from lib import schema
+
+CONFIDENCE = 0.95
+RESAMPLES = 2000  # bootstrap resamples: the interval's ends move by well under 0.01 between seeds
+MET, FAILED, UNDECIDED = "met", "failed", "undecided"
+Labels: TypeAlias = Sequence[str] | np.ndarray | pd.Series  # species, one per penguin
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A score, its 95% interval and the number of penguins it rests on, and how the interval was computed."""
+
+    value: float
+    low: float
+    high: float
+    n: int
+    method: str
+
+    def bracket(self) -> str:
+        """The score and its interval, as ``0.9844 [0.9683, 0.9962]``."""
+        return f"{self.value:.4f} [{self.low:.4f}, {self.high:.4f}]"
+
+    def __str__(self) -> str:
+        return f"{self.bracket()} on {self.n} penguins"
+
+
+def proportion(successes: int, n: int) -> Interval:
+    """``successes`` out of ``n``, with its exact (Clopper-Pearson) 95% interval."""
+    if n <= 0:
+        raise ValueError(f"a proportion needs at least one penguin, got n={n}")
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes must be between 0 and n={n}, got {successes}")
+    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=CONFIDENCE, method="exact")
+    return Interval(successes / n, float(ci.low), float(ci.high), int(n), "exact binomial (Clopper-Pearson)")
+
+
+def _codes(truth: Labels, *predictions: Labels) -> tuple[np.ndarray, list[np.ndarray], int]:
+    """The labels as integer codes over the species found on either side, in a fixed order."""
+    seen = sorted({*map(str, truth), *(str(label) for predicted in predictions for label in predicted)})
+    index = {label: code for code, label in enumerate(seen)}
+    encode = np.vectorize(lambda label: index[str(label)], otypes=[int])
+    return (
+        encode(np.asarray(truth, dtype=object)),
+        [encode(np.asarray(p, dtype=object)) for p in predictions],
+        len(seen),
+    )
+
+
+def _macro_f1(truth: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
+    """Macro-F1 of each row of ``truth``/``predicted`` (resamples x penguins), as scikit-learn computes it.
+
+    The classes are those found on either side of the whole evaluation set; a class absent from a
+    row on both sides is left out of that row's mean, as ``f1_score`` leaves it out.
+    """
+    total_f1 = np.zeros(truth.shape[0])
+    counted = np.zeros(truth.shape[0])
+    for label in range(classes):
+        is_true, is_predicted = truth == label, predicted == label
+        hits = (is_true & is_predicted).sum(axis=1)
+        total = is_true.sum(axis=1) + is_predicted.sum(axis=1)
+        present = total > 0
+        total_f1 += np.where(present, 2 * hits / np.maximum(total, 1), 0.0)
+        counted += present
+    return total_f1 / np.maximum(counted, 1)
+
+
+def _resamples(truth: np.ndarray, seed: int) -> np.ndarray:
+    """Bootstrap indices (resamples x penguins), drawn with replacement within each true class."""
+    rng = np.random.default_rng(seed)
+    columns = []
+    for label in np.unique(truth):
+        members = np.flatnonzero(truth == label)
+        columns.append(members[rng.integers(0, len(members), (RESAMPLES, len(members)))])
+    return np.concatenate(columns, axis=1)
+
+
+def _percentiles(values: np.ndarray) -> tuple[float, float]:
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def macro_f1(truth: Labels, predicted: Labels, seed: int = 0) -> Interval:
+    """Macro-F1 with its 95% percentile-bootstrap interval (resampled within each species, :data:`RESAMPLES` times)."""
+    true_codes, (predicted_codes,), classes = _codes(truth, predicted)
+    value = float(_macro_f1(true_codes[None, :], predicted_codes[None, :], classes)[0])
+    rows = _resamples(true_codes, seed)
+    low, high = _percentiles(_macro_f1(true_codes[rows], predicted_codes[rows], classes))
+    return Interval(value, low, high, len(true_codes), "percentile bootstrap, stratified by species")
+
+
+def paired_difference(truth: Labels, first: Labels, second: Labels, seed: int = 0) -> Interval:
+    """Macro-F1 of ``second`` minus that of ``first``, on the same penguins, with its paired-bootstrap 95% interval."""
+    true_codes, (first_codes, second_codes), classes = _codes(truth, first, second)
+    value = float(
+        _macro_f1(true_codes[None, :], second_codes[None, :], classes)[0]
+        - _macro_f1(true_codes[None, :], first_codes[None, :], classes)[0]
+    )
+    rows = _resamples(true_codes, seed)
+    differences = _macro_f1(true_codes[rows], second_codes[rows], classes) - _macro_f1(
+        true_codes[rows], first_codes[rows], classes
+    )
+    low, high = _percentiles(differences)
+    return Interval(value, low, high, len(true_codes), "paired percentile bootstrap, stratified by species")
+
+
+def one_error(truth: Labels) -> dict[str, float]:
+    """What one bird can change on these penguins: accuracy (1/n) and macro-F1 (one error on the rarest species).
+
+    The macro-F1 cost is that of a perfect model making one mistake, a bird of the rarest
+    species answered as the commonest: the largest step one bird makes, and so the finest
+    difference in macro-F1 this evaluation set can tell apart from one bird's luck.
+    """
+    counts = pd.Series(list(map(str, truth))).value_counts()
+    if len(counts) < 2:
+        raise ValueError("one_error needs penguins of at least two species")
+    rarest, commonest = counts.index[-1], counts.index[0]
+    predicted = list(map(str, truth))
+    predicted[predicted.index(rarest)] = commonest
+    true_codes, (predicted_codes,), classes = _codes(truth, predicted)
+    cost = 1.0 - float(_macro_f1(true_codes[None, :], predicted_codes[None, :], classes)[0])
+    return {"penguins": float(len(predicted)), "accuracy": 1.0 / len(predicted), "macro_f1": cost}
+
+
+def status(interval: Interval, needs: str, threshold: float) -> str:
+    """``met``, ``failed`` or ``undecided``: where the whole interval lies against ``threshold`` (``>=`` or ``<=``)."""
+    if needs == ">=":
+        return MET if interval.low >= threshold else FAILED if interval.high < threshold else UNDECIDED
+    return MET if interval.high <= threshold else FAILED if interval.low > threshold else UNDECIDED
+
+
+def scores(table: pd.DataFrame, predicted: Labels, seed: int = 0) -> dict[str, Interval]:
+    """Every score a requirement reads, with its interval: macro-F1, accuracy per island, recall per species.
+
+    Keys as :func:`lib.modeling.evaluate` names them (``test_macro_f1``, ``test_accuracy_<island>``),
+    and ``recall_<species>``; an island or species absent from ``table`` has no key.
+    """
+    truth = table[schema.LABEL].astype(str).to_numpy()
+    answers = np.asarray(list(map(str, predicted)), dtype=object)
+    right = truth == answers
+    found = {"test_macro_f1": macro_f1(truth, answers, seed)}
+    islands = table[schema.ISLAND.name].astype(str).to_numpy()
+    for island in schema.ISLANDS:
+        rows = islands == island
+        if rows.any():
+            found[schema.island_metric(island)] = proportion(int(right[rows].sum()), int(rows.sum()))
+    for species in schema.CLASSES:
+        rows = truth == species
+        if rows.any():
+            found[f"recall_{species}"] = proportion(int(right[rows].sum()), int(rows.sum()))
+    return found
