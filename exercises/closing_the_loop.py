@@ -71,7 +71,8 @@ def converted(correction_mm: float = 5.0) -> dict[str, Any]:
     """5.2-2: the held-out bill lengths corrected by ``correction_mm``, and the current champion through the gate.
 
     The gate compares the champion with itself (a paired difference of 0), so only the
-    requirements, the evaluation size, the latency and the behavioural tests can refuse it. What
+    requirements, the latency and the behavioural tests can refuse it (too few birds would only
+    leave it undecided). What
     you would need to know first: that the offset is the same for every bird and every measurer
     (here it varies from bird to bird: ``lib.loop.season.LANDMARK_SPREAD_MM``), and how well it is
     known (estimated from the labelled season itself).

@@ -12,10 +12,14 @@ here the same way everywhere:
   says what 11 birds can show, and never covers the truth less often than 95% of the time;
 - **macro-F1**, which is not a proportion: a percentile bootstrap (:func:`macro_f1`), the
   penguins resampled with replacement within each species, so that every resample holds every
-  species as the evaluation set does;
+  species as the evaluation set does. It resamples the birds it has: on a perfect score its interval
+  is [1, 1] whatever their number, so there the exact intervals of the accuracies, and a minimum
+  number of birds, carry the uncertainty;
 - **the difference between two models on the same penguins** (:func:`paired_difference`): the
-  same bootstrap, both models scored on each resample, so that the birds both get right or both
-  get wrong cancel out. Paired, it is far narrower than two separate intervals would suggest.
+  same bootstrap, both models scored on each resample, so that what the two share (the birds both
+  get right, most of those both get wrong) moves both scores alike and largely cancels out (exactly
+  for an accuracy, approximately for macro-F1). Paired, it is far narrower than two separate
+  intervals would suggest.
 
 :func:`one_error` says what one bird can change (the resolution of an evaluation set), and
 :func:`status` reads an interval against a threshold: ``met`` when the whole interval is on the
@@ -144,21 +148,25 @@ def paired_difference(truth: Labels, first: Labels, second: Labels, seed: int = 
 
 
 def one_error(truth: Labels) -> dict[str, float]:
-    """What one bird can change on these penguins: accuracy (1/n) and macro-F1 (one error on the rarest species).
+    """What one bird can change on these penguins: accuracy (1/n) and macro-F1 (the costliest single error).
 
-    The macro-F1 cost is that of a perfect model making one mistake, a bird of the rarest
-    species answered as the commonest: the largest step one bird makes, and so the finest
+    The macro-F1 cost is the largest drop one mistake makes to a perfect model, over every species
+    a bird can have and every species it can be answered as (the rarest species, answered as the
+    species whose F1 a false answer hurts most): the largest step one bird makes, and so the finest
     difference in macro-F1 this evaluation set can tell apart from one bird's luck.
     """
-    counts = pd.Series(list(map(str, truth))).value_counts()
-    if len(counts) < 2:
+    labels = list(map(str, truth))
+    species = sorted(set(labels))
+    if len(species) < 2:
         raise ValueError("one_error needs penguins of at least two species")
-    rarest, commonest = counts.index[-1], counts.index[0]
-    predicted = list(map(str, truth))
-    predicted[predicted.index(rarest)] = commonest
-    true_codes, (predicted_codes,), classes = _codes(truth, predicted)
-    cost = 1.0 - float(_macro_f1(true_codes[None, :], predicted_codes[None, :], classes)[0])
-    return {"penguins": float(len(predicted)), "accuracy": 1.0 / len(predicted), "macro_f1": cost}
+    true_codes, _, classes = _codes(labels)
+    costs = []
+    for wrong_for in species:
+        for answered in (other for other in species if other != wrong_for):
+            predicted = true_codes.copy()
+            predicted[labels.index(wrong_for)] = species.index(answered)
+            costs.append(1.0 - float(_macro_f1(true_codes[None, :], predicted[None, :], classes)[0]))
+    return {"penguins": float(len(labels)), "accuracy": 1.0 / len(labels), "macro_f1": max(costs)}
 
 
 def status(interval: Interval, needs: str, threshold: float) -> str:

@@ -1,8 +1,10 @@
 """The promotion gate: may the challenger replace the champion? Three answers, each decided by evidence.
 
 Both models are measured on the **same penguins**: the season's held-out birds, new birds that
-neither model was trained on. The original test split is not used: lesson 2.1 keeps it for the
-final evaluation of the first champion, and its birds were measured with the old protocol.
+neither model was trained on. The models are not compared on the original test split (lesson 2.1
+keeps it for the final evaluation, and its birds were measured with the old protocol); only the
+model tests of lesson 3.2, run on the challenger as 3.2 runs them, still read it, for their
+performance floor and island slices.
 
 Every check of the challenger answers ``met``, ``failed`` or ``undecided``
 (:func:`lib.evidence.status`), and the gate answers with the worst of them:

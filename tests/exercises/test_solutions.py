@@ -249,6 +249,8 @@ def test_closing_the_loop_birds_needed(project):
     assert table["birds"].tolist()[:4] == [50, 100, 150, 200] and table["birds"].iloc[-1] == 300
     assert (table.loc[table["birds"] < 150, "answer"] == "not enough evidence").all()
     assert "evaluation size" in table["undecided"].iloc[0]
+    at_the_minimum = table[table["birds"] == 150].iloc[0]  # enough birds, yet Torgersen's few birds undecided
+    assert at_the_minimum["answer"] == "not enough evidence" and "accuracy on Torgersen" in at_the_minimum["undecided"]
     assert table["answer"].iloc[-1] == "promote" and "refuse" not in set(table["answer"])
     promoted = table["answer"] == "promote"
     assert promoted.cummax().equals(promoted)  # once enough birds promote, more birds do not take it back
