@@ -79,12 +79,11 @@ def proportion(successes: int, n: int) -> Interval:
 
 def _codes(truth: Labels, *predictions: Labels) -> tuple[np.ndarray, list[np.ndarray], int]:
     """The labels as integer codes over the species found on either side, in a fixed order."""
-    seen = sorted({*map(str, truth), *(str(label) for predicted in predictions for label in predicted)})
-    index = {label: code for code, label in enumerate(seen)}
-    encode = np.vectorize(lambda label: index[str(label)], otypes=[int])
+    arrays = [np.asarray(list(map(str, labels))) for labels in (truth, *predictions)]
+    seen = np.unique(np.concatenate(arrays))  # sorted
     return (
-        encode(np.asarray(truth, dtype=object)),
-        [encode(np.asarray(p, dtype=object)) for p in predictions],
+        np.searchsorted(seen, arrays[0]),
+        [np.searchsorted(seen, array) for array in arrays[1:]],
         len(seen),
     )
 

@@ -60,9 +60,8 @@ def _shares(population: Population, island_weights: Mapping[str, float] | None) 
             f"island weights must map islands of {schema.ISLANDS} to non-negative numbers, got {dict(island_weights)}"
         )
     islands = population.groups[schema.ISLAND.name].astype(str)
-    within = shares / islands.map(pd.Series(shares).groupby(islands.to_numpy()).sum()).to_numpy()
-    weights = islands.map(lambda island: island_weights.get(island, 0.0)).to_numpy(dtype=float)
-    probabilities = weights * within
+    within = shares / population.groups.groupby(islands)["share"].transform("sum").to_numpy()
+    probabilities = islands.map(island_weights).fillna(0.0).to_numpy(dtype=float) * within
     return probabilities / probabilities.sum()
 
 

@@ -140,10 +140,8 @@ def _requirements(name: str, found: Mapping[str, evidence.Interval], needs: Requ
     ]
 
 
-def _comparison(models: Mapping[str, Pipeline], table: pd.DataFrame, max_regression: float, seed: int) -> dict:
+def _comparison(truth: np.ndarray, predicted: Mapping[str, np.ndarray], max_regression: float, seed: int) -> dict:
     """The paired check: the challenger's macro-F1 minus the champion's on the same birds, against the margin."""
-    predicted = {name: model.predict(modeling.features(table)) for name, model in models.items()}
-    truth = table[schema.LABEL].astype(str).to_numpy()
     difference = evidence.paired_difference(truth, predicted["champion"], predicted["challenger"], seed)
     check = Check("macro-F1 minus the champion's", difference.value, ">=", -max_regression)
     return _row("challenger", EVALUATION, check, evidence.status(difference, ">=", -max_regression), difference)
@@ -173,12 +171,13 @@ def decide(
     (``loop.max_regression``); ``min_birds`` the smallest evaluation set the gate decides on
     (``loop.min_evaluation_birds``); ``seed`` fixes the bootstrap.
     """
+    predicted = {name: model.predict(modeling.features(table)) for name, model in models.items()}  # once each
     rows = []
     for name, model in models.items():
-        rows += _requirements(name, scores(model, table, seed), needs)
+        rows += _requirements(name, evidence.scores(table, predicted[name], seed), needs)
         latency = needs.latency(latency_p99_ms(model, latency_requests))
         rows.append(_row(name, "/predict", latency, _met(latency)))
-    rows.append(_comparison(models, table, max_regression, seed))
+    rows.append(_comparison(table[schema.LABEL].astype(str).to_numpy(), predicted, max_regression, seed))
     size = Check("evaluation size", len(table), ">=", min_birds)
     rows.append(_row("challenger", EVALUATION, size, evidence.MET if size.met else evidence.UNDECIDED))
     tests = behaviour(models["challenger"])
