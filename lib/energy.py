@@ -44,8 +44,8 @@ TRACKING_MODE = "process"
 # CodeCarbon samples when start() ends, every measure_power_secs, and when stop() is called, but only
 # if at least this much time has passed since the previous sample: shorter work is never sampled itself.
 MIN_SAMPLE_INTERVAL_S = 0.05
-# measure() repeats the work until it has run at least this long: many sampling intervals' worth, so
-# the tracker's own start and stop are a small part of what it records.
+# measure() repeats the work until it has run at least this long: with a sample every second, at least
+# one scheduled sample falls between the tracker's own start and stop.
 MIN_DURATION_S = 1.0
 
 
