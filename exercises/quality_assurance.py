@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from lib import champion, data, modeling, paths, processes, schema, validation
+from lib import champion, data, evidence, fairness, modeling, paths, processes, schema, validation
 
 FLAWED = "def mean(values=[]): return sum(values) / len(value)\n"
 # What no linter reports: the mean of nothing divides by zero. The fix refuses it with a message.
@@ -126,8 +126,29 @@ def new_colony(models: dict[str, Pipeline], test: pd.DataFrame) -> dict[str, flo
     return {name: float((model.predict(modeling.features(moved)) == truth).mean()) for name, model in models.items()}
 
 
+def group_criterion(table: pd.DataFrame, predicted, max_gap: float) -> str:
+    """Exercise 4: a gate criterion on the groups: ``met``, ``failed`` or ``undecided``.
+
+    The largest accuracy gap between the islands, and between the sexes, each read by its
+    simultaneous 95% interval (:func:`lib.fairness.gap`); the worst of the two answers: failed when
+    a gap's whole interval is above ``max_gap``, met when both whole intervals are at or below it.
+    """
+    statuses = {evidence.status(gap, "<=", max_gap) for gap in fairness.gaps(table, predicted).values()}
+    if evidence.FAILED in statuses:
+        return evidence.FAILED
+    return evidence.MET if statuses == {evidence.MET} else evidence.UNDECIDED
+
+
+def unfair_answers(model: Pipeline, birds: pd.DataFrame):
+    """A planted unfair challenger: the model's answers, except that every Dream bird is answered Adelie."""
+    answers = model.predict(modeling.features(birds))
+    return pd.Series(answers).mask(birds["island"].to_numpy() == "Dream", "Adelie").to_numpy()
+
+
 if __name__ == "__main__":
     print("1.", one_island_delivery(data.load_raw()))
     print("2. flawed:", lint_findings(FLAWED), "fixed:", lint_findings(FIXED))
     train_set, test_set = data.load_processed(paths.TRAIN_FILE), data.load_processed(paths.TEST_FILE)
     print("3.", new_colony({"champion": champion.load_model(), "shortcut": shortcut_model(train_set)}, test_set))
+    served = champion.load_model()
+    print("4. on the test split:", group_criterion(test_set, served.predict(modeling.features(test_set)), 0.1))

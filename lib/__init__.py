@@ -18,6 +18,8 @@ The ML system, from raw data to the served, monitored and replaced model:
 - ``training``: fit a candidate, log it, run a session of every candidate, publish the chosen one;
 - ``requirements``: the success criteria of inception, one type and its checks (2.2's publish, 3.2's tests, the gate);
 - ``evidence``: 95% intervals beside the scores that decide, and two models compared on the same birds;
+- ``fairness``: accuracy by island and by sex (Fairlearn's ``MetricFrame``), the largest gap with its interval;
+- ``explain``: what a model leans on, Shapley values (SHAP) beside permutation importance;
 - ``tracking``: the MLflow store, experiments, and runs read back;
 - ``champion``: ``models/``, its typed record (``model.json``), one writer, and a reader that checks the files;
 - ``cards`` and ``card_facts``: the dataset and model cards, and the facts they state;

@@ -14,7 +14,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from lib import paths, schema
+from lib import evidence, fairness, modeling, paths, schema
 
 
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -95,6 +95,39 @@ def per_island_rows(metrics: dict[str, float], test: pd.DataFrame) -> list[tuple
     ]
 
 
+def group_rows(test: pd.DataFrame, predicted: Sequence[str]) -> list[tuple]:
+    """(attribute, group, test rows, accuracy, exact 95% interval) for each island and each sex (Fairlearn)."""
+    return [
+        (attribute, row.Index, row.birds, f"{row.accuracy:.4f}", f"[{row.low:.4f}, {row.high:.4f}]")
+        for attribute in fairness.ATTRIBUTES
+        for row in fairness.by_group(test, predicted, attribute).itertuples()
+    ]
+
+
+_GROUP_WORDS = {"island": "islands", "sex": "sexes"}
+
+
+def group_findings(test: pd.DataFrame, predicted: Sequence[str], max_gap: float) -> dict[str, str]:
+    """The group requirement on the test split, in words: each gap with its interval, and what they show."""
+    gaps = fairness.gaps(test, predicted)
+    status = {attribute: evidence.status(gap, "<=", max_gap) for attribute, gap in gaps.items()}
+    failed = [_GROUP_WORDS[a] for a, s in status.items() if s == evidence.FAILED]
+    undecided = [_GROUP_WORDS[a] for a, s in status.items() if s == evidence.UNDECIDED]
+    if failed:
+        verdict = f"NOT met between {' and '.join(failed)}: the gap's whole interval lies above the threshold"
+    elif undecided:
+        verdict = (
+            f"not shown by the test split between {' and '.join(undecided)}: the interval straddles the threshold, "
+            "as it must on so few birds per group; the promotion gate (lesson 5.2) checks it again on new birds"
+        )
+    else:
+        verdict = "met, each gap's whole interval within the threshold"
+    described = "; ".join(
+        f"between {_GROUP_WORDS[attribute]} {gap.bracket()} on {gap.n} birds" for attribute, gap in gaps.items()
+    )
+    return {"group_gaps": described, "group_verdict": verdict, "max_group_gap": f"{max_gap:.2f}"}
+
+
 def candidates_table(candidates: pd.DataFrame, champion: str, cv_folds: int) -> str:
     """The candidates' scores as a markdown table, the champion in bold, the CV score with its spread."""
     return markdown_table(
@@ -131,6 +164,7 @@ def model_card_facts(
     See :func:`lib.cards.build_model_card` for what each argument holds.
     """
     min_f1, min_island = requirements["min_macro_f1"], requirements["min_island_accuracy"]
+    predicted = list(model.predict(modeling.features(test)))
     island_rows = per_island_rows(metrics, test)
     worst_island = min(float(row[2]) for row in island_rows)
     meets = metrics["test_macro_f1"] >= min_f1 and worst_island >= min_island
@@ -161,6 +195,10 @@ def model_card_facts(
         "worst_island": f"{worst_island:.4f}",
         "meets": meets,
         "top_importances": top,
+        "group_table": markdown_table(
+            ["attribute", "group", "test rows", "accuracy", "95% interval"], group_rows(test, predicted)
+        ),
+        **group_findings(test, predicted, requirements["max_group_gap"]),
         "software": ", ".join(f"{name} {version}" for name, version in sorted(software.items())),
     }
 

@@ -67,13 +67,13 @@ class Interval:
         return f"{self.bracket()} on {self.n} penguins"
 
 
-def proportion(successes: int, n: int) -> Interval:
-    """``successes`` out of ``n``, with its exact (Clopper-Pearson) 95% interval."""
+def proportion(successes: int, n: int, confidence: float = CONFIDENCE) -> Interval:
+    """``successes`` out of ``n``, with its exact (Clopper-Pearson) interval (95% unless ``confidence`` says)."""
     if n <= 0:
         raise ValueError(f"a proportion needs at least one penguin, got n={n}")
     if not 0 <= successes <= n:
         raise ValueError(f"successes must be between 0 and n={n}, got {successes}")
-    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=CONFIDENCE, method="exact")
+    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="exact")
     return Interval(successes / n, float(ci.low), float(ci.high), int(n), "exact binomial (Clopper-Pearson)")
 
 

@@ -103,6 +103,7 @@ RULES: dict[str, Rule] = {
     "requirements.min_macro_f1": FRACTION,
     "requirements.min_island_accuracy": FRACTION,
     "requirements.max_p99_latency_ms": number_between(0.1, 60_000.0),
+    "requirements.max_group_gap": FRACTION,
     "inception.raw_source": text_matching(r"palmerpenguins|.+\.csv", "'palmerpenguins' or the path of a CSV export"),
     "prepare.test_size": number_between(0.0, 1.0, inclusive=False),
     "prepare.seed": SEED,

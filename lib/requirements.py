@@ -6,8 +6,10 @@ accuracy criteria (:meth:`Requirements.enforce`); the model tests of lesson 3.2 
 check the same criteria as tests; lesson 5.2 measures the serving champion's season against them
 and its promotion gate holds both models to all of them. Lessons 2.2, 3.2 and 5.2 call
 :meth:`Requirements.checks` (macro-F1 and each island's accuracy; the gate also
-:meth:`Requirements.latency`), so the criteria, their wording and their sense (at least, at most)
-are written here once. Lesson 4.1 measures the latency and compares it with the threshold in the open.
+:meth:`Requirements.latency` and :meth:`Requirements.group_gaps`, the largest accuracy gap between
+islands and between sexes, which the model card of 2.2 and lesson 3.2 also report), so the
+criteria, their wording and their sense (at least, at most) are written here once. Lesson 4.1
+measures the latency and compares it with the threshold in the open.
 """
 
 from __future__ import annotations
@@ -44,24 +46,29 @@ class Check:
 
 
 _FAILED = {">=": "<", "<=": ">"}
+_GROUPS = {"island": "islands", "sex": "sexes"}  # how a criterion names the groups it compares
 
 
 @dataclass(frozen=True)
 class Requirements:
-    """What a model must meet to serve: macro-F1, accuracy on each island, and the p99 latency of one call.
+    """What a model must meet to serve: macro-F1, accuracy on each island, the p99 latency of one call, group gaps.
 
-    ``max_p99_latency_ms`` is None where no latency is measured (training, lesson 2.2).
+    ``max_p99_latency_ms`` is None where no latency is measured (training, lesson 2.2);
+    ``max_group_gap`` (the largest accuracy gap between the islands, and between the sexes) is None
+    where no group is compared.
     """
 
     min_macro_f1: float
     min_island_accuracy: float
     max_p99_latency_ms: float | None = None
+    max_group_gap: float | None = None
 
     @classmethod
     def from_params(cls, params_file: Path | None = None) -> Requirements:
         """The requirements in ``params.yaml`` (section ``requirements``), each checked by its rule."""
         section = params.stage_params("requirements", params_file)
-        values = {name: section.get(name) for name in ("min_macro_f1", "min_island_accuracy", "max_p99_latency_ms")}
+        values = {name: section.get(name) for name in ("min_macro_f1", "min_island_accuracy")}
+        values |= {name: section[name] for name in ("max_p99_latency_ms", "max_group_gap") if name in section}
         return cls(**params.check(**values))
 
     def as_dict(self) -> dict[str, float]:
@@ -95,6 +102,26 @@ class Requirements:
         if self.max_p99_latency_ms is None:
             raise ValueError("these requirements set no latency: give max_p99_latency_ms (params.yaml, requirements)")
         return Check("p99 latency (ms)", p99_latency_ms, "<=", self.max_p99_latency_ms)
+
+    def group_gaps(self, gaps: Mapping[str, Interval]) -> list[tuple[Check, Interval]]:
+        """The group criterion on each attribute's largest accuracy gap (:func:`lib.fairness.gaps`), with its interval.
+
+        A gap must be at most ``max_group_gap``; read by its interval, as the gate reads every check.
+        """
+        if self.max_group_gap is None:
+            raise ValueError("these requirements set no group gap: give max_group_gap (params.yaml, requirements)")
+        return [
+            (
+                Check(
+                    f"accuracy gap between {_GROUPS.get(attribute, attribute + ' groups')}",
+                    gap.value,
+                    "<=",
+                    self.max_group_gap,
+                ),
+                gap,
+            )
+            for attribute, gap in gaps.items()
+        ]
 
     def enforce(self, metrics: Mapping[str, float], model: str = "the champion") -> list[Check]:
         """Return the checks of ``metrics`` when all pass; raise :class:`RequirementNotMet` naming each that fails.

@@ -44,7 +44,13 @@ BOXES = {
     "validation": Box(
         0.32, 0.86, ("validation",), "Great Expectations gate of\nraw and processed data\n(2.1, 3.2, 5.2)", DATA
     ),
-    "modeling": Box(0.57, 0.86, ("modeling", "selection"), "candidates, cross-validation,\nthe 1-SE rule", MODEL),
+    "modeling": Box(
+        0.57,
+        0.86,
+        ("modeling", "selection", "explain"),
+        "candidates, cross-validation,\nthe 1-SE rule; SHAP (3.2, 5.2)",
+        MODEL,
+    ),
     "training": Box(
         0.83, 0.86, ("training",), "fit (2.2, 3.1), log each candidate,\nchoose (2.2, 5.2), publish (2.2)", MODEL
     ),
@@ -53,8 +59,8 @@ BOXES = {
     "requirements": Box(
         0.57,
         0.52,
-        ("requirements", "evidence"),
-        "success criteria (1.0), met\nbefore a publish (2.2); 95%\nintervals in the gate (5.2)",
+        ("requirements", "evidence", "fairness"),
+        "success criteria (1.0), met\nbefore a publish (2.2); 95%\nintervals, gaps by group (3.2, 5.2)",
         MODEL,
     ),
     "tracking": Box(0.83, 0.52, ("tracking",), "the MLflow store: runs,\nthe registry, its alias", MODEL),

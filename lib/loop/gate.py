@@ -12,6 +12,9 @@ Every check of the challenger answers ``met``, ``failed`` or ``undecided``
 - the inception requirements of lesson 1.0 (macro-F1 and the accuracy on each island), each with
   its 95% interval (:mod:`lib.evidence`): met when the whole interval is on the right side of the
   threshold, failed when the whole of it is on the wrong side, undecided when it straddles;
+- the group requirement: the largest accuracy gap between the islands, and between the sexes
+  (:func:`lib.fairness.gaps`, Fairlearn's ``MetricFrame``), each with its simultaneous 95% interval,
+  at most ``max_group_gap``;
 - **no regression**, paired: the challenger's macro-F1 minus the champion's on the same birds,
   with its paired-bootstrap interval, must be above ``-max_regression`` (met), is clearly below it
   (failed), or cannot be told apart from it (undecided);
@@ -39,7 +42,7 @@ import pandas as pd
 from fastapi.testclient import TestClient
 from sklearn.pipeline import Pipeline
 
-from lib import champion, evidence, modeling, paths, quality, schema
+from lib import champion, evidence, fairness, modeling, paths, quality, schema
 from lib.requirements import Check, Requirements
 from lib.serving import Settings, create_app
 from lib.serving.loading import ready
@@ -140,6 +143,14 @@ def _requirements(name: str, found: Mapping[str, evidence.Interval], needs: Requ
     ]
 
 
+def _group_gaps(name: str, table: pd.DataFrame, predicted: np.ndarray, needs: Requirements) -> list[dict]:
+    """The group requirement on one model's answers: each attribute's largest accuracy gap, read by its interval."""
+    return [
+        _row(name, EVALUATION, check, evidence.status(gap, check.needs, check.threshold), gap)
+        for check, gap in needs.group_gaps(fairness.gaps(table, predicted))
+    ]
+
+
 def _comparison(truth: np.ndarray, predicted: Mapping[str, np.ndarray], max_regression: float, seed: int) -> dict:
     """The paired check: the challenger's macro-F1 minus the champion's on the same birds, against the margin."""
     difference = evidence.paired_difference(truth, predicted["champion"], predicted["challenger"], seed)
@@ -175,6 +186,8 @@ def decide(
     rows = []
     for name, model in models.items():
         rows += _requirements(name, evidence.scores(table, predicted[name], seed), needs)
+        if needs.max_group_gap is not None:
+            rows += _group_gaps(name, table, predicted[name], needs)
         latency = needs.latency(latency_p99_ms(model, latency_requests))
         rows.append(_row(name, "/predict", latency, _met(latency)))
     rows.append(_comparison(table[schema.LABEL].astype(str).to_numpy(), predicted, max_regression, seed))

@@ -1,6 +1,7 @@
 """The worked solutions in exercises/: each runs on the session's project and gives the right answer."""
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -14,7 +15,7 @@ from exercises import (
     monitoring,
 )
 from exercises import quality_assurance as qa
-from lib import cards, champion, data, energy, paths, tracking, training
+from lib import cards, champion, data, energy, modeling, paths, population, tracking, training
 
 
 @pytest.fixture
@@ -167,6 +168,17 @@ def test_qa_new_colony(project, splits):
     gentoo = int((test["species"] == "Gentoo").sum())
     assert gentoo > 0
     assert answer["champion"] >= 0.9 and answer["shortcut"] <= 0.5
+
+
+def test_qa_group_criterion():
+    """3.2-4: on 1000 new birds it accepts a fair model and refuses a planted unfair one; 86 birds cannot decide."""
+    train, test = data.split(data.clean(pd.read_csv(data.packaged_raw_export())), test_size=0.25, seed=42)
+    model = modeling.build_candidate("logistic_regression", {"C": 1.0}, seed=42)
+    model.fit(modeling.features(train), modeling.labels(train))
+    birds = population.rounded(population.draw(population.fit(train), 1000, np.random.default_rng(5)))
+    assert qa.group_criterion(birds, model.predict(modeling.features(birds)), 0.1) == "met"
+    assert qa.group_criterion(birds, qa.unfair_answers(model, birds), 0.1) == "failed"
+    assert qa.group_criterion(test, model.predict(modeling.features(test)), 0.1) == "undecided"
 
 
 def test_deployment_tighter_bound(project):

@@ -40,6 +40,10 @@ def test_from_params_reads_and_checks_the_section(tmp_path):
     )
     assert Requirements.from_params(tmp_path / "params.yaml") == Requirements(0.8, 0.7, 50)
     (tmp_path / "params.yaml").write_text(
+        "requirements:\n  min_macro_f1: 0.8\n  min_island_accuracy: 0.7\n  max_group_gap: 0.1\n", encoding="utf-8"
+    )
+    assert Requirements.from_params(tmp_path / "params.yaml") == Requirements(0.8, 0.7, max_group_gap=0.1)
+    (tmp_path / "params.yaml").write_text(
         "requirements:\n  min_macro_f1: 95\n  min_island_accuracy: 0.7\n  max_p99_latency_ms: 50\n", encoding="utf-8"
     )
     with pytest.raises(ValueError, match="'min_macro_f1' is 95"):

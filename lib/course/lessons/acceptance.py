@@ -40,6 +40,17 @@ def requirements_rows(needs: Requirements) -> list[Row]:
             f"Accuracy on each island at least {needs.min_island_accuracy:.2f}",
             "Evaluation (2.2), per-island slice tests (3.2), promotion gate (5.2), model card",
         ),
+        *(
+            [
+                (
+                    "Success: fairness across groups",
+                    f"The largest accuracy gap between islands, and between sexes, at most {needs.max_group_gap:.2f}",
+                    "Model card (2.2), Fairlearn by group (3.2), promotion gate (5.2), each gap with its interval",
+                )
+            ]
+            if needs.max_group_gap is not None
+            else []
+        ),
         (
             "Success: speed",
             f"p99 latency of one `/predict` call at most {needs.max_p99_latency_ms:g} ms on a laptop",
