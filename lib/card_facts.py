@@ -108,7 +108,7 @@ _GROUP_WORDS = {"island": "islands", "sex": "sexes"}
 
 
 def group_findings(test: pd.DataFrame, predicted: Sequence[str], max_gap: float) -> dict[str, str]:
-    """The group requirement on the test split, in words: each gap with its interval, and what they show."""
+    """The group requirement on the test split, in words: each gap with its interval and status, and what they show."""
     gaps = fairness.gaps(test, predicted)
     status = {attribute: evidence.status(gap, "<=", max_gap) for attribute, gap in gaps.items()}
     failed = [_GROUP_WORDS[a] for a, s in status.items() if s == evidence.FAILED]
@@ -117,13 +117,14 @@ def group_findings(test: pd.DataFrame, predicted: Sequence[str], max_gap: float)
         verdict = f"NOT met between {' and '.join(failed)}: the gap's whole interval lies above the threshold"
     elif undecided:
         verdict = (
-            f"not shown by the test split between {' and '.join(undecided)}: the interval straddles the threshold, "
-            "as it must on so few birds per group; the promotion gate (lesson 5.2) checks it again on new birds"
+            f"not shown by the test split between {' and '.join(undecided)}: the interval straddles the threshold; "
+            "the promotion gate (lesson 5.2) checks it again on new birds"
         )
     else:
-        verdict = "met, each gap's whole interval within the threshold"
+        verdict = "met: each gap's whole interval is within the threshold"
     described = "; ".join(
-        f"between {_GROUP_WORDS[attribute]} {gap.bracket()} on {gap.n} birds" for attribute, gap in gaps.items()
+        f"between {_GROUP_WORDS[attribute]} {gap.bracket()} on {gap.n} birds, {status[attribute]}"
+        for attribute, gap in gaps.items()
     )
     return {"group_gaps": described, "group_verdict": verdict, "max_group_gap": f"{max_gap:.2f}"}
 

@@ -19,7 +19,7 @@ Every check of the challenger answers ``met``, ``failed`` or ``undecided``
   with its paired-bootstrap interval, must be above ``-max_regression`` (met), is clearly below it
   (failed), or cannot be told apart from it (undecided);
 - the evaluation set holds at least ``min_birds`` penguins (``loop.min_evaluation_birds``,
-  fixed before anyone looks at a score), or nothing is decided;
+  fixed before anyone looks at a score), or the challenger is not promoted (a failed check still refuses);
 - the behavioural tests of lesson 3.2 (``tests/model``) and the p99 latency of one ``/predict``
   call: met or failed.
 

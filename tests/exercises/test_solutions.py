@@ -171,7 +171,7 @@ def test_qa_new_colony(project, splits):
 
 
 def test_qa_group_criterion():
-    """3.2-4: on 1000 new birds it accepts a fair model and refuses a planted unfair one; 86 birds cannot decide."""
+    """3.2-4: it accepts a fair model on 1000 new birds, refuses unfair ones; too few birds per group cannot."""
     train, test = data.split(data.clean(pd.read_csv(data.packaged_raw_export())), test_size=0.25, seed=42)
     model = modeling.build_candidate("logistic_regression", {"C": 1.0}, seed=42)
     model.fit(modeling.features(train), modeling.labels(train))
@@ -179,6 +179,12 @@ def test_qa_group_criterion():
     assert qa.group_criterion(birds, model.predict(modeling.features(birds)), 0.1) == "met"
     assert qa.group_criterion(birds, qa.unfair_answers(model, birds), 0.1) == "failed"
     assert qa.group_criterion(test, model.predict(modeling.features(test)), 0.1) == "undecided"
+    males = birds["sex"].astype("string").eq("male").fillna(False).to_numpy(dtype=bool)
+    one_sex = males & (np.arange(len(birds)) % 3 == 0)  # a third of the males answered wrong
+    assert qa.group_criterion(birds, np.where(one_sex, "Chinstrap", birds["species"]), 0.1) == "failed"
+    # 40 Torgersen birds, all right: each interval alone would show the gap small, all three together cannot
+    few = pd.concat([birds[birds["island"] == "Torgersen"].head(40), birds[birds["island"] != "Torgersen"]])
+    assert qa.group_criterion(few, few["species"], 0.1) == "undecided"
 
 
 def test_deployment_tighter_bound(project):
