@@ -9,13 +9,15 @@ from pathlib import Path
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+import numpy as np
 import pandas as pd
+from fairlearn.metrics import MetricFrame
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from lib import champion, data, evidence, fairness, modeling, paths, processes, schema, validation
+from lib import champion, data, evidence, modeling, paths, processes, schema, validation
 
 FLAWED = "def mean(values=[]): return sum(values) / len(value)\n"
 # What no linter reports: the mean of nothing divides by zero. The fix refuses it with a message.
@@ -129,11 +131,31 @@ def new_colony(models: dict[str, Pipeline], test: pd.DataFrame) -> dict[str, flo
 def group_criterion(table: pd.DataFrame, predicted, max_gap: float) -> str:
     """Exercise 4: a gate criterion on the groups: ``met``, ``failed`` or ``undecided``.
 
-    The largest accuracy gap between the islands, and between the sexes, each read by its
-    simultaneous 95% interval (:func:`lib.fairness.gap`); the worst of the two answers: failed when
-    a gap's whole interval is above ``max_gap``, met when both whole intervals are at or below it.
+    For the islands, then the sexes: Fairlearn's ``MetricFrame`` counts each group's birds and right
+    answers (birds without a recorded sex are left out: a handful of birds can show nothing); each
+    group's exact interval is taken at ``1 - 0.05 / k`` so that all ``k`` hold together (Bonferroni);
+    the true gap then lies between the highest lower end minus the lowest upper end (at least 0) and
+    the highest upper end minus the lowest lower end. Failed when that whole range is above
+    ``max_gap``, met when it is all at or below it; the worst of the two attributes.
     """
-    statuses = {evidence.status(gap, "<=", max_gap) for gap in fairness.gaps(table, predicted).values()}
+    truth, answers = table[schema.LABEL].astype(str).to_numpy(), np.asarray(list(map(str, predicted)))
+    statuses = set()
+    for attribute in ("island", "sex"):
+        known = table[attribute].notna().to_numpy()
+        counts = MetricFrame(
+            metrics={"right": lambda t, p: int((t == p).sum()), "birds": lambda t, _: len(t)},
+            y_true=truth[known],
+            y_pred=answers[known],
+            sensitive_features=table.loc[known, attribute].astype(str).to_numpy(),
+        ).by_group
+        if len(counts) < 2:
+            statuses.add(evidence.UNDECIDED)
+            continue
+        level = 1 - 0.05 / len(counts)
+        wide = [evidence.proportion(int(row.right), int(row.birds), level) for row in counts.itertuples()]
+        low = max(0.0, max(i.low for i in wide) - min(i.high for i in wide))
+        high = max(i.high for i in wide) - min(i.low for i in wide)
+        statuses.add(evidence.FAILED if low > max_gap else evidence.MET if high <= max_gap else evidence.UNDECIDED)
     if evidence.FAILED in statuses:
         return evidence.FAILED
     return evidence.MET if statuses == {evidence.MET} else evidence.UNDECIDED

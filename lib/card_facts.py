@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from lib import evidence, fairness, modeling, paths, schema
+from lib.requirements import Requirements
 
 
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -95,6 +96,20 @@ def per_island_rows(metrics: dict[str, float], test: pd.DataFrame) -> list[tuple
     ]
 
 
+def _by_interval(statuses: Sequence[tuple[str, str]]) -> str:
+    """What the test split shows of each requirement once its score is read by its 95% interval."""
+    parts = []
+    for status, words in (
+        (evidence.MET, "shows {} met"),
+        (evidence.FAILED, "shows {} missed"),
+        (evidence.UNDECIDED, "leaves {} undecided"),
+    ):
+        named = [criterion for criterion, seen in statuses if seen == status]
+        if named:
+            parts.append(words.format(" and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)))
+    return "the test split " + "; it ".join(parts)
+
+
 def group_rows(test: pd.DataFrame, predicted: Sequence[str]) -> list[tuple]:
     """(attribute, group, test rows, accuracy, exact 95% interval) for each island and each sex (Fairlearn)."""
     return [
@@ -166,6 +181,11 @@ def model_card_facts(
     """
     min_f1, min_island = requirements["min_macro_f1"], requirements["min_island_accuracy"]
     predicted = list(model.predict(modeling.features(test)))
+    statuses = [
+        (check.criterion, evidence.status(interval, check.needs, check.threshold))
+        for check, interval in Requirements(min_f1, min_island).with_intervals(evidence.scores(test, predicted, seed))
+    ]
+    one_bird = evidence.one_error(test[schema.LABEL])["macro_f1"]
     island_rows = per_island_rows(metrics, test)
     worst_island = min(float(row[2]) for row in island_rows)
     meets = metrics["test_macro_f1"] >= min_f1 and worst_island >= min_island
@@ -173,7 +193,10 @@ def model_card_facts(
     islands = markdown_table(["island", "test rows", "accuracy", "macro-F1"], island_rows)
     inputs = ", ".join(f"`{name}`" for name in schema.FEATURES)
     hyper = ", ".join(f"`{key}={value}`" for key, value in sorted(hyperparameters.items()))
-    top = ", ".join(f"`{name}` ({value:.3f})" for name, value in importance.head(3).items())
+    top = ", ".join(f"`{name}` ({value:.3f})" for name, value in importance.items()) + (
+        f"; one bird moves macro-F1 by up to {one_bird:.4f} on this test split, so inputs closer than that "
+        "cannot be ranked"
+    )
     counts = ", ".join(f"{name} {n}" for name, n in train[schema.LABEL].value_counts().sort_index().items())
     return {
         "champion": champion,
@@ -195,6 +218,7 @@ def model_card_facts(
         "test_macro_f1": f"{metrics['test_macro_f1']:.4f}",
         "worst_island": f"{worst_island:.4f}",
         "meets": meets,
+        "interval_summary": _by_interval(statuses),
         "top_importances": top,
         "group_table": markdown_table(
             ["attribute", "group", "test rows", "accuracy", "95% interval"], group_rows(test, predicted)

@@ -10,16 +10,18 @@ Two questions, two tools:
   birds. They need no labels, so they explain answers as they are served, one bird at a time, and
   their mean size over many birds (:func:`mean_shapley`) says what the model leans on.
 
-Both shuffle or replace one input while keeping the others, so both ask the model about birds that
-do not exist (a Gentoo's flippers on a Torgersen Adelie): where inputs are correlated, as the
-penguins' measurements are, each reading is about the model, not about biology.
+Both replace inputs with other birds' values while keeping the rest (permutation importance one
+input, SHAP every subset of them), so both ask the model about birds that do not exist (a Gentoo's
+flippers on a Torgersen Adelie): where inputs are correlated, as the penguins' measurements are
+within a species, each reading is about the model, not about biology.
 
 ``shap`` cannot mask text columns (it subtracts values to find which inputs differ), so the
 categorical inputs are handed to it as their category codes (:func:`as_codes`), and turned back
 into the pipeline's inputs before every call of the model (:func:`from_codes`). With six inputs the
-Shapley values are computed exactly (``shap.explainers.Exact``: every one of the 64 coalitions),
-against a fixed sample of background birds, so they are deterministic and add up, for each bird,
-to its answer minus the average answer.
+Shapley values are computed exactly (``shap.explainers.Exact``: every subset of the inputs that
+differ from the background, 64 when all six do), against a fixed sample of :data:`BACKGROUND`
+training birds, so they are deterministic and add up, for each bird, to its answer minus the
+average answer over that sample.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def shapley(model: Pipeline, birds: pd.DataFrame, background: pd.DataFrame) -> s
     """
     masker = shap.maskers.Independent(as_codes(background), max_samples=BACKGROUND)
     explainer = shap.explainers.Exact(lambda rows: model.predict_proba(from_codes(rows)), masker)
-    explanation = explainer(as_codes(birds))
+    explanation = explainer(as_codes(birds), silent=True)  # no progress bar in a lesson's output
     explanation.feature_names = list(schema.FEATURES)
     return explanation
 
