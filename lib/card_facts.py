@@ -96,6 +96,30 @@ def per_island_rows(metrics: dict[str, float], test: pd.DataFrame) -> list[tuple
     ]
 
 
+def interval_summary(test: pd.DataFrame, predicted: Sequence[str], needs: Requirements, seed: int) -> str:
+    """The accuracy requirements read by their 95% intervals on the test split, in words."""
+    found = needs.with_intervals(evidence.scores(test, predicted, seed))
+    words = _by_interval(
+        [(check.criterion, evidence.status(interval, check.needs, check.threshold)) for check, interval in found]
+    )
+    macro_f1 = found[0][1]  # a perfect score's bootstrap interval is one point, whatever the number of birds
+    if macro_f1.low == macro_f1.high:
+        words += (
+            " (macro-F1's is a perfect score's bootstrap interval, a single point whatever the number of birds: its "
+            "*met* says nothing of the test split's size, as lesson 2.2 shows)"
+        )
+    return words
+
+
+def importances(importance: pd.Series, test: pd.DataFrame) -> str:
+    """Every input's permutation importance, beside what one bird can change in macro-F1 on ``test``."""
+    one_bird = evidence.one_error(test[schema.LABEL])["macro_f1"]
+    return ", ".join(f"`{name}` ({value:.3f})" for name, value in importance.items()) + (
+        f"; one bird moves macro-F1 by up to {one_bird:.4f} on this test split, so inputs closer than that "
+        "cannot be ranked"
+    )
+
+
 def _by_interval(statuses: Sequence[tuple[str, str]]) -> str:
     """What the test split shows of each requirement once its score is read by its 95% interval."""
     parts = []
@@ -181,11 +205,6 @@ def model_card_facts(
     """
     min_f1, min_island = requirements["min_macro_f1"], requirements["min_island_accuracy"]
     predicted = list(model.predict(modeling.features(test)))
-    found = Requirements(min_f1, min_island).with_intervals(evidence.scores(test, predicted, seed))
-    statuses = [(check.criterion, evidence.status(interval, check.needs, check.threshold)) for check, interval in found]
-    macro_f1 = found[0][1]  # a perfect score's bootstrap interval is one point, whatever the number of birds
-    collapsed = macro_f1.low == macro_f1.high
-    one_bird = evidence.one_error(test[schema.LABEL])["macro_f1"]
     island_rows = per_island_rows(metrics, test)
     worst_island = min(float(row[2]) for row in island_rows)
     meets = metrics["test_macro_f1"] >= min_f1 and worst_island >= min_island
@@ -193,10 +212,6 @@ def model_card_facts(
     islands = markdown_table(["island", "test rows", "accuracy", "macro-F1"], island_rows)
     inputs = ", ".join(f"`{name}`" for name in schema.FEATURES)
     hyper = ", ".join(f"`{key}={value}`" for key, value in sorted(hyperparameters.items()))
-    top = ", ".join(f"`{name}` ({value:.3f})" for name, value in importance.items()) + (
-        f"; one bird moves macro-F1 by up to {one_bird:.4f} on this test split, so inputs closer than that "
-        "cannot be ranked"
-    )
     counts = ", ".join(f"{name} {n}" for name, n in train[schema.LABEL].value_counts().sort_index().items())
     return {
         "champion": champion,
@@ -218,14 +233,8 @@ def model_card_facts(
         "test_macro_f1": f"{metrics['test_macro_f1']:.4f}",
         "worst_island": f"{worst_island:.4f}",
         "meets": meets,
-        "interval_summary": _by_interval(statuses)
-        + (
-            " (macro-F1's is a perfect score's bootstrap interval, a single point whatever the number of birds: its "
-            "*met* says nothing of the test split's size, as lesson 2.2 shows)"
-            if collapsed
-            else ""
-        ),
-        "top_importances": top,
+        "interval_summary": interval_summary(test, predicted, Requirements(min_f1, min_island), seed),
+        "top_importances": importances(importance, test),
         "group_table": markdown_table(
             ["attribute", "group", "test rows", "accuracy", "95% interval"], group_rows(test, predicted)
         ),
