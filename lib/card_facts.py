@@ -1,12 +1,14 @@
 """The facts the cards state, computed from the data, the results and the fitted pipeline.
 
 :mod:`lib.cards` hands them to the templates; nothing here knows about Jinja or Hugging Face's
-card classes, and nothing a card says is typed by hand.
+card classes. The templates hold the prose; every fact a card states (a count, a score, where the species
+live) comes from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -15,7 +17,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from lib import evidence, fairness, modeling, paths, schema
-from lib.requirements import Requirements
+from lib.requirements import GROUP_NAMES, Requirements
 
 
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -57,6 +59,19 @@ def dataset_statistics(raw: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def island_pattern(crosstab: pd.DataFrame) -> str:
+    """Which species were sampled on one island only, and which islands hold one species (island x species counts).
+
+    The words of the cards' island-shortcut warnings, so that they stay true when a delivery changes.
+    """
+    seen = crosstab > 0
+    parts = [f"{s} were sampled only on {seen.index[seen[s]][0]}" for s in seen.columns if seen[s].sum() == 1]
+    parts += [f"{i} has only {seen.columns[seen.loc[i]][0]}" for i in seen.index if seen.loc[i].sum() == 1]
+    if not parts:
+        return "every species was sampled on more than one island, and every island holds more than one species"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def structure_section(raw: pd.DataFrame, stats: dict[str, Any]) -> str:
     """The *Dataset Structure* section: every raw field with its unit, meaning, values and gaps, and the crosstab."""
     rows = []
@@ -84,14 +99,9 @@ def structure_section(raw: pd.DataFrame, stats: dict[str, Any]) -> str:
 
 def per_island_rows(metrics: dict[str, float], test: pd.DataFrame) -> list[tuple]:
     """(island, test rows, accuracy, macro-F1) for each island with test rows."""
-    counts = test["island"].astype(str).value_counts()
+    counts, macro_f1 = test["island"].astype(str).value_counts(), partial(schema.island_metric, metric="macro_f1")
     return [
-        (
-            island,
-            int(counts.get(island, 0)),
-            f"{accuracy:.4f}",
-            f"{metrics[schema.island_metric(island, 'macro_f1')]:.4f}",
-        )
+        (island, int(counts.get(island, 0)), f"{accuracy:.4f}", f"{metrics[macro_f1(island)]:.4f}")
         for island, accuracy in schema.island_accuracies(metrics).items()
     ]
 
@@ -115,8 +125,8 @@ def importances(importance: pd.Series, test: pd.DataFrame) -> str:
     """Every input's permutation importance, beside what one bird can change in macro-F1 on ``test``."""
     one_bird = evidence.one_error(test[schema.LABEL])["macro_f1"]
     return ", ".join(f"`{name}` ({value:.3f})" for name, value in importance.items()) + (
-        f"; one bird moves macro-F1 by up to {one_bird:.4f} on this test split, so inputs closer than that "
-        "cannot be ranked"
+        f"; one bird moves macro-F1 by up to {one_bird:.4f} on this test split: inputs closer than that cannot be "
+        "ranked, and farther apart is no proof either (lesson 3.2 prints each one's spread over the shuffles)"
     )
 
 
@@ -143,15 +153,12 @@ def group_rows(test: pd.DataFrame, predicted: Sequence[str]) -> list[tuple]:
     ]
 
 
-_GROUP_WORDS = {"island": "islands", "sex": "sexes"}
-
-
 def group_findings(test: pd.DataFrame, predicted: Sequence[str], max_gap: float) -> dict[str, str]:
     """The group requirement on the test split, in words: each gap with its interval and status, and what they show."""
     gaps = fairness.gaps(test, predicted)
     status = {attribute: evidence.status(gap, "<=", max_gap) for attribute, gap in gaps.items()}
-    failed = [_GROUP_WORDS[a] for a, s in status.items() if s == evidence.FAILED]
-    undecided = [_GROUP_WORDS[a] for a, s in status.items() if s == evidence.UNDECIDED]
+    failed = [GROUP_NAMES[a] for a, s in status.items() if s == evidence.FAILED]
+    undecided = [GROUP_NAMES[a] for a, s in status.items() if s == evidence.UNDECIDED]
     if failed:
         verdict = f"NOT met between {' and '.join(failed)}: the gap's whole interval lies above the threshold"
     elif undecided:
@@ -162,7 +169,7 @@ def group_findings(test: pd.DataFrame, predicted: Sequence[str], max_gap: float)
     else:
         verdict = "met: each gap's whole interval is within the threshold"
     described = "; ".join(
-        f"between {_GROUP_WORDS[attribute]} {gap.bracket()} on {gap.n} birds, {status[attribute]}"
+        f"between {GROUP_NAMES[attribute]} {gap.bracket()} on {gap.n} birds, {status[attribute]}"
         for attribute, gap in gaps.items()
     )
     return {"group_gaps": described, "group_verdict": verdict, "max_group_gap": f"{max_gap:.2f}"}
@@ -171,7 +178,7 @@ def group_findings(test: pd.DataFrame, predicted: Sequence[str], max_gap: float)
 def candidates_table(candidates: pd.DataFrame, champion: str, cv_folds: int) -> str:
     """The candidates' scores as a markdown table, the champion in bold, the CV score with its spread."""
     return markdown_table(
-        ["candidate", f"CV macro-F1 ({cv_folds} folds)", "test macro-F1", "test accuracy"],
+        ["candidate", f"CV macro-F1 ({cv_folds} folds, mean ± sd)", "test macro-F1", "test accuracy"],
         [
             (
                 f"**{row.candidate}**" if row.candidate == champion else row.candidate,
@@ -213,6 +220,7 @@ def model_card_facts(
     inputs = ", ".join(f"`{name}`" for name in schema.FEATURES)
     hyper = ", ".join(f"`{key}={value}`" for key, value in sorted(hyperparameters.items()))
     counts = ", ".join(f"{name} {n}" for name, n in train[schema.LABEL].value_counts().sort_index().items())
+    birds = pd.concat([train, test], ignore_index=True)
     return {
         "champion": champion,
         "champion_words": champion.replace("_", " "),
@@ -230,6 +238,7 @@ def model_card_facts(
         "candidates_table": candidates_table(candidates, champion, cv_folds),
         "species_table": per_class,
         "island_table": islands,
+        "island_pattern": island_pattern(pd.crosstab(birds["island"], birds[schema.LABEL])),
         "test_macro_f1": f"{metrics['test_macro_f1']:.4f}",
         "worst_island": f"{worst_island:.4f}",
         "meets": meets,

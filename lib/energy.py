@@ -39,14 +39,19 @@ METHODS = {
 }
 # "process" charges this process's CPU time (TDP / cores x CPU-seconds) and a RAM figure from its
 # memory (never below CodeCarbon's two-module floor); "machine" (CodeCarbon's default) charges the
-# whole machine's load and memory, other programs included. Comparing candidates needs the former.
+# whole machine's load and memory, other programs included. Comparing candidates needs the former; it
+# keeps other programs out of the CPU term only: the RAM term is charged per second of wall time.
 TRACKING_MODE = "process"
 # CodeCarbon samples when start() ends, every measure_power_secs, and when stop() is called, but only
 # if at least this much time has passed since the previous sample: shorter work is never sampled itself.
 MIN_SAMPLE_INTERVAL_S = 0.05
 # measure() repeats the work until it has run at least this long: with a sample every second, at least
-# one scheduled sample falls between the tracker's own start and stop.
-MIN_DURATION_S = 1.0
+# one scheduled sample falls between the tracker's own start and stop. Not a whole number of seconds:
+# a stop() that lands while a scheduled sample is being taken counts the last interval twice (the
+# sample reads the time of the previous one before updating it, and stop() reads it too), which
+# doubled the RAM energy of several runs stopped at 1.0 s; at 1.5 s, stop() falls
+# between two samples for any work shorter than about 0.4 s a repeat.
+MIN_DURATION_S = 1.5
 
 
 class MeasurementTooShort(RuntimeError):

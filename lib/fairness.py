@@ -70,8 +70,8 @@ def by_group(table: pd.DataFrame, predicted: Labels, attribute: str) -> pd.DataF
     return rows.assign(low=[i.low for i in intervals], high=[i.high for i in intervals])
 
 
-def gap(table: pd.DataFrame, predicted: Labels, attribute: str) -> Interval:
-    """The largest accuracy gap between the groups of ``attribute``, with its simultaneous 95% interval.
+def gap(table: pd.DataFrame, predicted: Labels, attribute: str, confidence: float = evidence.CONFIDENCE) -> Interval:
+    """The largest accuracy gap between the groups of ``attribute``, with its simultaneous interval (95% by default).
 
     Birds whose ``attribute`` was not recorded are left out; with fewer than two groups there is
     nothing to compare, and the interval is [0, 1] (undecided against any threshold below 1).
@@ -80,7 +80,7 @@ def gap(table: pd.DataFrame, predicted: Labels, attribute: str) -> Interval:
     birds = int(rows["birds"].sum())
     if len(rows) < 2:
         return Interval(0.0, 0.0, 1.0, birds, f"fewer than two {attribute} groups: nothing to compare")
-    level = 1 - (1 - evidence.CONFIDENCE) / len(rows)
+    level = 1 - (1 - confidence) / len(rows)
     wide = [evidence.proportion(row.right, row.birds, level) for row in rows.itertuples()]
     lows, highs = [i.low for i in wide], [i.high for i in wide]
     return Interval(
@@ -92,6 +92,6 @@ def gap(table: pd.DataFrame, predicted: Labels, attribute: str) -> Interval:
     )
 
 
-def gaps(table: pd.DataFrame, predicted: Labels) -> dict[str, Interval]:
+def gaps(table: pd.DataFrame, predicted: Labels, confidence: float = evidence.CONFIDENCE) -> dict[str, Interval]:
     """:func:`gap` for each attribute the requirement compares (:data:`ATTRIBUTES`)."""
-    return {attribute: gap(table, predicted, attribute) for attribute in ATTRIBUTES}
+    return {attribute: gap(table, predicted, attribute, confidence) for attribute in ATTRIBUTES}

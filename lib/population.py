@@ -2,12 +2,13 @@
 
 A simulated season must not replay the birds the model was trained or tested on: a bird in two
 roles (trained on, then judged on; or the test split, then traffic) makes every score about it
-optimistic. :func:`fit` describes the training split only (lesson 2.1 keeps the test split for the
-final evaluation): how often each species, island and sex occurs, the mean of each group's four
+optimistic. :func:`fit` describes the training split only (lesson 2.1 keeps the test split to evaluate
+the model chosen without it): how often each species, island and sex occurs, the mean of each group's four
 measurements, and each species' covariance of them within its groups. :func:`draw` draws new
 birds from that description: a group by its share (or, given island weights, an island first and
 then a group of that island by its share there), its measurements from a normal distribution with
-the group's mean and the species' covariance, rounded as the LTER export records them.
+the group's mean and the species' covariance, rounded to the export's precision (body mass
+finer: 10 g, where the export records 25 g steps).
 
 What this assumes: within a species, island and sex, measurements are normal with the species'
 correlations (close to what the Palmer data shows); it cannot invent a kind of penguin the
@@ -25,7 +26,8 @@ import pandas as pd
 from lib import schema
 
 GROUP = [schema.LABEL, schema.ISLAND.name, "sex"]
-DECIMALS = {"bill_length_mm": 1, "bill_depth_mm": 1, "flipper_length_mm": 0, "body_mass_g": -1}  # 0.1 mm, 1 mm, 10 g
+# 0.1 mm and 1 mm as the LTER export records them; body mass to 10 g, finer than the export's 25 g steps
+DECIMALS = {"bill_length_mm": 1, "bill_depth_mm": 1, "flipper_length_mm": 0, "body_mass_g": -1}
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def draw(
 
 
 def rounded(birds: pd.DataFrame) -> pd.DataFrame:
-    """The measurements as the LTER export records them (0.1 mm, 1 mm, 10 g), within the schema's plausible range."""
+    """The measurements rounded (0.1 mm, 1 mm, 10 g: :data:`DECIMALS`), within the schema's plausible range."""
     birds = birds.copy()
     for column, places in DECIMALS.items():
         feature = next(f for f in schema.NUMERIC_FEATURES if f.name == column)

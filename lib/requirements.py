@@ -46,7 +46,7 @@ class Check:
 
 
 _FAILED = {">=": "<", "<=": ">"}
-_GROUPS = {"island": "islands", "sex": "sexes"}  # how a criterion names the groups it compares
+GROUP_NAMES = {"island": "islands", "sex": "sexes"}  # how a criterion (and a card) names the groups it compares
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class Requirements:
         return [
             (
                 Check(
-                    f"accuracy gap between {_GROUPS.get(attribute, attribute + ' groups')}",
+                    f"accuracy gap between {GROUP_NAMES.get(attribute, attribute + ' groups')}",
                     gap.value,
                     "<=",
                     self.max_group_gap,

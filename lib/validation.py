@@ -216,7 +216,9 @@ def require(report: SuiteReport) -> SuiteReport:
     fix = FIXES.get(report.suite, "Fix the data and run again")
     raise DataValidationError(
         f"data failed the '{report.suite}' suite: {len(report.failures)} of {report.evaluated} expectations "
-        f"failed:\n  - {lines}\nNothing was written. {fix}; 'dvc checkout' restores the last good data."
+        f"failed:\n  - {lines}\nNothing was written. {fix}. To return to the last committed data: "
+        "'git restore dvc.lock' (the stages before this one may already have recorded the new file there), "
+        "then 'dvc checkout'."
     )
 
 

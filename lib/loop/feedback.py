@@ -130,9 +130,16 @@ def drift_timeline(log: pd.DataFrame, reference: pd.DataFrame, step: int) -> pd.
     return pd.concat(frames, ignore_index=True)[["penguins", "column", "test", "value", "threshold", "drifted"]]
 
 
-def first_seen(drift: pd.DataFrame, labelled: pd.DataFrame, min_macro_f1: float) -> dict[str, int | None]:
-    """After how many penguins each signal first showed the change: a drifted column; macro-F1 below the requirement."""
-    drifted = drift.loc[drift["drifted"], "penguins"]
+def first_seen(
+    drift: pd.DataFrame, labelled: pd.DataFrame, min_macro_f1: float, alpha: float | None = None
+) -> dict[str, int | None]:
+    """After how many penguins each signal first showed the change: a drifted column; macro-F1 below the requirement.
+
+    A column drifted where Evidently said so, or, given ``alpha``, where its p-value is below it
+    (Bonferroni's threshold over the whole timeline, say, so that one test in twenty does not count).
+    """
+    hit = drift["drifted"] if alpha is None else drift["value"] < alpha
+    drifted = drift.loc[hit, "penguins"]
     failing = labelled.loc[labelled["macro_f1"] < min_macro_f1, "penguins"]
     return {
         "drift": int(drifted.min()) if len(drifted) else None,

@@ -1,10 +1,11 @@
 """The promotion gate: may the challenger replace the champion? Three answers, each decided by evidence.
 
 Both models are measured on the **same penguins**: the season's held-out birds, new birds that
-neither model was trained on. The models are not compared on the original test split (lesson 2.1
-keeps it for the final evaluation, and its birds were measured with the old protocol); only the
-model tests of lesson 3.2, run on the challenger as 3.2 runs them, still read it, for their
-performance floor and island slices.
+neither model was trained on. The gate never reads the original test split (lesson 2.1 keeps it
+to evaluate the model chosen without it, and its birds were measured with the old protocol): of the
+model tests of lesson 3.2 it runs the behavioural ones, whose penguins are written in the tests,
+and leaves out the performance floor and island slices, which score the test split; the gate
+checks those requirements itself, on the new birds, with intervals.
 
 Every check of the challenger answers ``met``, ``failed`` or ``undecided``
 (:func:`lib.evidence.status`), and the gate answers with the worst of them:
@@ -20,8 +21,8 @@ Every check of the challenger answers ``met``, ``failed`` or ``undecided``
   (failed), or cannot be told apart from it (undecided);
 - the evaluation set holds at least ``min_birds`` penguins (``loop.min_evaluation_birds``,
   fixed before anyone looks at a score), or the challenger is not promoted (a failed check still refuses);
-- the behavioural tests of lesson 3.2 (``tests/model``) and the p99 latency of one ``/predict``
-  call: met or failed.
+- the behavioural tests of lesson 3.2 (``tests/model/test_behaviour.py``) and the p99 latency of
+  one ``/predict`` call: met or failed.
 
 Any failed check: **refuse**. Otherwise any undecided check: **not enough evidence**: label more
 birds and run the gate again. Otherwise: **promote**. The champion's own checks are shown beside
@@ -67,6 +68,7 @@ class Verdict:
     decision: str
     checks: pd.DataFrame
     reasons: list[str]
+    confidence: float = evidence.CONFIDENCE  # each interval's level
 
     @property
     def passed(self) -> bool:
@@ -76,7 +78,10 @@ class Verdict:
     def explain(self) -> str:
         """One paragraph: the answer, and the checks that gave it."""
         if self.decision == PROMOTE:
-            return "promote: every check of the challenger is met, each score's whole 95% interval on the right side"
+            return (
+                "promote: every check of the challenger is met, each score's whole "
+                f"{round(self.confidence * 100, 2):g}% interval on the right side"
+            )
         if self.decision == REFUSE:
             return "refuse: " + "; ".join(self.reasons)
         return "not enough evidence: " + "; ".join(self.reasons) + ". Label more birds, then run the gate again"
@@ -101,10 +106,14 @@ def latency_p99_ms(model: Pipeline, requests: int) -> float:
     return float(np.percentile(times, 99))
 
 
-def behaviour(model: Pipeline) -> pd.DataFrame:
-    """The model tests of lesson 3.2 (``tests/model``) on ``model``, in a scratch copy of the project's data.
+BEHAVIOUR_TESTS = "test_behaviour.py"  # of tests/model: the rest scores the original test split
 
-    One row per test: its family, id, outcome and message.
+
+def behaviour(model: Pipeline) -> pd.DataFrame:
+    """The behavioural tests of lesson 3.2 (``tests/model/test_behaviour.py``) on ``model``, in a scratch project.
+
+    One row per test: its family, id, outcome and message. Not the performance floor and island
+    slices of ``tests/model``: they score the original test split, which the gate never reads.
     """
     scratch = Path(tempfile.mkdtemp(prefix="gate-"))
     try:
@@ -112,7 +121,7 @@ def behaviour(model: Pipeline) -> pd.DataFrame:
         shutil.copy(paths.PARAMS_FILE, scratch / "params.yaml")
         champion.export(model, champion.ModelExport.unregistered("candidate"), models_dir=scratch / "models")
         rows = quality.run_pytest(
-            paths.TESTS_DIR / "model", cwd=paths.PROJ_ROOT, env={paths.ROOT_ENV_VAR: str(scratch)}
+            paths.TESTS_DIR / "model" / BEHAVIOUR_TESTS, cwd=paths.PROJ_ROOT, env={paths.ROOT_ENV_VAR: str(scratch)}
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -143,17 +152,21 @@ def _requirements(name: str, found: Mapping[str, evidence.Interval], needs: Requ
     ]
 
 
-def _group_gaps(name: str, table: pd.DataFrame, predicted: np.ndarray, needs: Requirements) -> list[dict]:
+def _group_gaps(
+    name: str, table: pd.DataFrame, predicted: np.ndarray, needs: Requirements, confidence: float = evidence.CONFIDENCE
+) -> list[dict]:
     """The group requirement on one model's answers: each attribute's largest accuracy gap, read by its interval."""
     return [
         _row(name, EVALUATION, check, evidence.status(gap, check.needs, check.threshold), gap)
-        for check, gap in needs.group_gaps(fairness.gaps(table, predicted))
+        for check, gap in needs.group_gaps(fairness.gaps(table, predicted, confidence))
     ]
 
 
-def _comparison(truth: np.ndarray, predicted: Mapping[str, np.ndarray], max_regression: float, seed: int) -> dict:
+def _comparison(
+    truth: np.ndarray, predicted: Mapping[str, np.ndarray], max_regression: float, seed: int, confidence: float
+) -> dict:
     """The paired check: the challenger's macro-F1 minus the champion's on the same birds, against the margin."""
-    difference = evidence.paired_difference(truth, predicted["champion"], predicted["challenger"], seed)
+    difference = evidence.paired_difference(truth, predicted["champion"], predicted["challenger"], seed, confidence)
     check = Check("macro-F1 minus the champion's", difference.value, ">=", -max_regression)
     return _row("challenger", EVALUATION, check, evidence.status(difference, ">=", -max_regression), difference)
 
@@ -174,29 +187,34 @@ def decide(
     min_birds: int,
     latency_requests: int = 300,
     seed: int = 0,
+    confidence: float = evidence.CONFIDENCE,
 ) -> Verdict:
     """Measure ``models["champion"]`` and ``models["challenger"]`` on the same penguins ``table``, and answer.
 
     ``needs`` are the inception requirements (:class:`lib.requirements.Requirements`);
     ``max_regression`` is how much macro-F1 the challenger may lose to the champion
     (``loop.max_regression``); ``min_birds`` the smallest evaluation set the gate decides on
-    (``loop.min_evaluation_birds``); ``seed`` fixes the bootstrap.
+    (``loop.min_evaluation_birds``); ``seed`` fixes the bootstrap. ``confidence`` is every
+    interval's level: 95% for one run; when the gate is run several times on growing sets of birds,
+    each run counts as one more test, and with ``runs`` planned runs Bonferroni's ``1 - 0.05 / runs``
+    keeps the chance that any of them promotes wrongly within 5%.
     """
     predicted = {name: model.predict(modeling.features(table)) for name, model in models.items()}  # once each
     rows = []
     for name, model in models.items():
-        rows += _requirements(name, evidence.scores(table, predicted[name], seed), needs)
+        rows += _requirements(name, evidence.scores(table, predicted[name], seed, confidence), needs)
         if needs.max_group_gap is not None:
-            rows += _group_gaps(name, table, predicted[name], needs)
+            rows += _group_gaps(name, table, predicted[name], needs, confidence)
         latency = needs.latency(latency_p99_ms(model, latency_requests))
         rows.append(_row(name, "/predict", latency, _met(latency)))
-    rows.append(_comparison(table[schema.LABEL].astype(str).to_numpy(), predicted, max_regression, seed))
+    truth = table[schema.LABEL].astype(str).to_numpy()
+    rows.append(_comparison(truth, predicted, max_regression, seed, confidence))
     size = Check("evaluation size", len(table), ">=", min_birds)
     rows.append(_row("challenger", EVALUATION, size, evidence.MET if size.met else evidence.UNDECIDED))
     tests = behaviour(models["challenger"])
     failed_tests = tests[tests["outcome"] != "passed"]
     tested = Check("behavioural tests failed", len(failed_tests), "<=", 0.0)
-    rows.append(_row("challenger", "tests/model", tested, _met(tested)))
+    rows.append(_row("challenger", f"tests/model/{BEHAVIOUR_TESTS}", tested, _met(tested)))
     checks = pd.DataFrame(rows)
     mine = checks[checks["model"] == "challenger"]
     failed, undecided = mine[mine["status"] == evidence.FAILED], mine[mine["status"] == evidence.UNDECIDED]
@@ -204,7 +222,7 @@ def decide(
     reasons = [_reason(row) for row in (failed if len(failed) else undecided).itertuples()]
     if decision == REFUSE:
         reasons += [f"failed {test}" for test in failed_tests["test"]]
-    return Verdict(decision, checks, reasons)
+    return Verdict(decision, checks, reasons, confidence)
 
 
 def _reason(row) -> str:

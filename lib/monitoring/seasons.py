@@ -16,7 +16,7 @@ from lib import population, schema
 def normal_season(train: pd.DataFrame, size: int, seed: int) -> pd.DataFrame:
     """A season like the training data: ``size`` new penguins drawn like the birds of ``train`` (:mod:`lib.population`).
 
-    New birds, not the test split's: lesson 2.1 keeps those for the final evaluation, and a bird sent
+    New birds, not the test split's: lesson 2.1 keeps those to evaluate the chosen model, and a bird sent
     as traffic and scored there too would play two roles.
     """
     birds = population.draw(population.fit(train), size, np.random.default_rng(seed))

@@ -10,8 +10,9 @@ reaches it or after it ends:
   complete ``header_timeout_s`` after it opened (or after its previous response), and answers
   431 to headers larger than ``max_header_bytes`` (uvicorn's httptools parser has no bound);
 - **exit status**: after a graceful stop on SIGTERM uvicorn re-raises the signal, so the
-  process ends "killed by SIGTERM" (status 143 to a shell, -15 to Python), which systemd and
-  Docker report as a failure unless told otherwise. :class:`CleanExitServer` stops the same
+  process ends "killed by SIGTERM" (status 143 to a shell, -15 to Python): systemd counts that
+  as a clean stop, but a shell, a CI step or any supervisor that reads exit codes sees a non-zero
+  status. :class:`CleanExitServer` stops the same
   way (stop accepting, finish the requests in flight for up to ``graceful_timeout_s``, run
   the app's shutdown) and then exits 0; and where uvicorn closes idle keep-alive connections
   at once, losing a request a client had just written, :class:`GuardedHttpTools` still

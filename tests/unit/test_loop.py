@@ -134,9 +134,17 @@ def test_performance_names_the_requirement_each_island_breaks(birds):
 
 
 def test_first_seen_reads_each_signal(birds):
-    drift = pd.DataFrame({"penguins": [20, 40, 40], "column": ["x", "x", "y"], "drifted": [False, True, True]})
+    drift = pd.DataFrame(
+        {
+            "penguins": [20, 40, 40, 60],
+            "column": ["x", "x", "y", "x"],
+            "drifted": [False, True, True, True],
+            "value": [0.2, 0.03, 0.04, 0.0001],
+        }
+    )
     labelled = pd.DataFrame({"penguins": [20, 40, 60], "macro_f1": [0.99, 0.96, 0.9]})
     assert feedback.first_seen(drift, labelled, 0.95) == {"drift": 40, "labels": 60}
+    assert feedback.first_seen(drift, labelled, 0.95, alpha=0.05 / 4) == {"drift": 60, "labels": 60}  # Bonferroni
     assert feedback.first_seen(drift.assign(drifted=False), labelled, 0.5) == {"drift": None, "labels": None}
 
 
@@ -177,6 +185,13 @@ def test_the_gate_refuses_a_worse_challenger_with_its_reasons(project, splits):
     assert any(reason.startswith("failed test_minimum_functionality") for reason in verdict.reasons)
     champion_rows = verdict.checks[verdict.checks["model"] == "champion"]
     assert (champion_rows["status"] != "failed").all(), champion_rows
+
+
+def test_the_gate_runs_the_behavioural_tests_and_never_reads_the_test_split(project):
+    """The gate's model tests are the behavioural families only: the floor and slices score the test split."""
+    tests = gate.behaviour(champion.load_model())
+    assert set(tests["family"]) == {"minimum functionality", "invariance", "directional"}, tests["family"].unique()
+    assert (tests["outcome"] == "passed").all() and len(tests) >= 20
 
 
 def test_the_gate_promotes_on_enough_birds_and_not_on_few(project, splits):
