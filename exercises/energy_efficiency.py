@@ -47,9 +47,9 @@ def ram_floor(train: pd.DataFrame, repeats: int = 5, output_dir: Path | None = N
 
     In process mode CodeCarbon charges RAM power from the process's memory, never below two memory
     modules' worth: the same power for every candidate, times how long it runs. The CPU part is what
-    the candidates really differ in. (On a busy machine one figure can read above the floor: the
-    tracker reports the mean of its samples, and a sample of its timer thread that overlaps the one
-    ``stop()`` takes is added to the sum but not counted.)
+    the candidates really differ in. (``ram_power_w`` is the mean of the tracker's samples; a sample
+    of its timer thread that overlaps the one ``stop()`` takes is added to the sum but not counted,
+    which ``energy.measure`` avoids by taking one sample, at ``stop()``.)
     """
     output_dir = _output(output_dir, "exercise-ram-")
     rows = []

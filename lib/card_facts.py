@@ -1,8 +1,8 @@
 """The facts the cards state, computed from the data, the results and the fitted pipeline.
 
 :mod:`lib.cards` hands them to the templates; nothing here knows about Jinja or Hugging Face's
-card classes. The templates hold the prose; every fact a card states (a count, a score, where the species
-live) comes from here.
+card classes. The templates hold the prose and the study's description; every fact that changes with the
+data or the model (a count, a score, where the species live) comes from here.
 """
 
 from __future__ import annotations

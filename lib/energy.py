@@ -9,6 +9,7 @@ estimates CPU power from the CPU load and the processor's rated power (TDP).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -18,7 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 from codecarbon import OfflineEmissionsTracker, OutputMethod
-from codecarbon.core.cpu import is_powergadget_available, is_rapl_available
+from codecarbon.core.cpu import (
+    DEFAULT_POWER_PER_CORE,
+    TDP,
+    detect_cpu_model,
+    is_powergadget_available,
+    is_rapl_available,
+)
 
 logging.getLogger("codecarbon").setLevel(logging.ERROR)
 
@@ -36,6 +43,10 @@ METHODS = {
     "intel_rapl": "measured: Intel RAPL energy counters of the CPU package",
     "intel_power_gadget": "measured: Intel Power Gadget",
     "cpu_load": "estimated: CPU load x the processor's rated power (TDP), as RAPL counters are not readable here",
+    "cpu_load_default": (
+        "estimated: CPU load x a default of {watts} W per thread, as RAPL counters are not readable here and "
+        "CodeCarbon has no rated power (TDP) for this processor ({model})"
+    ),
 }
 # "process" charges this process's CPU time (TDP / cores x CPU-seconds) and a RAM figure from its
 # memory (never below CodeCarbon's two-module floor); "machine" (CodeCarbon's default) charges the
@@ -45,13 +56,17 @@ TRACKING_MODE = "process"
 # CodeCarbon samples when start() ends, every measure_power_secs, and when stop() is called, but only
 # if at least this much time has passed since the previous sample: shorter work is never sampled itself.
 MIN_SAMPLE_INTERVAL_S = 0.05
-# measure() repeats the work until it has run at least this long: with a sample every second, at least
-# one scheduled sample falls between the tracker's own start and stop. Not a whole number of seconds:
-# a stop() that lands while a scheduled sample is being taken counts the last interval twice (the
-# sample reads the time of the previous one before updating it, and stop() reads it too), which
-# doubled the RAM energy of several runs stopped at 1.0 s; at 1.5 s, stop() falls
-# between two samples for any work shorter than about 0.4 s a repeat.
-MIN_DURATION_S = 1.5
+# The tracker's measure_power_secs for measure(): longer than any work measured here, so that the only
+# sample after start() is the one stop() takes, over the whole work. CodeCarbon's periodic samples run on
+# a thread of their own, and in "process" mode one takes a while (it lists the machine's processes, and
+# waits for the work to release Python's lock): a stop() that comes while a sample is still being taken
+# reads the same previous-sample time and counts that interval twice, or finds the sample just done and
+# drops the time it was stuck. The CPU's power is still averaged over the whole work: CodeCarbon samples
+# the load every second on another thread and weighs those samples by the time each covers.
+SAMPLE_AT_STOP_S = 3600.0
+# measure() repeats the work until it has run at least this long: the process's CPU time is counted in
+# ticks of 10 ms, so a second of work reads it to about 1%.
+MIN_DURATION_S = 1.0
 
 
 class MeasurementTooShort(RuntimeError):
@@ -109,14 +124,24 @@ def measurement_method() -> str:
 
     It reads Intel RAPL counters where they are readable (Linux), Intel Power Gadget
     where it is installed (Windows, older macOS), and otherwise estimates from the CPU
-    load and the processor's rated power; the same checks, through CodeCarbon's own
-    public functions.
+    load and the processor's rated power, or, for a processor missing from its table, a
+    default power per thread; the same checks, through CodeCarbon's own functions.
     """
     if is_rapl_available():
         return METHODS["intel_rapl"]
     if is_powergadget_available():
         return METHODS["intel_power_gadget"]
+    unrated = _processor_without_rating()
+    if unrated:
+        return METHODS["cpu_load_default"].format(watts=DEFAULT_POWER_PER_CORE, model=unrated)
     return METHODS["cpu_load"]
+
+
+@functools.cache
+def _processor_without_rating() -> str | None:
+    """The processor's name if CodeCarbon's table has no rated power for it (it then assumes a power per thread)."""
+    model = detect_cpu_model()
+    return model if model and not TDP()._get_cpu_power_from_registry(model) else None  # pylint: disable=protected-access
 
 
 def read_emissions(csv_file: Path, run_id: str) -> dict[str, float]:
@@ -157,7 +182,7 @@ def measure(
         project_name=label,
         log_level="error",
         output_methods=[OutputMethod.CSV],
-        measure_power_secs=1,
+        measure_power_secs=SAMPLE_AT_STOP_S,
         tracking_mode=tracking_mode,
     )
     done = 0

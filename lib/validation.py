@@ -88,7 +88,7 @@ def processed_frame(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
 
 
 def processed_expectations(test_size: float, tolerance: float = 0.02) -> list[gx.expectations.Expectation]:
-    """The processed splits' suite: no missing features, the label set, ranges, split sizes, no overlap."""
+    """The processed splits' suite: no missing island or measurement (sex may be), labels, ranges, sizes, overlap."""
     e = gx.expectations
     expectations: list[gx.expectations.Expectation] = [
         e.ExpectTableColumnsToMatchOrderedList(column_list=[*schema.PROCESSED_COLUMNS, "split", "is_test"]),
@@ -216,9 +216,9 @@ def require(report: SuiteReport) -> SuiteReport:
     fix = FIXES.get(report.suite, "Fix the data and run again")
     raise DataValidationError(
         f"data failed the '{report.suite}' suite: {len(report.failures)} of {report.evaluated} expectations "
-        f"failed:\n  - {lines}\nNothing was written. {fix}. To return to the last committed data: "
-        "'git restore dvc.lock' (the stages before this one may already have recorded the new file there), "
-        "then 'dvc checkout'."
+        f"failed:\n  - {lines}\nThis stage wrote nothing. {fix}. To return to the last committed data: "
+        "'git restore dvc.lock docs/cards', then 'dvc checkout' (the stages before this one may already have "
+        "recorded the new file, and rewritten the dataset card)."
     )
 
 

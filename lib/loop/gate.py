@@ -1,11 +1,12 @@
 """The promotion gate: may the challenger replace the champion? Three answers, each decided by evidence.
 
 Both models are measured on the **same penguins**: the season's held-out birds, new birds that
-neither model was trained on. The gate never reads the original test split (lesson 2.1 keeps it
+neither model was trained on. The gate never scores the original test split (lesson 2.1 keeps it
 to evaluate the model chosen without it, and its birds were measured with the old protocol): of the
-model tests of lesson 3.2 it runs the behavioural ones, whose penguins are written in the tests,
-and leaves out the performance floor and island slices, which score the test split; the gate
-checks those requirements itself, on the new birds, with intervals.
+model tests of lesson 3.2 it runs the behavioural ones, whose typical penguins are written in the
+tests (textbook specimens, several of them copies of real birds: they test a capability, and no
+score is read off them), and leaves out the performance floor and island slices, which score the
+test split; the gate checks those requirements itself, on the new birds, with intervals.
 
 Every check of the challenger answers ``met``, ``failed`` or ``undecided``
 (:func:`lib.evidence.status`), and the gate answers with the worst of them:

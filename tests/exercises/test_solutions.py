@@ -125,10 +125,9 @@ def test_energy_ram_floor(splits, tmp_path):
     """3.1-2: the RAM figure is one floor for every candidate, a large share of each training's energy."""
     answer = energy_efficiency.ram_floor(splits[0], repeats=2, output_dir=tmp_path)
     table = answer["table"]
-    # The same power whatever the model: CodeCarbon's floor. Its figure is the mean of the tracker's samples,
-    # and on a loaded machine a sample of its timer thread can overlap the one stop() takes (its
-    # PeriodicScheduler.stop() does not wait for a sample in flight), adding one sample's power to the sum
-    # but not to the count: a candidate then shows the floor plus one sample's share (seen: 15 W for 10 W).
+    # The same power whatever the model: CodeCarbon's floor. Its figure is the mean of the tracker's samples;
+    # a sample of its timer thread that overlapped the one stop() takes could add one sample's power to the sum
+    # but not to the count (seen: 15 W for 10 W), which energy.measure now avoids with one sample at stop().
     floor = table["ram_power_w"].min()
     assert floor > 0 and (table["ram_power_w"] <= 1.5 * floor).all(), table
     assert ((table["ram_share"] > 0) & (table["ram_share"] < 1)).all()
