@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,6 @@ from codecarbon.core.cpu import (
     DEFAULT_POWER_PER_CORE,
     TDP,
     detect_cpu_model,
-    is_powergadget_available,
     is_rapl_available,
 )
 
@@ -40,12 +40,15 @@ CSV_COLUMNS = {
     "ram_power_w": "ram_power",
 }
 METHODS = {
-    "intel_rapl": "measured: Intel RAPL energy counters of the CPU package",
-    "intel_power_gadget": "measured: Intel Power Gadget",
+    "intel_rapl": "measured: RAPL energy counters of the CPU package",
     "cpu_load": "estimated: CPU load x the processor's rated power (TDP), as RAPL counters are not readable here",
     "cpu_load_default": (
         "estimated: CPU load x a default of {watts} W per thread, as RAPL counters are not readable here and "
         "CodeCarbon has no rated power (TDP) for this processor ({model})"
+    ),
+    "not_linux": (
+        "not checked on {system}: CodeCarbon may measure (Apple's powermetrics, Windows' Energy Meter Interface) "
+        "or estimate (a generic power for Apple silicon); its log at level info names its choice"
     ),
 }
 # "process" charges this process's CPU time (TDP / cores x CPU-seconds) and a RAM figure from its
@@ -62,7 +65,8 @@ MIN_SAMPLE_INTERVAL_S = 0.05
 # waits for the work to release Python's lock): a stop() that comes while a sample is still being taken
 # reads the same previous-sample time and counts that interval twice, or finds the sample just done and
 # drops the time it was stuck. The CPU's power is still averaged over the whole work: CodeCarbon samples
-# the load every second on another thread and weighs those samples by the time each covers.
+# the load every second on another thread and weighs those samples by the time each covers. The RAM is read
+# once, at stop(): exact here, where every process sits on CodeCarbon's two-module floor.
 SAMPLE_AT_STOP_S = 3600.0
 # measure() repeats the work until it has run at least this long: the process's CPU time is counted in
 # ticks of 10 ms, so a second of work reads it to about 1%.
@@ -120,17 +124,18 @@ class Measurement:
 
 
 def measurement_method() -> str:
-    """Say how CodeCarbon gets the CPU's power on this machine: measured by counters, or estimated.
+    """Say how CodeCarbon gets the CPU's power on this Linux machine: measured by counters, or estimated.
 
-    It reads Intel RAPL counters where they are readable (Linux), Intel Power Gadget
-    where it is installed (Windows, older macOS), and otherwise estimates from the CPU
-    load and the processor's rated power, or, for a processor missing from its table, a
-    default power per thread; the same checks, through CodeCarbon's own functions.
+    On Linux (WSL2 and the dev container included) CodeCarbon reads the RAPL counters where they are
+    readable, and otherwise estimates from the CPU load and the processor's rated power, or, for a
+    processor missing from its table, a default power per thread: the same checks, through CodeCarbon's
+    own functions. macOS and Windows have meters and defaults of their own, in an order this does not
+    reproduce: there it says so, and CodeCarbon's log names its choice.
     """
+    if platform.system() != "Linux":
+        return METHODS["not_linux"].format(system=platform.system())
     if is_rapl_available():
         return METHODS["intel_rapl"]
-    if is_powergadget_available():
-        return METHODS["intel_power_gadget"]
     unrated = _processor_without_rating()
     if unrated:
         return METHODS["cpu_load_default"].format(watts=DEFAULT_POWER_PER_CORE, model=unrated)

@@ -44,7 +44,7 @@ class Choice:
         others = [name for name in self.within_noise if name != self.champion]
         return (
             f"best CV macro-F1: {self.best} ({self.best_score:.4f}); within one standard error of it (down to "
-            f"{self.line:.4f}): {', '.join(self.within_noise)}. The data cannot tell these apart, so the simplest, "
+            f"{self.line:.4f}): {', '.join(self.within_noise)}. The rule treats these as equal, so the simplest, "
             f"{self.champion}, is the champion" + (f" ahead of {', '.join(others)}" if others else "")
         )
 

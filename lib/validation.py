@@ -216,7 +216,7 @@ def require(report: SuiteReport) -> SuiteReport:
     fix = FIXES.get(report.suite, "Fix the data and run again")
     raise DataValidationError(
         f"data failed the '{report.suite}' suite: {len(report.failures)} of {report.evaluated} expectations "
-        f"failed:\n  - {lines}\nThis stage wrote nothing. {fix}. To return to the last committed data: "
+        f"failed:\n  - {lines}\nThis stage wrote no data. {fix}. To return to the last committed data: "
         "'git restore dvc.lock docs/cards', then 'dvc checkout' (the stages before this one may already have "
         "recorded the new file, and rewritten the dataset card)."
     )

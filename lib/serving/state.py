@@ -66,7 +66,7 @@ def batching(settings: Settings, loaded: LoadedModel) -> bool:
     """Whether requests are micro-batched: as set, or (``auto``) only on the pandas path.
 
     ``make bench`` measures both (its rows "micro-batching on vs off", docs/performance.md):
-    on the numpy path a call costs a few hundredths of a millisecond, so the queue and the
+    on the numpy path a call costs well under a millisecond, so the queue and the
     thread hop cost more than sharing calls saves; on the pandas path a call costs
     milliseconds, and sharing it is what makes the throughput.
     """

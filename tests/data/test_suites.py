@@ -94,7 +94,7 @@ def test_the_gate_refuses_corrupted_data_naming_every_failure(raw):
     with pytest.raises(validation.DataValidationError) as error:
         validation.require(validation.validate_raw(validation.corrupt(raw)))
     message = str(error.value)
-    assert "6 of" in message and "This stage wrote nothing" in message and "dvc checkout" in message
+    assert "6 of" in message and "This stage wrote no data" in message and "dvc checkout" in message
     for part in ["Body Mass (g)", "Flipper Length (mm)", "Species", "Island", "Sex", "studyName"]:
         assert part in message
 

@@ -87,15 +87,17 @@ def test_summary_and_metrics_files(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("rapl", "gadget", "start"),
+    ("system", "rapl", "unrated", "start"),
     [
-        pytest.param(True, False, "measured: Intel RAPL", id="rapl-readable"),
-        pytest.param(False, True, "measured: Intel Power Gadget", id="power-gadget"),
-        pytest.param(False, False, "estimated: CPU load", id="neither"),
+        pytest.param("Linux", True, None, "measured: RAPL", id="rapl-readable"),
+        pytest.param("Linux", False, None, "estimated: CPU load x the processor's rated power", id="rated"),
+        pytest.param("Linux", False, "AMD EPYC", "estimated: CPU load x a default of 4 W per thread", id="unrated"),
+        pytest.param("Darwin", True, None, "not checked on Darwin", id="macos"),
     ],
 )
-def test_measurement_method_says_measured_only_with_counters(monkeypatch, rapl, gadget, start):
-    """'measured' only where CodeCarbon can read energy counters; otherwise the TDP estimate is named."""
+def test_measurement_method_says_measured_only_with_counters(monkeypatch, system, rapl, unrated, start):
+    """'measured' only where CodeCarbon can read energy counters; the estimate names its power; other systems say so."""
+    monkeypatch.setattr(energy.platform, "system", lambda: system)
     monkeypatch.setattr(energy, "is_rapl_available", lambda: rapl)
-    monkeypatch.setattr(energy, "is_powergadget_available", lambda: gadget)
+    monkeypatch.setattr(energy, "_processor_without_rating", lambda: unrated)
     assert energy.measurement_method().startswith(start)
