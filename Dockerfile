@@ -27,7 +27,7 @@ ARG WITH_MLFLOW=false
 RUN if [ "$WITH_MLFLOW" = "true" ]; then pip install "mlflow==3.17.2"; fi
 
 # The code the API imports, and the model it serves.
-COPY lib/__init__.py lib/telemetry.env lib/paths.py lib/ports.py lib/schema.py lib/modeling.py lib/champion.py lib/params.py lib/
+COPY lib/__init__.py lib/telemetry.env lib/paths.py lib/ports.py lib/schema.py lib/modeling.py lib/champion.py lib/params.py lib/tracking.py lib/
 COPY lib/serving/ lib/serving/
 COPY models/penguins-classifier.skops models/model.json models/
 

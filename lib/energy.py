@@ -2,9 +2,10 @@
 
 CodeCarbon estimates the energy a piece of code draws (CPU, RAM, GPU) and turns it
 into kg of CO2-equivalent with the carbon intensity of the country's grid. Offline,
-it needs only the country code; nothing is sent anywhere. Where the CPU exposes
-Intel RAPL energy counters it reads them; elsewhere (most VMs, macOS, Windows) it
-estimates CPU power from the CPU load and the processor's rated power (TDP).
+it needs only the country code; nothing is sent anywhere. On Linux it reads the RAPL energy
+counters where they are readable, and elsewhere (most VMs) estimates CPU power from the CPU
+load and the processor's rated power (TDP), or a default per thread; macOS and Windows have
+meters and defaults of their own (:func:`measurement_method`).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ MIN_SAMPLE_INTERVAL_S = 0.05
 # reads the same previous-sample time and counts that interval twice, or finds the sample just done and
 # drops the time it was stuck. The CPU's power is still averaged over the whole work: CodeCarbon samples
 # the load every second on another thread and weighs those samples by the time each covers. The RAM is read
-# once, at stop(): exact here, where every process sits on CodeCarbon's two-module floor.
+# at start() and at stop() only: exact here, where every process sits on CodeCarbon's two-module floor.
 SAMPLE_AT_STOP_S = 3600.0
 # measure() repeats the work until it has run at least this long: the process's CPU time is counted in
 # ticks of 10 ms, so a second of work reads it to about 1%.

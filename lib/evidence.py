@@ -153,8 +153,8 @@ def one_error(truth: Labels) -> dict[str, float]:
 
     The macro-F1 cost is the largest drop one mistake makes to a perfect model, over every species
     a bird can have and every species it can be answered as (the rarest species, answered as the
-    species whose F1 a false answer hurts most): the largest step one bird makes, and so the finest
-    difference in macro-F1 this evaluation set can tell apart from one bird's luck.
+    species whose F1 a false answer hurts most): the largest step one bird makes for a perfect model.
+    A model that already errs can lose a little more to one more wrong bird.
     """
     labels = list(map(str, truth))
     species = sorted(set(labels))

@@ -38,7 +38,7 @@ class Candidate:
     """A candidate model family: how to make its classifier, how simple it is, what skops must trust to load it.
 
     ``simplicity`` ranks the families, simplest first, for the selection rule
-    (:mod:`lib.selection`): among candidates the data cannot tell apart, the simplest wins.
+    (:mod:`lib.selection`): among the candidates it treats as equal, the simplest wins.
     ``trusted_types`` lists the types, beyond skops' defaults, that a fitted pipeline of
     this family contains (``skops.io.get_untrusted_types``); the API loads an export
     trusting only the types of the declared candidates.
@@ -134,7 +134,7 @@ def cross_validate_candidate(model: Pipeline, train: pd.DataFrame, folds: int, s
     """Stratified, shuffled, seeded k-fold cross-validation of accuracy and macro-F1.
 
     Returns each score's mean over the folds and its sample standard deviation (``ddof=1``),
-    the spread that the selection rule (:mod:`lib.selection`) compares differences with.
+    from which the selection rule (:mod:`lib.selection`) takes the standard error it compares differences with.
     """
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     scoring = {"accuracy": "accuracy", "f1_macro": MACRO_F1}

@@ -7,8 +7,8 @@ the model chosen without it): how often each species, island and sex occurs, the
 measurements, and each species' covariance of them within its groups. :func:`draw` draws new
 birds from that description: a group by its share (or, given island weights, an island first and
 then a group of that island by its share there), its measurements from a normal distribution with
-the group's mean and the species' covariance, rounded to the export's precision (body mass
-finer: 10 g, where the export records 25 g steps).
+the group's mean and the species' covariance, unrounded; :func:`rounded` then rounds them to the
+export's precision (body mass finer: 10 g, where the export records 25 g steps).
 
 What this assumes: within a species, island and sex, measurements are normal with the species'
 correlations (close to what the Palmer data shows); it cannot invent a kind of penguin the

@@ -1,8 +1,9 @@
 """The selection rule: the simplest candidate within one standard error of the best.
 
-Cross-validation gives each candidate a mean score and a spread over the folds. When two
-candidates differ by less than that spread, the data cannot tell them apart, and picking
-the higher mean would read noise as a result. The *one-standard-error rule* (Hastie,
+Cross-validation gives each candidate a mean score and a spread over the folds; the mean is
+uncertain by about that spread over the square root of the number of folds, its standard
+error. Picking the higher mean when two candidates differ by less would often read noise as a
+result. The *one-standard-error rule*, a convention rather than a test (Hastie,
 Tibshirani and Friedman, *The Elements of Statistical Learning*, section 7.10) takes the
 best mean, subtracts its standard error, and chooses the simplest candidate that reaches
 that line: among equals, the one that is cheaper to run and easier to explain.

@@ -4,8 +4,9 @@
   its labelled delivery in the LTER export's format;
 - :mod:`~lib.loop.feedback`: the labels joined to the prediction log on the request id; the
   labelled performance against the requirements, beside the drift signal of lesson 5.1;
-- :mod:`~lib.loop.gate`: the promotion gate (requirements on every evaluation set, latency,
-  behavioural tests, no regression against the champion);
+- :mod:`~lib.loop.gate`: the promotion gate (the requirements and the group gaps on the season's
+  held-out birds, no regression against the champion, a minimum number of birds, the behavioural
+  tests, latency);
 - :mod:`~lib.loop.promotion`: moving the registry alias and exporting what it names, for
   promotion and rollback.
 

@@ -23,7 +23,7 @@ Every check of the challenger answers ``met``, ``failed`` or ``undecided``
 - the evaluation set holds at least ``min_birds`` penguins (``loop.min_evaluation_birds``,
   fixed before anyone looks at a score), or the challenger is not promoted (a failed check still refuses);
 - the behavioural tests of lesson 3.2 (``tests/model/test_behaviour.py``) and the p99 latency of
-  one ``/predict`` call: met or failed.
+  ``/predict`` over ``latency_requests`` calls in a row: met or failed.
 
 Any failed check: **refuse**. Otherwise any undecided check: **not enough evidence**: label more
 birds and run the gate again. Otherwise: **promote**. The champion's own checks are shown beside

@@ -49,7 +49,8 @@ def drift_table(run: Any) -> pd.DataFrame:
         config = metric["config"]
         if config.get("type", "").endswith("ValueDrift"):
             value, threshold = float(metric["value"]), float(config["threshold"])
-            # A p-value drifts below its threshold; a distance (Wasserstein, used above 1000 rows) above it.
+            # A p-value drifts below its threshold; a distance (Wasserstein or Jensen-Shannon,
+            # used above 1000 reference rows) above it.
             drifted = value < threshold if "p_value" in config["method"] else value >= threshold
             rows.append(
                 {

@@ -16,13 +16,14 @@ never share counts):
   :mod:`lib.serving.reloading`.
 
 **Why custom collectors.** prometheus_client's ``Counter`` and ``Histogram`` take a lock
-and look their labels up on every call: about 25 microseconds a request here, a tenth
-of what ``/predict`` costs under load. The API counts on its event loop's one thread,
+and look their labels up on every call: some tens of microseconds a request here, a few
+percent of what ``/predict`` costs under load. The API counts on its event loop's one thread,
 so plain Python counters need no lock; this module keeps them and hands them to
 prometheus_client only when ``/metrics`` is scraped (its ``Collector`` interface), and
 fills the feature histograms a whole batch at once with numpy. ``make bench`` measures
 what is left (README, *Performance*). With several uvicorn workers each process has its
-own counts: scrape each, or see prometheus_client's multiprocess mode.
+own counts and a scrape reaches one of them: run one worker per port and scrape each
+(prometheus_client's multiprocess mode supports neither custom collectors nor Info metrics).
 """
 
 from __future__ import annotations

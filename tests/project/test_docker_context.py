@@ -21,10 +21,13 @@ DOCKERFILE = (WORKTREE / "Dockerfile").read_text(encoding="utf-8")
 
 
 def test_image_copies_exactly_what_the_api_imports():
-    """The COPY lines hold lib/__init__.py and every module or package lib.serving needs, and nothing else."""
+    """The COPY lines hold lib/__init__.py and every module or package lib.serving needs, and nothing else.
+
+    Imports inside functions count: the registry source imports lib.tracking only when it is chosen.
+    """
     lines = [line for line in DOCKERFILE.splitlines() if line.startswith("COPY lib/")]
     copied = {name for line in lines for name in re.findall(r"lib/(\w+)(?:\.py|/)\s", line + " ")}
-    assert copied == lessons.lib_closure({"serving"}, module_level_only=True) | {"__init__"}
+    assert copied == lessons.lib_closure({"serving"}, module_level_only=False) | {"__init__"}
     ignored = (WORKTREE / ".dockerignore").read_text(encoding="utf-8")
     for module in copied:
         assert (f"!lib/{module}/*.py" if (WORKTREE / "lib" / module).is_dir() else f"!lib/{module}.py") in ignored
