@@ -139,7 +139,8 @@ def birds_needed(sizes: tuple[int, ...] = (50, 100, 150, 200)) -> pd.DataFrame:
     counted = 1 - (1 - evidence.CONFIDENCE) / len(runs)
     rows = []
     for size in runs:
-        verdict = _gate(models, held_out.head(size))
+        table = held_out.head(size)
+        verdict = _gate(models, table)
         mine = verdict.checks[verdict.checks["model"] == "challenger"]
         undecided = mine.loc[mine["status"] == evidence.UNDECIDED, "criterion"]
         settled = verdict.decision != gate.NOT_ENOUGH_EVIDENCE
@@ -148,9 +149,7 @@ def birds_needed(sizes: tuple[int, ...] = (50, 100, 150, 200)) -> pd.DataFrame:
                 "birds": size,
                 "answer": verdict.decision,
                 "undecided": ", ".join(undecided),
-                "answer, runs counted": _gate(models, held_out.head(size), counted).decision
-                if settled
-                else verdict.decision,
+                "answer, runs counted": _gate(models, table, counted).decision if settled else verdict.decision,
             }
         )
     return pd.DataFrame(rows)
