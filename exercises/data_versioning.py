@@ -5,6 +5,7 @@ Each one works in a scratch repository (:class:`lib.demo_repo.DemoRepo`) that it
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -18,6 +19,18 @@ STAGE_SCRIPT = (
     "rows = len(pd.read_csv('data/penguins.csv'))\n"
     "json.dump({'rows': rows, 'test_rows': round(rows * p['test_size'])}, open('metrics.json', 'w'))\n"
 )
+# Exercise 3's script: the birds at least as heavy as a parameter, and how many of each species.
+SUMMARY_SCRIPT = (
+    "import json, pandas as pd, yaml\n"
+    "p = yaml.safe_load(open('params.yaml'))['summary']\n"
+    "raw = pd.read_csv('data/penguins.csv')\n"
+    "heavy = raw[raw['Body Mass (g)'] >= p['min_body_mass_g']]\n"
+    "heavy.to_csv('heavy.csv', index=False)\n"
+    "counts = {name.split()[0]: int(n) for name, n in heavy['Species'].value_counts().sort_index().items()}\n"
+    "json.dump({'birds': len(heavy), **counts}, open('summary.json', 'w'), indent=1)\n"
+)
+# The functions a student uses as they are (the hand-out keeps them whole).
+GIVEN = ("shared_history", "try_stage")
 
 
 def _versioned(raw_file: Path) -> DemoRepo:
@@ -35,39 +48,66 @@ def _versioned(raw_file: Path) -> DemoRepo:
     return demo
 
 
-def who_changed_the_data(raw_file: Path) -> dict:
-    """Exercise 1: v1, v2, then a README commit that also committed the v1 pointer; find it with ``dvc diff``.
+def shared_history(raw_file: Path) -> DemoRepo:
+    """A scratch repository with a team's history: five commits, the data under DVC, one not what it says.
 
-    Walks the history oldest first and runs ``dvc diff`` between each commit and its parent; the
-    commits whose diff names the data file are the ones that changed it.
+    Given, not an answer: "Data v1" adds the raw export, "Data v2" drops the birds that were not
+    measured, and two commits later one that says it tidies the notebooks also commits, by
+    mistake, the version 1 pointer of the data (and checks it out). Delete it with ``cleanup()``.
     """
     demo = _versioned(raw_file)
-    try:
-        lines = (demo.root / "data/penguins.csv").read_text(encoding="utf-8").splitlines(keepends=True)
-        demo.write("data/penguins.csv", "".join(line for line in lines if "Adult not sampled" not in line))
-        demo.run("dvc add -q data/penguins.csv")
-        demo.run("git commit -q -am 'Data v2: drop the unsampled birds'")
-        demo.run("git checkout HEAD~1 -- data/penguins.csv.dvc")  # the teammate's stale pointer
-        demo.run("dvc checkout -q")
-        demo.write("README.md", "# Penguin classifier\n")
-        demo.run("git add -A")
-        demo.run("git commit -q -m 'Update the README'")
-        commits = demo.run("git rev-list --reverse HEAD").split()
-        changed = []
-        for parent, commit in zip(commits, commits[1:], strict=False):
-            if "data/penguins.csv" in demo.run(f"dvc diff {parent} {commit}"):
-                changed.append(demo.run(f"git log -1 --format=%s {commit}"))
-        rows = len(data.load_raw(demo.root / "data/penguins.csv"))
-        demo.run("git checkout -q HEAD~1 -- data/penguins.csv.dvc")
-        demo.run("dvc checkout -q")
-        rows_before = len(data.load_raw(demo.root / "data/penguins.csv"))
-        return {"changed_by": changed, "culprit": changed[-1], "rows_brought_back": rows - rows_before}
-    finally:
-        demo.cleanup()
+    lines = (demo.root / "data/penguins.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    demo.write("data/penguins.csv", "".join(line for line in lines if "Adult not sampled" not in line))
+    demo.run("dvc add -q data/penguins.csv")
+    demo.run("git commit -q -am 'Data v2: drop the birds that were not measured'")
+    demo.write("README.md", "# Penguin classifier\n")
+    demo.run("git add -A")
+    demo.run("git commit -q -m 'Add a README'")
+    demo.run("git checkout HEAD~2 -- data/penguins.csv.dvc")  # the teammate's stale pointer
+    demo.run("dvc checkout -q")
+    demo.write("notebooks.md", "The lessons run in order.\n")
+    demo.run("git add -A")
+    demo.run("git commit -q -m 'Tidy the notebooks'")
+    demo.write("README.md", "# Penguin species classifier\n")
+    demo.run("git commit -q -am 'Fix a typo in the README'")
+    return demo
+
+
+def who_changed_the_data(demo: DemoRepo) -> dict:
+    """Exercise 1: in :func:`shared_history`'s repository, the commits that changed the data, and the birds back.
+
+    Walks the history oldest first and runs ``dvc diff`` between each commit and its parent; the
+    commits whose diff names the data file are the ones that changed it. The culprit is the one whose
+    message does not say so; the birds it brought back are the rows of its data missing from its
+    parent's, each named by its species and sample number (an ``Individual ID`` recurs across years, and
+    each species' sample numbers start at 1).
+    """
+    commits = demo.run("git rev-list --reverse HEAD").split()
+    changed = {}
+    for parent, commit in zip(commits, commits[1:], strict=False):
+        if "data/penguins.csv" in demo.run(f"dvc diff {parent} {commit}"):
+            changed[demo.run(f"git log -1 --format=%s {commit}")] = (parent, commit)
+    culprit = next(message for message in changed if "data" not in message.lower())
+    parent, commit = changed[culprit]
+    birds = {}
+    for name, revision in (("before", parent), ("after", commit)):
+        demo.run(f"git checkout -q {revision}")
+        demo.run("dvc checkout -q --force")
+        table = data.load_raw(demo.root / "data/penguins.csv")
+        birds[name] = set(table["Species"].str.split().str[0] + " " + table["Sample Number"].astype(str))
+    demo.run("git checkout -q main")
+    demo.run("dvc checkout -q --force")
+    return {"changed_by": list(changed), "culprit": culprit, "brought_back": sorted(birds["after"] - birds["before"])}
 
 
 def parameter_reach(raw_file: Path, new_test_size: float = 0.4) -> dict:
-    """Exercise 2: change ``test_size``; what ``dvc status`` says before, and ``dvc metrics diff`` after, a repro."""
+    """Exercise 2: which changes make the one-stage pipeline stale, and ``dvc metrics diff`` after a new test_size.
+
+    DVC compares what a stage declares: its dependencies' contents and its parameters' values. A
+    parameter the stage does not declare, or a declared one rewritten with the same value, changes
+    nothing it compares; a comment in its script changes a dependency; a new value of a declared
+    parameter changes that parameter.
+    """
     demo = _versioned(raw_file)
     try:
         demo.write("params.yaml", "prepare:\n  test_size: 0.2\n")
@@ -80,38 +120,92 @@ def parameter_reach(raw_file: Path, new_test_size: float = 0.4) -> dict:
             "git commit -q -m stage",
         ):
             demo.run(command)
+        changes = {
+            "an undeclared parameter": ("params.yaml", "prepare:\n  test_size: 0.2\n  seed: 7\n"),
+            "the same value rewritten": ("params.yaml", "prepare:\n  test_size: 0.20\n"),
+            "a comment in the script": ("prepare.py", STAGE_SCRIPT + "# reviewed\n"),
+            f"test_size {new_test_size}": ("params.yaml", f"prepare:\n  test_size: {new_test_size}\n"),
+        }
+        stale = {}
+        for change, (name, text) in changes.items():
+            before = (demo.root / name).read_text(encoding="utf-8")
+            demo.write(name, text)
+            stale[change] = "prepare" in json.loads(demo.run("dvc status --json") or "{}")
+            demo.write(name, before)
         demo.write("params.yaml", f"prepare:\n  test_size: {new_test_size}\n")
-        status = demo.run("dvc status")
         demo.run("dvc repro -q")
         metrics = yaml.safe_load((demo.root / "metrics.json").read_text(encoding="utf-8"))
-        return {"status": status, "metrics_diff": demo.run("dvc metrics diff"), "metrics": metrics}
+        return {"stale": stale, "metrics_diff": demo.run("dvc metrics diff"), "metrics": metrics}
     finally:
         demo.cleanup()
 
 
-def ci_command(root: Path | None = None) -> dict:
-    """Exercise 3: what CI runs on a pull request, down to the Makefile recipe behind it.
+def summary_stage() -> dict:
+    """Exercise 3: the ``summarise`` stage of ``dvc.yaml``, for :data:`SUMMARY_SCRIPT`: its command, deps, params, outs.
 
-    The workflow's step runs a script; the script runs a make target; the target's recipe checks params.yaml and
-    runs the tests.
+    The script reads the data and one parameter and writes two files: everything it reads is a
+    dependency (the script itself too: a change to the code must re-run it), the parameter is
+    declared by name, the table is an output (cached by DVC) and the counts are metrics (small, kept
+    in Git, shown by ``dvc metrics show``). Try it with :func:`try_stage`.
     """
-    root = Path(root) if root is not None else paths.PROJ_ROOT
-    workflow = yaml.safe_load((root / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
-    step = next(step["run"] for step in workflow["jobs"]["test"]["steps"] if "run" in step)
-    script = root / step.split()[-1]
-    command = next(line.strip() for line in script.read_text(encoding="utf-8").splitlines() if line.startswith("make "))
-    target = command.split()[1]
-    makefile = (root / "Makefile").read_text(encoding="utf-8").splitlines()
-    start = next(i for i, line in enumerate(makefile) if line.startswith(f"{target}:"))
-    recipe = []
-    for line in makefile[start + 1 :]:  # the recipe: the tab-indented lines right after the target
-        if not line.startswith("\t"):
-            break
-        recipe.append(line.strip())
-    return {"step": step, "command": command, "target": target, "recipe": recipe}
+    return {
+        "cmd": "python summarise.py",
+        "deps": ["summarise.py", "data/penguins.csv"],
+        "params": ["summary.min_body_mass_g"],
+        "outs": ["heavy.csv"],
+        "metrics": [{"summary.json": {"cache": False}}],
+    }
+
+
+def try_stage(stage: dict, raw_file: Path) -> dict:
+    """Run ``stage`` as ``summarise`` in a scratch repository, then change each thing it should depend on.
+
+    Given, not an answer: it runs ``dvc repro``, reads ``dvc metrics show``, then asks ``dvc status``
+    whether the stage is out of date after each change (the parameter, the script, the output
+    deleted, the data), putting each one back before the next. Returns the metrics, whether the
+    status was clean after the repro, and, for each change, whether ``dvc status`` named the stage.
+    """
+    demo = _versioned(raw_file)
+    try:
+        demo.write("params.yaml", "summary:\n  min_body_mass_g: 4000\n")
+        demo.write("summarise.py", SUMMARY_SCRIPT)
+        demo.write("dvc.yaml", yaml.safe_dump({"stages": {"summarise": stage}}, sort_keys=False))
+        demo.run("dvc repro -q")
+        demo.run("git add -A")
+        demo.run("git commit -q -m 'The summarise stage'")
+        shown = json.loads(demo.run("dvc metrics show --json") or "{}")
+        metrics = next(iter(shown.values()), {}).get("data", {}).get("summary.json", {}).get("data", {})
+
+        def stale() -> bool:
+            return "summarise" in json.loads(demo.run("dvc status --json") or "{}")
+
+        clean = not stale()
+        changes = {
+            "params": ("params.yaml", "summary:\n  min_body_mass_g: 4500\n"),
+            "script": ("summarise.py", SUMMARY_SCRIPT + "# a comment is a change too\n"),
+        }
+        stale_after = {}
+        for change, (name, text) in changes.items():
+            before = (demo.root / name).read_text(encoding="utf-8")
+            demo.write(name, text)
+            stale_after[change] = stale()
+            demo.write(name, before)
+        (demo.root / "heavy.csv").unlink(missing_ok=True)
+        stale_after["outs"] = stale()
+        demo.run("dvc checkout -q --force")
+        lines = (demo.root / "data/penguins.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+        demo.write("data/penguins.csv", "".join(lines[:-1]))
+        stale_after["data"] = stale()
+        return {"metrics": metrics, "clean_after_repro": clean, "stale_after": stale_after}
+    finally:
+        demo.cleanup()
 
 
 if __name__ == "__main__":
-    print("1.", who_changed_the_data(paths.RAW_DATA_FILE))
+    history = shared_history(paths.RAW_DATA_FILE)
+    try:
+        print("1.", who_changed_the_data(history))
+    finally:
+        history.cleanup()
     print("2.", parameter_reach(paths.RAW_DATA_FILE))
-    print("3.", ci_command())
+    print("3.", try_stage(summary_stage(), paths.RAW_DATA_FILE))

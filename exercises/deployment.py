@@ -67,9 +67,9 @@ def known_species() -> list[str]:
 
 # Bad penguins a client could send: (what is wrong, the change to the valid example).
 PROBES = {
-    "body mass in kilograms": {"body_mass_g": 5.0},
-    "a bill of 0.5 mm": {"bill_length_mm": 0.5},
-    "an extra field": {"colour": "black"},
+    "a bill 30 mm deep": {"bill_depth_mm": 30.0},
+    "a flipper of 290 mm": {"flipper_length_mm": 290.0},
+    "sex written M": {"sex": "M"},
     "island in lower case": {"island": "biscoe"},
 }
 
@@ -77,9 +77,9 @@ PROBES = {
 def minimal_lets_through() -> pd.DataFrame:
     """Exercise 3: which bad penguins the minimal app answers and the project's API refuses, and the answer given.
 
-    The minimal app checks types and loose bounds (``gt=0``) and ignores unknown fields; the project's
-    API takes its bounds from the feature schema and forbids extra fields. What slips through still gets
-    a confident species from the model.
+    The minimal app checks types and loose bounds of its own; the project's API takes its bounds from
+    the feature schema (the range of real penguins). Both refuse a value outside a ``Literal``. What
+    slips through still gets a confident species from the model.
     """
     rows = []
     with TestClient(minimal_app()) as minimal, TestClient(serving.create_app()) as project:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
-from codecarbon import OfflineEmissionsTracker
+from fastapi.testclient import TestClient
 
-from lib import champion, data, energy, modeling, paths, training
+from lib import champion, data, energy, modeling, paths, schema, serving, training
+from lib.monitoring.seasons import penguin_payloads
+from lib.serving import inference
 
 
 def _output(output_dir: Path | None, prefix: str) -> Path:
@@ -76,36 +77,57 @@ def ram_floor(train: pd.DataFrame, repeats: int = 5, output_dir: Path | None = N
     return {"table": table, "ranking_by_total": by_total, "ranking_by_cpu": by_cpu, "same": by_total == by_cpu}
 
 
-def where_to_measure(model, rows: pd.DataFrame, output_dir: Path | None = None) -> dict:
-    """Exercise 3: one prediction under a tracker is never sampled; a batch of them is measured.
+def request_cost(rows: pd.DataFrame, repeats: int = 3, output_dir: Path | None = None) -> dict:
+    """Exercise 3: what one request to the project's API costs, and how much of it is the model's answer.
 
-    A request handler that wrapped each prediction in a tracker would record the tracker's own
-    start-up, not the prediction (and pay for it on every request); a representative batch,
-    measured offline, gives a figure.
+    The API's real work, measured: every penguin of ``rows`` sent to ``POST /predict`` of
+    ``serving.create_app()`` through ``TestClient`` (validation, the model, the response; no network),
+    inside ``energy.measure``, which repeats the whole set until it has run long enough to be sampled;
+    the energy per request divides by every request it sent (``measured.repeats`` times the rows). The
+    model's part: the same penguins answered one at a time as the route answers them, by the compiled
+    pipeline of ``lib/serving/inference.py``, measured the same way (the exported pipeline's own
+    ``predict_proba`` on a one-row DataFrame costs more than a whole request: ``pandas_per_prediction_kwh``).
     """
-    output_dir = _output(output_dir, "exercise-where-")
-    x_one, x_all = modeling.features(rows.head(1)), modeling.features(rows)
-    with OfflineEmissionsTracker(
-        country_iso_code="ESP", output_dir=str(output_dir), tracking_mode="process", log_level="error"
-    ) as tracker:
-        started = time.perf_counter()
-        model.predict_proba(x_one)
-        work_s = time.perf_counter() - started
-    once = tracker.final_emissions_data
-    try:
-        energy.check_measured("one prediction", work_s, once.cpu_energy)
-        single = "measured"
-    except energy.MeasurementTooShort as error:
-        single = str(error)
-    batch = energy.measure(
-        lambda: model.predict_proba(x_all), label="batch", repeats=10, country_iso_code="ESP", output_dir=output_dir
-    )
-    per_prediction = batch.energy_kwh / (batch.repeats * len(x_all))
-    return {"single": single, "single_work_s": work_s, "per_prediction_kwh": per_prediction}
+    output_dir = _output(output_dir, "exercise-request-")
+    payloads = penguin_payloads(rows)
+    model = champion.load_model()
+    compiled = inference.compile_pipeline(model) or inference.pandas_path(model)
+    one_by_one = [[tuple(payload[name] for name in schema.FEATURES)] for payload in payloads]
+    frames = [modeling.features(rows.iloc[[index]]) for index in range(len(rows))]
+    with TestClient(serving.create_app()) as client:
+        served = energy.measure(
+            lambda: [client.post("/predict", json=payload).raise_for_status() for payload in payloads],
+            label="requests",
+            repeats=repeats,
+            country_iso_code="ESP",
+            output_dir=output_dir,
+        )
+
+    def per_prediction(work, inputs: list) -> float:
+        measured = energy.measure(
+            lambda: [work(x) for x in inputs],
+            label="one at a time",
+            repeats=repeats,
+            country_iso_code="ESP",
+            output_dir=output_dir,
+        )
+        return measured.energy_kwh / (measured.repeats * len(inputs))
+
+    requests = served.repeats * len(payloads)
+    per_request = served.energy_kwh / requests
+    by_route = per_prediction(compiled, one_by_one)
+    return {
+        "requests": requests,
+        "energy_kwh": served.energy_kwh,
+        "per_request_kwh": per_request,
+        "per_prediction_kwh": by_route,
+        "model_share": by_route / per_request,
+        "pandas_per_prediction_kwh": per_prediction(model.predict_proba, frames),
+    }
 
 
 if __name__ == "__main__":
     train_set, test_set = data.load_processed(paths.TRAIN_FILE), data.load_processed(paths.TEST_FILE)
     print("1.", grid_comparison(train_set), sep="\n")
     print("2.", ram_floor(train_set))
-    print("3.", where_to_measure(champion.load_model(), test_set))
+    print("3.", request_cost(test_set))

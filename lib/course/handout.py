@@ -4,7 +4,9 @@ The copy is the project as Git tracks it, except ``exercises/*.py``: each public
 keeps its signature and the first line of its docstring (which states the exercise), says
 what it must return (the keys of the dict the solution returns, or its return type), and
 raises :class:`NotImplementedError`. Private helpers and classes, which are part of the
-solutions, are left out; imports, the module's set-up calls and the exercises' given data stay. The tests that check
+solutions, are left out; imports, the module's set-up calls and the exercises' given data stay, and so do
+the functions a module names in ``GIVEN`` (tools the student uses, such as a harness that runs their
+answer), whole, with the private helpers they call. The tests that check
 the worked solutions (``tests/exercises``) then check a student's answers:
 ``pytest tests/exercises --answers PATH/exercises`` (see :mod:`tests.exercises.conftest`).
 """
@@ -73,10 +75,29 @@ def _stub(function: ast.FunctionDef, lines: list[str], module: str) -> list[str]
     ]
 
 
+def given_functions(tree: ast.Module) -> set[str]:
+    """The functions the module names in ``GIVEN``, and the private functions they call, transitively."""
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    named: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "GIVEN" for t in node.targets):
+            named = {str(item) for item in ast.literal_eval(node.value)}
+    kept, pending = set(), list(named)
+    while pending:
+        name = pending.pop()
+        if name in kept or name not in functions:
+            continue
+        kept.add(name)
+        called = {n.id for n in ast.walk(functions[name]) if isinstance(n, ast.Name) and n.id.startswith("_")}
+        pending += sorted(called & set(functions))
+    return kept
+
+
 def stub_module(source: str, name: str) -> str:
     """The hand-out version of one solutions module (its file ``name``): see the module docstring."""
     tree = ast.parse(source)
     lines = source.splitlines()
+    given = given_functions(tree)
     out: list[str] = []
     docstring = ast.get_docstring(tree)
     if docstring:
@@ -99,6 +120,9 @@ def stub_module(source: str, name: str) -> str:
                 out += ["", f"{label} = {overrides[label]}"]
             elif not label.startswith("_"):
                 out += ["", *lines[node.lineno - 1 : node.end_lineno]]
+        elif isinstance(node, ast.FunctionDef) and node.name in given:
+            start = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+            out += ["", "", *lines[start - 1 : node.end_lineno]]
         elif isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
             out += ["", "", *_stub(node, lines, Path(name).stem)]
     return "\n".join(out).rstrip() + "\n"

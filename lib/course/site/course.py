@@ -1,4 +1,4 @@
-"""The course map: each lesson's title, objectives and measured run time, for the site's home page and README."""
+"""The course map: each lesson's title, objectives, prior knowledge, study time and measured run time."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lib import paths
+from lib.course import exercises
 
 RAN_IN = re.compile(r"this lesson ran in (\d+) s")
 LESSON_LINK = re.compile(r"\]\(notebooks/([^)]+\.ipynb)\)")
@@ -59,12 +60,23 @@ def run_time(seconds: int | None) -> str:
 
 
 def course_map(found: list[Lesson], link_prefix: str = "notebooks/") -> str:
-    """The course map as a Markdown table: lesson, what it teaches, the run time of its last execution."""
-    rows = ["| lesson | after it you can | runs in |", "|---|---|---|"]
+    """The course map as a Markdown table: lesson, what it teaches, what it assumes, study and run times.
+
+    The prior knowledge and the study time come from ``exercises/catalog.yaml`` (:mod:`lib.course.exercises`),
+    the run time from the lesson's last execution.
+    """
+    frames = {lesson.stem: lesson for lesson in exercises.catalog()}
+    rows = [
+        "| lesson | after it you can | you should know | study time | runs in |",
+        "|---|---|---|---|---|",
+    ]
     for lesson in found:
         taught = "<br>".join(f"{index}. {item}" for index, item in enumerate(lesson.objectives, 1))
         link = f"[{lesson.number} {lesson.title}]({link_prefix}{lesson.path.name})"
-        rows.append(f"| {link} | {taught} | {run_time(lesson.seconds)} |")
+        frame = frames.get(lesson.path.stem)
+        knows = frame.prior_knowledge if frame else "?"
+        study = exercises.duration(frame.study_minutes) if frame else "?"
+        rows.append(f"| {link} | {taught} | {knows} | {study} | {run_time(lesson.seconds)} |")
     return "\n".join(rows)
 
 

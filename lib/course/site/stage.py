@@ -141,7 +141,9 @@ each lesson reads what the one before produced.
 
 {course.course_map(found)}
 
-The times are those the lessons printed when they were last executed (their last cell).
+The study time is a student's estimate: reading and running the lesson, then its exercises
+([exercises/README.md](exercises/README.md) lists them, each a *build* or an *investigation*). The run
+time is the machine's: what the lesson printed when it was last executed (its last cell).
 
 ```{{toctree}}
 :hidden:
