@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from fastapi.testclient import TestClient
 
-from lib import champion, data, energy, modeling, paths, schema, serving, training
+from lib import champion, data, energy, modeling, params, paths, schema, serving, training
 from lib.monitoring.seasons import penguin_payloads
 from lib.serving import inference
 
@@ -53,10 +53,11 @@ def ram_floor(train: pd.DataFrame, repeats: int = 5, output_dir: Path | None = N
     which ``energy.measure`` avoids by taking one sample, at ``stop()``.)
     """
     output_dir = _output(output_dir, "exercise-ram-")
+    settings = params.stage_params("train")
     rows = []
     for name in ("logistic_regression", "gradient_boosting", "random_forest"):
         measured = energy.measure(
-            lambda name=name: training.fit(name, {}, train, 42),
+            lambda name=name: training.fit(name, settings["candidates"][name], train, settings["seed"]),
             label=f"exercise-ram-{name}",
             repeats=repeats,
             country_iso_code="ESP",

@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from lib import champion, data, evidence, modeling, paths, processes, schema, training, validation
+from lib import champion, data, evidence, modeling, params, paths, processes, schema, training, validation
 
 # The functions a student uses as they are (the hand-out keeps them whole): the lesson's shortcut, the models
 # exercise 3 compares, and exercise 4's planted unfair challenger.
@@ -121,8 +121,15 @@ def shortcut_model(train: pd.DataFrame) -> Pipeline:
 
 
 def colony_models(train: pd.DataFrame) -> dict[str, Pipeline]:
-    """The models exercise 3 compares: the champion, the shortcut, and lesson 2.2's forest and boosting, refitted."""
-    refitted = {name: training.fit(name, {}, train, 42) for name in ("random_forest", "gradient_boosting")}
+    """The models exercise 3 compares: the champion, the shortcut, and lesson 2.2's forest and boosting, refitted.
+
+    Refitted with the hyperparameters and seed of ``params.yaml`` (``train``), as lesson 2.2 trains them.
+    """
+    settings = params.stage_params("train")
+    refitted = {
+        name: training.fit(name, settings["candidates"][name], train, settings["seed"])
+        for name in ("random_forest", "gradient_boosting")
+    }
     return {"champion": champion.load_model(), "shortcut": shortcut_model(train)} | refitted
 
 
@@ -135,7 +142,7 @@ def new_colony(models: dict[str, Pipeline], test: pd.DataFrame) -> dict:
     and say which cannot be told from the best on so few birds.
     """
     moved = test[test[schema.LABEL] == "Chinstrap"].assign(island="Biscoe")
-    truth = modeling.labels(moved).to_numpy()
+    truth = np.asarray(modeling.labels(moved))
     accuracy = {}
     for name, model in models.items():
         right = int((model.predict(modeling.features(moved)) == truth).sum())

@@ -103,6 +103,21 @@ def your_turn(notebook: Path) -> list[tuple[str, str, str, int]]:
     return [(number, title, kind, int(minutes)) for number, title, kind, minutes in YOUR_TURN_ITEM.findall(text)]
 
 
+def statements(notebook: Path) -> dict[int, str]:
+    """Each exercise of a lesson's "Your turn" as one line of text (Markdown emphasis dropped), by its number."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    text = "".join(
+        "".join(cell["source"]).split("## Your turn", 1)[1]
+        for cell in cells
+        if cell["cell_type"] == "markdown" and "## Your turn" in "".join(cell["source"])
+    )
+    found = {}
+    for item in re.split(r"^(?=\d+\. \*\*)", text, flags=re.MULTILINE)[1:]:
+        number, _, body = item.split("\n\n", 1)[0].partition(". ")
+        found[int(number)] = " ".join(body.replace("**", "").split())
+    return found
+
+
 def readme_table(lessons: list[Lesson]) -> str:
     """``exercises/README.md``'s table: one row per exercise, its kind, minutes and answering function."""
     rows = ["| exercise | lesson | kind | minutes | answered by |", "|---|---|---|---|---|"]

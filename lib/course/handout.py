@@ -22,7 +22,7 @@ import textwrap
 from pathlib import Path
 
 from lib import paths, processes
-from lib.course import snapshot
+from lib.course import exercises, snapshot
 
 # Module constants that are themselves answers, and what the stub puts in their place.
 ANSWER_CONSTANTS = {"quality_assurance.py": {"FIXED": "FLAWED  # your fixed version of FLAWED"}}
@@ -54,12 +54,12 @@ def _returns(function: ast.FunctionDef) -> str:
     return "what the lesson's exercise asks for"
 
 
-def _stub(function: ast.FunctionDef, lines: list[str], module: str) -> list[str]:
+def _stub(function: ast.FunctionDef, lines: list[str], module: str, statement: str | None = None) -> list[str]:
     start = function.decorator_list[0].lineno if function.decorator_list else function.lineno
     body = function.body[0]
     signature = lines[start - 1 : body.lineno - 1]
     docstring = ast.get_docstring(function) or ""
-    summary = docstring.split("\n\n", 1)[0].replace("\n", " ").strip() or f"Write ``{function.name}``."
+    summary = statement or docstring.split("\n\n", 1)[0].replace("\n", " ").strip() or f"Write ``{function.name}``."
     indent = " " * (function.col_offset + 4)
 
     def wrap(text: str) -> str:
@@ -93,8 +93,13 @@ def given_functions(tree: ast.Module) -> set[str]:
     return kept
 
 
-def stub_module(source: str, name: str) -> str:
-    """The hand-out version of one solutions module (its file ``name``): see the module docstring."""
+def stub_module(source: str, name: str, statements: dict[str, str] | None = None) -> str:
+    """The hand-out version of one solutions module (its file ``name``): see the module docstring.
+
+    ``statements`` maps an exercise's function to the exercise as its lesson states it, which the stub's
+    docstring then carries (the solution's first docstring line otherwise).
+    """
+    statements = statements or {}
     tree = ast.parse(source)
     lines = source.splitlines()
     given = given_functions(tree)
@@ -124,8 +129,19 @@ def stub_module(source: str, name: str) -> str:
             start = node.decorator_list[0].lineno if node.decorator_list else node.lineno
             out += ["", "", *lines[start - 1 : node.end_lineno]]
         elif isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
-            out += ["", "", *_stub(node, lines, Path(name).stem)]
+            out += ["", "", *_stub(node, lines, Path(name).stem, statements.get(node.name))]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _statements(root: Path, module: str) -> dict[str, str]:
+    """The exercises of the lesson whose module is ``module``, as its "Your turn" states them, by function."""
+    found = {}
+    for lesson in exercises.catalog(root / "exercises" / "catalog.yaml"):
+        if lesson.module == module:
+            stated = exercises.statements(root / "notebooks" / f"{lesson.stem}.ipynb")
+            for number, exercise in enumerate(lesson.exercises, 1):
+                found[exercise.solution] = f"Exercise {exercise.id}: {stated.get(number, exercise.title)}"
+    return found
 
 
 def write(destination: Path, root: Path | None = None) -> list[Path]:
@@ -144,7 +160,8 @@ def write(destination: Path, root: Path | None = None) -> list[Path]:
     for module in sorted((destination / "exercises").glob("*.py")):
         if module.name == "__init__.py":
             continue
-        module.write_text(stub_module(module.read_text(encoding="utf-8"), module.name), encoding="utf-8")
+        text = stub_module(module.read_text(encoding="utf-8"), module.name, _statements(destination, module.stem))
+        module.write_text(text, encoding="utf-8")
         stubbed.append(module)
     shutil.rmtree(destination / "site", ignore_errors=True)
     # The project's own formatter, with the project's settings: the stubs read like the rest of the code.

@@ -22,6 +22,8 @@ def ask(function: Callable, *args, **kwargs) -> Any:
     try:
         hash(key)
     except TypeError:
+        key = None
+    if key is None:
         return function(*args, **kwargs)
     if key not in _ANSWERS:
         _ANSWERS[key] = function(*args, **kwargs)

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from lib import paths, processes
-from lib.course import handout
+from lib.course import exercises, handout
 from tests.sandbox import WORKTREE
 
 
@@ -93,3 +93,16 @@ def test_grading_calls_stubs_not_answered_and_the_worked_solutions_done(copy, pr
     solutions = grade(WORKTREE / "exercises", project, "-k", "inception or deployment")
     assert solutions.returncode == 0, solutions.stdout[-3000:]
     assert "7 of 7 exercises done" in solutions.stdout, solutions.stdout[-2000:]
+
+
+def test_a_stub_states_its_exercise_as_the_lesson_does(copy):
+    """Each exercise's stub carries its id and the lesson's own statement, so the hand-out stands alone."""
+    destination, _ = copy
+    for lesson in exercises.catalog(WORKTREE / "exercises" / "catalog.yaml"):
+        stub = ast.parse((destination / "exercises" / f"{lesson.module}.py").read_text(encoding="utf-8"))
+        docs = {node.name: ast.get_docstring(node) or "" for node in stub.body if isinstance(node, ast.FunctionDef)}
+        stated = exercises.statements(WORKTREE / "notebooks" / f"{lesson.stem}.ipynb")
+        for number, exercise in enumerate(lesson.exercises, 1):
+            words = " ".join(docs[exercise.solution].split())
+            assert words.startswith(f"Exercise {exercise.id}: {exercise.title}"), (exercise.id, words[:80])
+            assert " ".join(stated[number].split()[-6:]) in words, exercise.id  # the statement to its end
