@@ -84,17 +84,27 @@ def offset_tolerance(
     """5.2-2: how well must the offset be known for conversion to serve the champion?
 
     The offset is estimated from the season's birds to learn from (:func:`estimated_offset`, never the
-    held-out birds), with a bootstrap interval over those birds. The held-out birds' bills are then
+    held-out birds), with a bootstrap interval that resamples both samples it compares: those birds and
+    the training split whose species means it subtracts. The held-out birds' bills are then
     converted back by the estimate plus each error in ``errors_mm``, and the champion's macro-F1 on them
     is read against the requirement by its interval: the corrections it meets form the safe range. A
     field team can convert safely if the estimate's own interval lies well inside that range.
+
+    Returns ``{"offset_mm", "offset_interval": (low, high), "held_out_birds", "table", "safe_corrections":
+    (lowest, highest) or None}``, ``table`` with one row per error and the columns ``correction_mm``,
+    ``macro_f1``, ``low``, ``high`` and ``status`` (``met``, ``failed`` or ``undecided``).
     """
     settings = params.stage_params("loop")
     train, birds = _season(settings["bill_length_shift_mm"])
     learn, held_out = _parts(train, birds)
     estimate = estimated_offset(train, learn)
     rng = np.random.default_rng(settings["seed"])
-    resampled = [estimated_offset(train, learn.iloc[rng.integers(0, len(learn), len(learn))]) for _ in range(500)]
+    resampled = [
+        estimated_offset(
+            train.iloc[rng.integers(0, len(train), len(train))], learn.iloc[rng.integers(0, len(learn), len(learn))]
+        )
+        for _ in range(500)
+    ]
     low, high = np.quantile(resampled, [0.025, 0.975])
     model, floor = champion.load_model(), Requirements.from_params().min_macro_f1
     rows = []
@@ -137,6 +147,9 @@ def birds_needed(sizes: tuple[int, ...] = (50, 100, 150, 200)) -> pd.DataFrame:
     needs about 36 birds for its exact interval to clear 0.9 (more for the gap between islands), and
     Torgersen holds about one held-out bird in six. Lowering it would change nothing; planning fewer
     runs, or labelling more birds, would.
+
+    Returns a DataFrame, one row per run, with the columns ``birds``, ``answer`` (the gate's decision),
+    ``undecided`` (the challenger's undecided checks, joined by ", ") and ``answer, runs counted``.
     """
     train, birds = _season(params.stage_params("loop")["bill_length_shift_mm"])
     learn, held_out = _parts(train, birds)
@@ -181,6 +194,9 @@ def island_criterion(
     cancels out. The three islands are three tests, so each interval is at ``1 - (1 - confidence) / 3``
     (Bonferroni). *refuse* when some island's whole interval lies below ``-max_regression``; *promote*
     when every island's interval lies above it; otherwise *not enough evidence*.
+
+    Returns ``"promote"``, ``"refuse"`` or ``"not enough evidence"`` (``gate.PROMOTE``, ``gate.REFUSE``,
+    ``gate.NOT_ENOUGH_EVIDENCE``).
     """
     islands = sorted(table["island"].unique())
     level = 1 - (1 - confidence) / len(islands)

@@ -80,6 +80,10 @@ def minimal_lets_through() -> pd.DataFrame:
     The minimal app checks types and loose bounds of its own; the project's API takes its bounds from
     the feature schema (the range of real penguins). Both refuse a value outside a ``Literal``. What
     slips through still gets a confident species from the model.
+
+    Returns a DataFrame with one row per probe of ``PROBES`` and the columns ``probe``, ``minimal`` and
+    ``project`` (the status codes), ``project_refuses`` (the fields the project's 422 names, joined by
+    ", ") and ``minimal_answered`` (the species the minimal app answered, or None).
     """
     rows = []
     with TestClient(minimal_app()) as minimal, TestClient(serving.create_app()) as project:

@@ -81,7 +81,11 @@ def flipper_rule_tested(bias_mm: float = 6.0) -> tuple[int, str]:
     """5.1-2: ``promtool test rules`` on made-up series: quiet at the training mean, firing at mean + ``bias_mm``.
 
     The series are the histogram's ``_sum`` and ``_count``: 100 penguins a minute whose mean
-    flipper is the training mean for an hour, then ``bias_mm`` longer for an hour.
+    flipper is the training mean for an hour, then ``bias_mm`` longer for an hour; the test expects no
+    alert at the end of the first hour and the alert at the end of the second, so it fails when
+    ``bias_mm`` stays inside the band.
+
+    Returns ``(promtool's exit status, its output)``.
     """
     train, _ = _splits()
     mean = round(float(train["flipper_length_mm"].mean()), 1)
@@ -130,6 +134,9 @@ def first_flagged_biscoe_share(
     """5.1-3: the island chi-square's p-value for Biscoe shares ``low`` to ``high``, and the first share flagged.
 
     Dream and Torgersen share the rest in their training proportions, so only Biscoe's share moves.
+
+    Returns ``(first share flagged, or None; a Series of the island p-value indexed by each share rounded
+    to 2 decimals)``.
     """
     train, _ = _splits()
     settings = params.stage_params("monitor")

@@ -42,6 +42,10 @@ def one_island_delivery(raw: pd.DataFrame, tolerance: float = 0.1) -> dict[str, 
     changed: its birds are heavier (Gentoo live there). An expectation on the mean body mass, within
     ``tolerance`` of the real export's, catches it; a model would otherwise be served a population it
     was not trained on without anyone noticing.
+
+    Returns whether each suite passes each frame: ``{"real_three", "real_with_mean", "biscoe_three",
+    "biscoe_with_mean"}``, the suite of the lesson's three checks and that suite with your expectation
+    added, on the real export and on the Biscoe-only delivery.
     """
     context = gx.get_context(mode="ephemeral")
     validation.quiet(context)
@@ -139,7 +143,11 @@ def new_colony(models: dict[str, Pipeline], test: pd.DataFrame) -> dict:
     Nothing about the birds changed but the island; a model that learnt the birds keeps its accuracy,
     one that learnt the islands loses it. Each accuracy comes with its exact 95% interval, on the
     few birds moved: trust the best, refuse the models whose whole interval lies below the best's,
-    and say which cannot be told from the best on so few birds.
+    and say which cannot be told from the best on so few birds. (Separate intervals are a conservative
+    reading: the models answer the same birds, and a paired comparison, as in 5.2, could separate more.)
+
+    Returns ``{"birds": n, "accuracy": {model: (value, low, high)}, "trust": model, "refuse": [models],
+    "cannot_tell_from_the_best": [models]}``, the lists sorted.
     """
     moved = test[test[schema.LABEL] == "Chinstrap"].assign(island="Biscoe")
     truth = np.asarray(modeling.labels(moved))
@@ -168,6 +176,8 @@ def group_criterion(table: pd.DataFrame, predicted, max_gap: float) -> str:
     the true gap then lies between the highest lower end minus the lowest upper end (at least 0) and
     the highest upper end minus the lowest lower end. Failed when that whole range is above
     ``max_gap``, met when it is all at or below it; the worst of the two attributes.
+
+    Returns ``"met"``, ``"failed"`` or ``"undecided"``.
     """
     truth, answers = table[schema.LABEL].astype(str).to_numpy(), np.asarray(list(map(str, predicted)))
     statuses = set()

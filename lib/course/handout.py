@@ -54,6 +54,14 @@ def _returns(function: ast.FunctionDef) -> str:
     return "what the lesson's exercise asks for"
 
 
+def _what_it_returns(function: ast.FunctionDef, docstring: str) -> str:
+    """The solution docstring's paragraph that starts with "Returns" (the shape its test reads), else a guess."""
+    for paragraph in docstring.split("\n\n"):
+        if paragraph.startswith("Returns"):
+            return " ".join(paragraph.split())
+    return f"Return {_returns(function)}."
+
+
 def _stub(function: ast.FunctionDef, lines: list[str], module: str, statement: str | None = None) -> list[str]:
     start = function.decorator_list[0].lineno if function.decorator_list else function.lineno
     body = function.body[0]
@@ -69,7 +77,7 @@ def _stub(function: ast.FunctionDef, lines: list[str], module: str, statement: s
         *signature,
         wrap('"""' + summary),
         "",
-        wrap(f"Return {_returns(function)}."),
+        wrap(_what_it_returns(function, docstring)),
         f'{indent}"""',
         f'{indent}raise NotImplementedError("exercise {module}.{function.name}: your answer goes here")',
     ]

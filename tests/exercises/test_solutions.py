@@ -298,6 +298,9 @@ def test_monitoring_flipper_rule(project):
     assert status == 0 and "SUCCESS" in output, output
     status, output = monitoring.flipper_rule_tested(3.0)  # inside the 5 mm band: the expected alert never comes
     assert status == 1 and "FAILED" in output
+    rule = monitoring.flipper_mean_rule(190.0, 210.0)["groups"][0]["rules"][0]
+    assert rule["alert"] == "FlipperLengthMeanOutOfBand" and rule.get("for") == "15m", "fire after 15m out of band"
+    assert "[10m]" in rule["expr"], "the mean over a window of 10m"
 
 
 def test_monitoring_visible_drift(project):

@@ -140,6 +140,12 @@ def _rule_in_centimetres(low: float, high: float, window: str = "10m", pending: 
     return SOLUTIONS["monitoring.flipper_mean_rule"](low / 10, high / 10, window, pending)
 
 
+def _no_pending(low: float, high: float, window: str) -> dict:
+    rule = SOLUTIONS["monitoring.flipper_mean_rule"](low, high, window)
+    rule["groups"][0]["rules"][0].pop("for")
+    return rule
+
+
 def _islands_only(table: pd.DataFrame, predicted, max_gap: float) -> str:
     # the sexes as one group: no gap between them to read
     return SOLUTIONS["quality_assurance.group_criterion"](table.assign(sex="female"), predicted, max_gap)
@@ -216,6 +222,8 @@ WRONG = [Wrong(f"test_{test}", module, attribute, mistake, answer) for test, mod
      lambda bias_mm=6.0: ask(SOLUTIONS["monitoring.biased_caliper"], 0.0)),
     ("monitoring_flipper_rule", "monitoring", "flipper_mean_rule", "writes the band in centimetres",
      _rule_in_centimetres),
+    ("monitoring_flipper_rule", "monitoring", "flipper_mean_rule", "fires at once, with no for:",
+     lambda low, high, window="10m", pending="15m": _no_pending(low, high, window)),
     ("monitoring_visible_drift", "monitoring", "first_flagged_biscoe_share",
      "takes the first share whose p-value is above 0.05",
      _altered("monitoring.first_flagged_biscoe_share",

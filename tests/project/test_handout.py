@@ -53,7 +53,7 @@ def test_a_stub_keeps_each_exercise_signature_and_none_of_its_solution(copy, nam
             continue
         assert ast.dump(node.args) == ast.dump(public[function].args), function
         docstring, raised = node.body
-        assert isinstance(docstring, ast.Expr) and "Return " in ast.get_docstring(node), function
+        assert isinstance(docstring, ast.Expr) and "\nReturn" in ast.get_docstring(node), function
         assert isinstance(raised, ast.Raise) and ast.unparse(raised.exc).startswith("NotImplementedError"), function
     done = subprocess.run(
         [processes.tool("ruff"), "check", f"exercises/{name}"],
@@ -106,3 +106,13 @@ def test_a_stub_states_its_exercise_as_the_lesson_does(copy):
             words = " ".join(docs[exercise.solution].split())
             assert words.startswith(f"Exercise {exercise.id}: {exercise.title}"), (exercise.id, words[:80])
             assert " ".join(stated[number].split()[-6:]) in words, exercise.id  # the statement to its end
+
+
+def test_in_a_hand_out_the_planted_wrong_answers_skip_themselves(copy):
+    """A student running the exercise tests in their hand-out gets no errors from the tests of the tests."""
+    destination, _ = copy
+    command = [sys.executable, "-m", "pytest", "tests/exercises/test_wrong_answers.py", "-p", "no:cacheprovider"]
+    command += ["-o", "addopts=", "-p", "no:nbval", "-m", "not pipeline and not slow", "-rs"]
+    done = subprocess.run(command, cwd=destination, capture_output=True, text=True, check=False, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "a hand-out" in done.stdout and " passed" not in done.stdout, done.stdout[-2000:]
