@@ -49,11 +49,9 @@ def _versioned(raw_file: Path) -> DemoRepo:
 
 
 def shared_history(raw_file: Path) -> DemoRepo:
-    """A scratch repository with a team's history: five commits, the data under DVC, one not what it says.
+    """A scratch repository with a team's history: five commits, the data under DVC. Delete it with ``cleanup()``.
 
-    Given, not an answer: "Data v1" adds the raw export, "Data v2" drops the birds that were not
-    measured, and two commits later one that says it tidies the notebooks also commits, by
-    mistake, the version 1 pointer of the data (and checks it out). Delete it with ``cleanup()``.
+    Given, not an answer: the history exercise 1 investigates.
     """
     demo = _versioned(raw_file)
     lines = (demo.root / "data/penguins.csv").read_text(encoding="utf-8").splitlines(keepends=True)
@@ -107,6 +105,10 @@ def parameter_reach(raw_file: Path, new_test_size: float = 0.4) -> dict:
     parameter the stage does not declare, or a declared one rewritten with the same value, changes
     nothing it compares; a comment in its script changes a dependency; a new value of a declared
     parameter changes that parameter.
+
+    Returns ``{"stale": {change: bool} for the changes "an undeclared parameter", "the same value rewritten",
+    "a comment in the script" and "test_size 0.4" (with ``new_test_size``), "metrics_diff": dvc's text,
+    "metrics": the metrics file after the repro}``.
     """
     demo = _versioned(raw_file)
     try:
@@ -162,8 +164,9 @@ def try_stage(stage: dict, raw_file: Path) -> dict:
 
     Given, not an answer: it runs ``dvc repro``, reads ``dvc metrics show``, then asks ``dvc status``
     whether the stage is out of date after each change (the parameter, the script, the output
-    deleted, the data), putting each one back before the next. Returns the metrics, whether the
-    status was clean after the repro, and, for each change, whether ``dvc status`` named the stage.
+    deleted, the data, and a parameter the stage does not read), putting each one back before the next.
+    Returns the metrics, whether the status was clean after the repro, and, for each change, whether
+    ``dvc status`` named the stage.
     """
     demo = _versioned(raw_file)
     try:
@@ -182,6 +185,7 @@ def try_stage(stage: dict, raw_file: Path) -> dict:
         clean = not stale()
         changes = {
             "params": ("params.yaml", "summary:\n  min_body_mass_g: 4500\n"),
+            "another parameter": ("params.yaml", "summary:\n  min_body_mass_g: 4000\nreport:\n  title: heavy\n"),
             "script": ("summarise.py", SUMMARY_SCRIPT + "# a comment is a change too\n"),
         }
         stale_after = {}

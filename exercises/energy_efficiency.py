@@ -20,7 +20,11 @@ def _output(output_dir: Path | None, prefix: str) -> Path:
 def grid_comparison(
     train: pd.DataFrame, countries=("FRA", "POL"), repeats: int = 5, output_dir: Path | None = None
 ) -> pd.DataFrame:
-    """Exercise 1: the same training on two grids; the carbon intensity (g CO2eq per kWh) makes the difference."""
+    """Exercise 1: the same training on two grids; the carbon intensity (g CO2eq per kWh) makes the difference.
+
+    Returns a DataFrame, one row per country, with the columns ``country``, ``energy_kwh`` and ``emissions_kg``
+    (one training's) and ``g_per_kwh`` (the emissions over the energy).
+    """
     output_dir = _output(output_dir, "exercise-grid-")
     rows = []
     for country in countries:
@@ -51,6 +55,10 @@ def ram_floor(train: pd.DataFrame, repeats: int = 5, output_dir: Path | None = N
     the candidates really differ in. (``ram_power_w`` is the mean of the tracker's samples; a sample
     of its timer thread that overlaps the one ``stop()`` takes is added to the sum but not counted,
     which ``energy.measure`` avoids by taking one sample, at ``stop()``.)
+
+    Returns ``{"table": a DataFrame, one row per candidate, with the columns candidate, ram_power_w, ram_share,
+    energy_per_training_kwh and cpu_energy_per_training_kwh; "ranking_by_total" and "ranking_by_cpu": the
+    candidates, cheapest first; "same": whether the two rankings agree}``.
     """
     output_dir = _output(output_dir, "exercise-ram-")
     settings = params.stage_params("train")

@@ -78,7 +78,10 @@ def duration(minutes: int) -> str:
 def catalog(path: Path | None = None) -> list[Lesson]:
     """Every lesson's frame and exercises, in course order; raises ``ValueError`` on a malformed catalog."""
     path = path or paths.PROJ_ROOT / "exercises" / "catalog.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path} is not valid YAML ({error}): quote a value that holds ': '") from error
     found = []
     for stem, entry in raw["lessons"].items():
         fields = Exercise.__annotations__

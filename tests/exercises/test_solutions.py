@@ -115,18 +115,18 @@ def test_data_versioning_summary_stage():
     assert metrics.get("birds") == len(heavy), f"dvc metrics show should list summary.json's counts, not {metrics}"
     assert metrics.get("Gentoo") == int(heavy["Species"].str.startswith("Gentoo").sum())
     assert answer["clean_after_repro"], "after dvc repro the stage should be up to date"
-    missed = [change for change, stale in answer["stale_after"].items() if not stale]
-    assert not missed, f"dvc status did not notice a change of: {', '.join(missed)} (declare it in the stage)"
+    expected = {"params": True, "another parameter": False, "script": True, "outs": True, "data": True}
+    assert answer["stale_after"] == expected, "True: dvc status should name the stage after that change"
 
 
 def test_experiment_tracking_compare_c(store, splits):
     """2.2-1: three runs ranked by CV macro-F1; the kept C is the smallest one within one standard error of the best."""
-    answer = experiment_tracking.compare_c(*splits, values=(0.1, 1.0, 10.0), cv_folds=3)
+    answer = experiment_tracking.compare_c(*splits, values=(0.1, 1.0, 10.0), cv_folds=5)
     ranked = answer["ranked"]
     assert sorted(ranked["params.C"]) == ["0.1", "1.0", "10.0"]
     assert ranked["metrics.cv_macro_f1"].is_monotonic_decreasing
     best = ranked.iloc[0]
-    line = best["metrics.cv_macro_f1"] - best["metrics.cv_macro_f1_std"] / 3**0.5
+    line = best["metrics.cv_macro_f1"] - best["metrics.cv_macro_f1_std"] / 5**0.5
     scores = zip(ranked["params.C"], ranked["metrics.cv_macro_f1"], strict=True)
     reached = [float(c) for c, score in scores if score >= line]
     assert answer["within_noise"] == sorted(reached) and answer["keep"] == min(reached)

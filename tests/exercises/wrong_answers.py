@@ -98,6 +98,19 @@ def _metrics_as_plain_outs() -> dict:
     }
 
 
+def _params_file_as_a_dependency() -> dict:
+    stage = SOLUTIONS["data_versioning.summary_stage"]()
+    return {key: value for key, value in stage.items() if key != "params"} | {"deps": [*stage["deps"], "params.yaml"]}
+
+
+def _line_by_deviation(answer: dict) -> dict:
+    ranked, best = answer["ranked"], answer["ranked"].iloc[0]
+    line = best["metrics.cv_macro_f1"] - best["metrics.cv_macro_f1_std"]
+    scores = zip(ranked["params.C"], ranked["metrics.cv_macro_f1"], strict=True)
+    within = sorted(float(c) for c, score in scores if score >= line)
+    return answer | {"line": line, "within_noise": within, "keep": within[0]}
+
+
 def _roll_back_to_latest(train, test, model_name: str = "exercise-rollback") -> dict:
     answer = SOLUTIONS["experiment_tracking.roll_back"](train, test, model_name)
     import mlflow  # noqa: PLC0415  # the student's own import
@@ -185,6 +198,11 @@ WRONG = [Wrong(f"test_{test}", module, attribute, mistake, answer) for test, mod
     ("experiment_tracking_compare_c", "experiment_tracking", "compare_c",
      "keeps the largest C within one standard error",
      _altered("experiment_tracking.compare_c", lambda a: a | {"keep": max(a["within_noise"])})),
+    ("experiment_tracking_compare_c", "experiment_tracking", "compare_c",
+     "draws the line one standard deviation below the best, not one standard error",
+     _altered("experiment_tracking.compare_c", _line_by_deviation)),
+    ("data_versioning_summary_stage", "data_versioning", "summary_stage",
+     "depends on the whole params.yaml instead of declaring the parameter", _params_file_as_a_dependency),
     ("experiment_tracking_roll_back", "experiment_tracking", "roll_back",
      "loads the latest version instead of the alias", _roll_back_to_latest),
     ("experiment_tracking_runs_without_figures", "experiment_tracking", "runs_without_figures",
