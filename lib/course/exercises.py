@@ -95,27 +95,26 @@ def catalog(path: Path | None = None) -> list[Lesson]:
     return found
 
 
-def your_turn(notebook: Path) -> list[tuple[str, str, str, int]]:
-    """The exercises a lesson's "Your turn" lists, as (number, title, kind, minutes)."""
+def _your_turn_text(notebook: Path) -> str:
+    """The markdown that follows a lesson's "## Your turn" heading."""
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    text = "".join(
+    return "".join(
         "".join(cell["source"]).split("## Your turn", 1)[1]
         for cell in cells
         if cell["cell_type"] == "markdown" and "## Your turn" in "".join(cell["source"])
     )
+
+
+def your_turn(notebook: Path) -> list[tuple[str, str, str, int]]:
+    """The exercises a lesson's "Your turn" lists, as (number, title, kind, minutes)."""
+    text = _your_turn_text(notebook)
     return [(number, title, kind, int(minutes)) for number, title, kind, minutes in YOUR_TURN_ITEM.findall(text)]
 
 
 def statements(notebook: Path) -> dict[int, str]:
     """Each exercise of a lesson's "Your turn" as one line of text (Markdown emphasis dropped), by its number."""
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    text = "".join(
-        "".join(cell["source"]).split("## Your turn", 1)[1]
-        for cell in cells
-        if cell["cell_type"] == "markdown" and "## Your turn" in "".join(cell["source"])
-    )
     found = {}
-    for item in re.split(r"^(?=\d+\. \*\*)", text, flags=re.MULTILINE)[1:]:
+    for item in re.split(r"^(?=\d+\. \*\*)", _your_turn_text(notebook), flags=re.MULTILINE)[1:]:
         number, _, body = item.split("\n\n", 1)[0].partition(". ")
         found[int(number)] = " ".join(body.replace("**", "").split())
     return found
