@@ -46,10 +46,22 @@ mlflow-ui: PORT := 5001
 # A taken port stops the target with a message that names it and a free one.
 CHECK_PORT = $(BIN)/python -m lib.ports check $(PORT) --change 'make $@ PORT={port}'
 
-# System packages (make system-packages): what the course needs from the system, by need.
-# Each need has a check, its Debian/Ubuntu package and its Homebrew formula (none: macOS ships it).
-# venv: Debian and Ubuntu ship Python's ensurepip apart (python3.12-venv), and without it no .venv.
+# System packages (make system-packages): what the course needs from the system, by need, and only where
+# it is needed: lessons 1.0 to 4.1 need none (make lab and make setup ask for nothing but Python's venv);
+# Prometheus for lessons 5.1 and 5.2 (make pipeline, make notebooks, the tests); PostgreSQL and sshd for the
+# team stack (make team-up, and make test, which starts one). `make system-packages` alone installs them all.
+# Each need has a check, its Debian/Ubuntu package, its Homebrew formula (none: macOS ships it), and what waits
+# for it. venv: Debian and Ubuntu ship Python's ensurepip apart (python3.12-venv), and without it no .venv.
 SYSTEM_NEEDS ?= venv prometheus postgresql sshd
+pipeline notebooks test-fast: SYSTEM_NEEDS = venv prometheus
+team-up: SYSTEM_NEEDS = venv postgresql sshd
+lab: SYSTEM_NEEDS = venv
+bench: SYSTEM_NEEDS = venv prometheus wrk
+FOR_venv := every target: Python's venv module makes .venv
+FOR_prometheus := lessons 5.1 and 5.2 (the pipeline's monitor and loop stages) and their tests
+FOR_postgresql := the team stack (make team-up) and the tests that start it
+FOR_sshd := the team stack's DVC remote (make team-up) and the tests that start it
+FOR_wrk := make bench's load generator
 CHECK_venv = test -x $(BIN)/python || test -z "$(PYTHON)" || $(PYTHON) -c 'import ensurepip'
 CHECK_prometheus = command -v prometheus && command -v promtool
 CHECK_postgresql = ls /usr/lib/postgresql/*/bin/initdb || command -v initdb || ls "$$(brew --prefix postgresql@15)/bin/initdb"
@@ -103,10 +115,12 @@ $(KERNEL_STAMP): $(STAMP) lib/course/jupyter.py lib/course/toolstate.py lib/tele
 
 # The only target that installs system packages: apt as root, or through sudo where it needs no password
 # (CI runners, the dev container); Homebrew on macOS. Otherwise it prints the command and stops.
-system-packages: ## install Prometheus, PostgreSQL's server and OpenSSH's server (see README, "Your machine")
+system-packages: ## install what the course needs from the system: Prometheus (lessons 5.x), PostgreSQL and sshd (team stack)
 	@missing="$(MISSING)"; [ -z "$$missing" ] && exit 0; \
 	apt="$(strip $(foreach need,$(MISSING),$(APT_$(need))))"; brew="$(strip $(foreach need,$(MISSING),$(BREW_$(need))))"; \
 	echo "system packages missing: $$missing"; \
+	$(foreach need,$(MISSING),echo "  $(need): for $(FOR_$(need))";) \
+	echo "  (lessons 1.0 to 4.1 need none of them: 'make lab' opens them now)"; \
 	if [ "$$(uname -s)" = Darwin ]; then \
 	  if command -v brew >/dev/null; then brew install $$brew || exit 1; \
 	  else echo "Install Homebrew (https://brew.sh), then run: brew install $$brew"; exit 1; fi; \
@@ -146,7 +160,7 @@ format: setup ## ruff format the code (lib, tests, exercises, benchmarks) and fi
 	$(BIN)/ruff format $(CODE)
 	$(BIN)/ruff check --fix $(CODE)
 
-lab: setup ## open JupyterLab on the lessons with the project's kernel, on http://127.0.0.1:8888 (PORT=...)
+lab: system-packages setup ## open JupyterLab on the lessons with the project's kernel, on http://127.0.0.1:8888 (PORT=...)
 	@$(CHECK_PORT)
 	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.port_retries=0 \
 	  notebooks/1.0-inception.ipynb $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -154,7 +168,6 @@ lab: setup ## open JupyterLab on the lessons with the project's kernel, on http:
 api: setup ## serve the exported champion on http://127.0.0.1:8000 (PORT=...) in the foreground (docs at /docs)
 	$(BIN)/python -m lib.serving $(PORT)
 
-bench: SYSTEM_NEEDS += wrk
 bench: system-packages setup ## measure the API as make api runs it, in-process and beside mlflow models serve (wrk) -> reports/bench.json, docs/performance.md
 	@test -f models/model.json || $(MAKE) pipeline
 	$(BIN)/python -m benchmarks.run
@@ -177,8 +190,8 @@ notebooks: system-packages setup ## re-execute every lesson in place, top to bot
 	    --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=1200 "$$nb" || exit 1; \
 	done
 
-site: setup ## the course as a static site in site/: the lessons as last run, the guides, a course map (open site/index.html)
-	$(BIN)/python -m lib.course.site build site
+site: setup ## the course as a static site in site/ (open site/index.html); HANDOUT=1 builds it without the solutions
+	$(BIN)/python -m lib.course.site build site $(if $(HANDOUT),--handout)
 
 handout: setup ## a copy of the course for students with the worked solutions stubbed: make handout DEST=../course-handout
 	@test -n "$(DEST)" || { echo "say where the hand-out goes: make handout DEST=../course-handout" >&2; exit 2; }

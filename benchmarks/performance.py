@@ -96,7 +96,7 @@ README_END = "<!-- end of make bench's summary -->"
 
 
 def summary(report: dict, rows: list[Row]) -> str:
-    """README's short summary of one run: the headline figures and the targets it missed."""
+    """The contributors' page's short summary of one run: the headline figures and the targets it missed."""
     api, ratios, switches = report["api"], report["ratios"], report["reload"]
     when = datetime.fromtimestamp(report.get("finished", 0), UTC).strftime("%Y-%m-%d")
     met, missed = [row for row in rows if row.met is True], [row for row in rows if row.met is False]
@@ -112,9 +112,9 @@ def summary(report: dict, rows: list[Row]) -> str:
 
 
 def update_readme(readme: Path, report: dict, rows: list[Row]) -> bool:
-    """Replace the summary between README's two markers; return whether README changed.
+    """Replace the summary between a page's two markers (docs/contributing.md); return whether it changed.
 
-    Raises ``ValueError`` when the markers are missing (README is then left as it was).
+    Raises ``ValueError`` when the markers are missing (the page is then left as it was).
     """
     text = readme.read_text(encoding="utf-8")
     start, end = text.find(README_START), text.find(README_END)
@@ -127,14 +127,14 @@ def update_readme(readme: Path, report: dict, rows: list[Row]) -> bool:
 
 
 def main() -> int:
-    """Rewrite docs/performance.md and README's summary from the last run's reports/bench.json (no new measurement)."""
+    """Rewrite docs/performance.md and docs/contributing.md's summary from reports/bench.json (no new measurement)."""
     from lib import paths  # noqa: PLC0415  # only this entry point needs the project's paths
 
     report = json.loads((paths.REPORTS_DIR / "bench.json").read_text(encoding="utf-8"))
     rows = [Row(**row) for row in report["table"]]
     write(report, rows, paths.DOCS_DIR / "performance.md", report.get("warmup_s", 2))
-    update_readme(paths.PROJ_ROOT / "README.md", report, rows)
-    print("rewrote docs/performance.md and README's summary from reports/bench.json")
+    update_readme(paths.DOCS_DIR / "contributing.md", report, rows)
+    print("rewrote docs/performance.md and docs/contributing.md's summary from reports/bench.json")
     return 0
 
 

@@ -237,9 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print(f"| {row.measure} | {row.value} | {row.target} | {'' if row.met is None else row.met} |")
     page = performance.write(report, rows, paths.DOCS_DIR / "performance.md", WARMUP_S)
-    readme = paths.PROJ_ROOT / "README.md"
-    performance.update_readme(readme, report, rows)
-    print(f"\nwrote {paths.relative(out)}, {paths.relative(page)} and the summary in {paths.relative(readme)}")
+    contributing = paths.DOCS_DIR / "contributing.md"
+    performance.update_readme(contributing, report, rows)
+    print(f"\nwrote {paths.relative(out)}, {paths.relative(page)} and the summary in {paths.relative(contributing)}")
     return 0
 
 

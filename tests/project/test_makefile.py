@@ -110,6 +110,27 @@ def test_without_root_or_sudo_it_prints_the_command_and_stops(machine):
     assert done.returncode != 0
     assert "sudo apt-get update && sudo apt-get install -y python3.12-venv prometheus openssh-server" in done.stdout
     assert not [call for call in calls if call.startswith("apt-get")]
+    # what waits for each missing package, and what does not wait at all
+    assert "prometheus: for lessons 5.1 and 5.2" in done.stdout and "sshd: for the team stack" in done.stdout
+    assert "lessons 1.0 to 4.1 need none of them: 'make lab' opens them now" in done.stdout
+    assert "postgresql: for" not in done.stdout  # it is there
+
+
+def test_each_target_asks_only_for_the_packages_it_needs(machine):
+    """Nothing installed: each target's check names only its own needs (make -n: nothing runs)."""
+    expected = {
+        "lab": "venv",
+        "pipeline": "venv prometheus",
+        "notebooks": "venv prometheus",
+        "test-fast": "venv prometheus",
+        "test": "venv prometheus postgresql sshd",
+        "team-up": "venv postgresql sshd",
+        "bench": "venv prometheus wrk",
+        "system-packages": "venv prometheus postgresql sshd",
+    }
+    for target, needs in expected.items():
+        done, _ = machine("-n", target)
+        assert f'missing="{needs}"' in done.stdout, (target, done.stdout[:300])
 
 
 def test_with_passwordless_sudo_it_installs_through_sudo(machine):
@@ -158,7 +179,7 @@ def test_make_bench_adds_wrk(machine):
         (machine.state / APT[need]).touch()
     done, calls = machine("system-packages", "SYSTEM_NEEDS=venv prometheus postgresql sshd wrk", FAKE_UID="0")
     assert done.returncode == 0 and "apt-get install -y -qq wrk" in calls
-    assert re.search(r"^bench: SYSTEM_NEEDS \+= wrk$", MAKEFILE, re.MULTILINE)
+    assert re.search(r"^bench: SYSTEM_NEEDS = venv prometheus wrk$", MAKEFILE, re.MULTILINE)
 
 
 def recipes() -> dict[str, tuple[list[str], list[str]]]:
@@ -183,7 +204,7 @@ def test_only_system_packages_installs_and_the_main_targets_go_through_it_first(
     for name, (_, lines) in targets.items():
         if name != "system-packages":
             assert not [line for line in lines if re.search(r"\b(apt-get|brew)\b", line)], name
-    for name in ("pipeline", "test", "test-fast", "notebooks", "team-up", "bench"):
+    for name in ("pipeline", "test", "test-fast", "notebooks", "team-up", "bench", "lab"):
         prerequisites = targets[name][0]
         assert prerequisites[:2] == ["system-packages", "setup"], (name, prerequisites)
 

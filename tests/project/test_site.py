@@ -1,10 +1,16 @@
-"""``make site``: every lesson and guide as a page, nothing loaded from elsewhere, no broken link; README's times."""
+"""``make site``: every lesson and guide as a page, rendered as JupyterLab shows it, in the course's order, nothing
+loaded from elsewhere, no broken link; a site from the hand-out without the solutions; README's times."""
 
+import datetime
+import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
+from lib.course import handout
+from lib.course.site import __main__ as site_command
 from lib.course.site import check, course, stage
 from tests.sandbox import WORKTREE
 
@@ -42,8 +48,106 @@ def test_lessons_show_their_saved_plots_from_the_site_itself(site):
 
 
 @pytest.mark.slow
-def test_nothing_is_loaded_from_elsewhere_and_every_local_link_resolves(site):
-    assert check.problems(site) == []
+def test_nothing_is_loaded_from_elsewhere_every_link_resolves_and_every_lessons_text_shows(site):
+    assert check.problems(site, WORKTREE) == []
+
+
+@pytest.mark.slow
+def test_tables_printed_by_a_lesson_are_tables(site):
+    """1.0's requirements and 2.2's model comparisons are printed as Markdown: on the page they are HTML tables."""
+    for lesson, header in (("1.0-inception", "checked by"), ("2.2-experiment-tracking", "CV macro-F1")):
+        page = (site / "notebooks" / f"{lesson}.html").read_text(encoding="utf-8")
+        assert re.search(rf"<th[^>]*><p>{re.escape(header)}", page), lesson
+        assert not check.RAW_TABLE.search(" ".join(check.article(site / "notebooks" / f"{lesson}.html").prose))
+
+
+@pytest.mark.slow
+def test_the_sidebar_and_previous_next_follow_the_course(site):
+    """Grouped captions in order; each lesson's Next is the next lesson; the last lesson's Next is a guide."""
+    home = (site / "index.html").read_text(encoding="utf-8")
+    captions = re.findall(r'<p aria-level="2" class="caption"[^>]*><span class="caption-text">([^<]+)</span>', home)
+    assert captions == ["Start", "Lessons", "Guides, by milestone", "Deployment", "Your project", "Teaching"]
+    names = [lesson.path.stem for lesson in course.lessons(WORKTREE / "notebooks")]
+    for this, after in zip(names, names[1:], strict=False):
+        page = (site / "notebooks" / f"{this}.html").read_text(encoding="utf-8")
+        assert re.search(rf'class="right-next"\s+href="{re.escape(after)}.html"', page), this
+    last = (site / "notebooks" / f"{names[-1]}.html").read_text(encoding="utf-8")
+    assert re.search(r'class="right-next"\s+href="../docs/coordination.html"', last)
+    assert home.count("search-button-field ") == 1  # one search box: the sidebar's
+
+
+@pytest.mark.slow
+def test_every_page_names_the_repository_the_licences_the_version_and_the_date(site):
+    page = (site / "docs" / "deployment" / "docker.html").read_text(encoding="utf-8")
+    footer = page.split('class="course-footer"', 1)[1].split("</p>", 1)[0]
+    assert "Penguins MLOps course 0.1.0" in footer and datetime.date.today().isoformat()[:4] in footer
+    assert "MIT licence" in footer and "CC BY 4.0" in footer and "CC0" in footer
+    assert (site / "_static" / "LICENSE-CC-BY-4.0.txt").read_text(encoding="utf-8").startswith("Attribution 4.0")
+    assert "Permission is hereby granted" in (site / "_static" / "LICENSE.txt").read_text(encoding="utf-8")
+
+
+def test_a_table_left_as_text_and_swallowed_text_are_found(tmp_path):
+    """The check reads the built page against the lesson: pipes of an unrendered table, and an <n> a browser ate."""
+    (tmp_path / "notebooks").mkdir()
+    cells = [
+        {"cell_type": "markdown", "source": ["# A lesson\n", "\n", "Files are numbered <n>-<name> here.\n"]},
+        {"cell_type": "markdown", "source": ["1. a list item with a [link](x.md) and `code`\n"]},
+    ]
+    (tmp_path / "notebooks" / "lesson.ipynb").write_text(json.dumps({"cells": cells}), encoding="utf-8")
+    (tmp_path / "notebooks" / "lesson.html").write_text(
+        "<nav>numbered n name</nav><article><h1>A lesson</h1><p>Files are numbered - here.</p>"
+        "<ol><li>a list item with a <a>link</a> and <code>code</code></li></ol>"
+        "<p>| a | b | |—|—| | 1 | 2 |</p><pre>|---|---|</pre></article>",
+        encoding="utf-8",
+    )
+    found = check.rendering_problems(tmp_path, tmp_path)
+    assert len(found) == 2, found
+    assert "a table printed as text ('|—|')" in found[0]
+    assert "cell 0's text is not on the page from 'n name here'" in found[1]
+
+
+def test_a_page_in_no_group_of_the_sidebar_stops_the_build(tmp_path):
+    """A new guide nobody placed in the navigation is named, with what to do."""
+    for part in ("README.md", "notebooks", "docs", "exercises/README.md"):
+        source, target = WORKTREE / part, tmp_path / part
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
+    assert [caption for caption, _ in stage.navigation(tmp_path)][0] == "Start"
+    (tmp_path / "docs" / "new-guide.md").write_text("# A new guide\n", encoding="utf-8")
+    with pytest.raises(RuntimeError, match=r"docs/new-guide.md is in no group: add it to one"):
+        stage.navigation(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("origin", "env", "expected"),
+    [
+        ("git@github.com:teach/penguins.git", {}, "https://github.com/teach/penguins"),
+        ("https://gitlab.example.org/teach/penguins.git", {}, "https://gitlab.example.org/teach/penguins"),
+        ("/home/ana/penguins", {}, ""),
+        ("git@github.com:x/y.git", {"GITHUB_REPOSITORY": "teach/course"}, "https://github.com/teach/course"),
+    ],
+)
+def test_the_footer_names_the_repository_a_reader_can_open(tmp_path, monkeypatch, origin, env, expected):
+    monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / ".git").mkdir()
+    monkeypatch.setattr(stage, "_git", lambda root, *arguments: origin if "origin" in arguments else "")
+    assert stage.repository_url(tmp_path) == expected
+
+
+@pytest.mark.slow
+def test_a_site_from_the_hand_out_keeps_the_solutions_out(tmp_path, monkeypatch):
+    """make site HANDOUT=1: the exercise modules on the site are the students' stubs."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(site_command.paths, "PROJ_ROOT", WORKTREE)
+    assert site_command.main(["build", str(tmp_path / "site"), "--handout"]) == 0
+    modules = sorted((tmp_path / "site" / "_downloads").glob("*/*.py"))  # Sphinx serves linked files there
+    exercises = [module for module in modules if module.name in ("inception.py", "data_versioning.py", "closing_the_loop.py")]
+    assert len(exercises) == 3, [module.name for module in modules]  # linked from exercises/README.md
+    for module in exercises:
+        text = module.read_text(encoding="utf-8")
+        assert handout.STUB_NOTE in text and "NotImplementedError" in text, module.name
 
 
 @pytest.mark.slow
@@ -78,7 +182,7 @@ def test_a_page_with_a_broken_link_fails_the_build(tmp_path):
     """Sphinx runs with -W: a link to a page that is not there stops the build, naming it."""
     source = tmp_path / "source"
     source.mkdir()
-    (source / "conf.py").write_text(stage.CONF, encoding="utf-8")
+    stage.write_sphinx_files(WORKTREE, source)
     (source / "index.md").write_text("# Home\n\nSee [the missing guide](docs/missing.md).\n", encoding="utf-8")
     done = stage.sphinx(source, tmp_path / "out")
     assert done.returncode != 0 and "docs/missing.md" in done.stderr

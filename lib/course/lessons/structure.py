@@ -8,7 +8,7 @@ from lib import paths
 
 # (path, what it holds, the cookiecutter-data-science v2 equivalent)
 LAYOUT: tuple[tuple[str, str, str], ...] = (
-    ("notebooks/", "the lessons, numbered <milestone>.<n>-<name>, saved with their outputs", "notebooks/"),
+    ("notebooks/", "the lessons, numbered `<milestone>.<n>-<name>`, saved with their outputs", "notebooks/"),
     (
         "lib/",
         "the shared module the notebooks call, one file per concern (paths, data, cards, ...)",

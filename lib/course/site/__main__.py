@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from lib import paths
+from lib.course import handout
 from lib.course.site import check, course, stage
 
 
@@ -21,6 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     built = commands.add_parser("build", help="build the site (default: site/) and check it")
     built.add_argument("out", nargs="?", type=Path, default=None)
+    built.add_argument(
+        "--handout",
+        action="store_true",
+        help="build it from the students' hand-out (make handout): the worked solutions stay out of the site",
+    )
     checked = commands.add_parser("check", help="check a built site")
     checked.add_argument("site", type=Path)
     commands.add_parser("readme", help="rewrite README's lesson times from the lessons' last runs")
@@ -30,21 +37,28 @@ def main(argv: list[str] | None = None) -> int:
         print("README's lesson times " + ("updated" if changed else "already current"))
         return 0
     site = arguments.site if arguments.command == "check" else (arguments.out or paths.PROJ_ROOT / "site")
-    if arguments.command == "build":
-        start = time.perf_counter()
-        try:
-            stage.build(site)
-        except RuntimeError as exc:
-            print(exc, file=sys.stderr)
-            return 1
-        pages = sum("_static" not in path.relative_to(site).parts for path in site.rglob("*.html"))
-        print(f"built {pages} pages into {site} in {time.perf_counter() - start:.0f} s ({_size_mb(site):.1f} MB)")
-    found = check.problems(site)
+    with tempfile.TemporaryDirectory(prefix="penguins-site-") as scratch:
+        root = paths.PROJ_ROOT
+        if arguments.command == "build":
+            start = time.perf_counter()
+            if arguments.handout:
+                root = Path(scratch) / "handout"
+                stubbed = handout.write(root)
+                print(f"building from the hand-out: {len(stubbed)} exercise modules with their solutions stubbed")
+            try:
+                stage.build(site, root=root, described_by=paths.PROJ_ROOT)
+            except RuntimeError as exc:
+                print(exc, file=sys.stderr)
+                return 1
+            pages = sum("_static" not in path.relative_to(site).parts for path in site.rglob("*.html"))
+            print(f"built {pages} pages into {site} in {time.perf_counter() - start:.0f} s ({_size_mb(site):.1f} MB)")
+        found = check.problems(site, root)
     for problem in found:
         print(problem, file=sys.stderr)
     if found:
         return 1
-    print(f"checked {site}: nothing loaded from elsewhere, every local link and anchor resolves")
+    print(f"checked {site}: nothing loaded from elsewhere, every local link and anchor resolves, every table")
+    print("and every word of the lessons' Markdown shows on their pages")
     print(f"open {(site / 'index.html').resolve().as_uri()}")
     return 0
 
