@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -160,13 +161,19 @@ def rewrite(page: Path, report: dict) -> bool:
     return updated != text
 
 
-def main() -> int:
-    """Measure a first run in a scratch clone; write reports/first_run.json, README's and the guide's figures."""
-    with tempfile.TemporaryDirectory(prefix="penguins-first-run-") as folder:
-        report = measure(paths.PROJ_ROOT, Path(folder))
+def main(argv: list[str] | None = None) -> int:
+    """Measure a first run in a scratch clone; write reports/first_run.json, README's and the guide's figures.
+
+    ``--pages-only`` rewrites the figures from the last run's reports/first_run.json, without measuring.
+    """
     out = paths.REPORTS_DIR / "first_run.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if "--pages-only" in (sys.argv[1:] if argv is None else argv):
+        report = json.loads(out.read_text(encoding="utf-8"))
+    else:
+        with tempfile.TemporaryDirectory(prefix="penguins-first-run-") as folder:
+            report = measure(paths.PROJ_ROOT, Path(folder))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=2))
     for page in (paths.PROJ_ROOT / "README.md", paths.DOCS_DIR / "instructors.md"):
         rewrite(page, report)
