@@ -139,6 +139,8 @@ system-packages: ## install what the course needs from the system: Prometheus (l
 pipeline: system-packages setup ## run every stage that is out of date (dvc repro)
 	@$(BIN)/python -m lib.preflight
 	$(SCRATCH_HOME) $(BIN)/dvc repro
+	@$(BIN)/dvc status --quiet || { echo "make pipeline: a stage is still out of date after the run: see .venv/bin/dvc status"; exit 1; }
+	@echo "make pipeline: done. Every lesson ran (reports/notebooks/) and no stage is left to run. Next: make lab"
 
 test: system-packages setup ## every test: unit, pipeline (dvc repro in a scratch copy), notebooks (nbval), lint gates, the team stack
 	@$(BIN)/python -m lib.preflight

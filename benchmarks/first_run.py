@@ -3,8 +3,9 @@
 In a fresh ``git clone`` of the committed course, with empty package caches (so every package is
 downloaded from the registry, as on a new laptop):
 
-- ``make setup``: the seconds to create ``.venv`` and install the lock, the megabytes downloaded
-  (the caches' size afterwards) and ``.venv``'s size on disk;
+- ``make setup``: the seconds to create ``.venv`` and install the lock, the megabytes it received
+  from the network (every interface but loopback: run it on an otherwise quiet machine), and the
+  sizes of ``.venv`` and of the package caches it filled;
 - ``make pipeline``: the seconds for every lesson, headless, and the largest memory the run held
   at once (the resident memory of ``make`` and every process under it, summed, sampled every
   0.2 s: an upper bound, since pages two processes share count twice);
@@ -47,6 +48,12 @@ def size_mb(folder: Path) -> float:
                 seen.add((stat.st_dev, stat.st_ino))
                 total += stat.st_size
     return total / 1e6
+
+
+def received_mb() -> float:
+    """Megabytes this machine has received from the network so far (every interface but loopback)."""
+    counters = psutil.net_io_counters(pernic=True)
+    return sum(counter.bytes_recv for name, counter in counters.items() if not name.startswith("lo")) / 1e6
 
 
 class PeakMemory:
@@ -105,7 +112,9 @@ def measure(root: Path, scratch: Path) -> dict:
     venv_bin = str(root / ".venv" / "bin")
     env["PATH"] = os.pathsep.join(part for part in env.get("PATH", "").split(os.pathsep) if part != venv_bin)
     env.update({name: str(path) for name, path in caches.items()})
+    received = received_mb()
     setup_s, _ = run(["make", "setup"], clone, env, scratch / "setup.log")
+    download_mb = received_mb() - received
     pipeline_s, peak_mb = run(["make", "pipeline"], clone, env, scratch / "pipeline.log")
     python = subprocess.run(
         [str(clone / ".venv" / "bin" / "python"), "-c", "import platform; print(platform.python_version())"],
@@ -120,7 +129,8 @@ def measure(root: Path, scratch: Path) -> dict:
         "memory_gb": round(psutil.virtual_memory().total / 1e9, 1),
         "python": python,
         "setup_s": round(setup_s),
-        "download_mb": round(sum(size_mb(path) for path in caches.values())),
+        "download_mb": round(download_mb),
+        "caches_mb": round(sum(size_mb(path) for path in caches.values())),
         "venv_mb": round(venv_mb),
         "pipeline_s": round(pipeline_s),
         "pipeline_peak_memory_mb": round(peak_mb),
@@ -136,12 +146,13 @@ def minutes(seconds: float) -> str:
 
 def figures(report: dict) -> str:
     """The first run's cost in a few sentences, for README and the instructors' guide."""
-    disk_gb = (report["venv_mb"] + report["project_mb"] + report["git_mb"] + report["download_mb"]) / 1000
+    disk_gb = (report["venv_mb"] + report["project_mb"] + report["git_mb"] + report["caches_mb"]) / 1000
     return (
         f"Measured on {report['date']} on a {report['cpus']}-core Linux machine with {report['memory_gb']:g} GB "
         f"of memory, Python {report['python']}, from a fresh clone with empty package caches: `make setup` "
         f"downloaded {report['download_mb']} MB and took {minutes(report['setup_s'])} (`.venv` is "
-        f"{report['venv_mb']} MB on disk); `make pipeline` then ran every lesson in "
+        f"{report['venv_mb']} MB on disk, the package caches {report['caches_mb']} MB); `make pipeline` then "
+        f"ran every lesson in "
         f"{minutes(report['pipeline_s'])}, its processes holding at most {report['pipeline_peak_memory_mb']} MB "
         f"of memory together; the project's own files grew to {report['project_mb']} MB beside the "
         f"{report['git_mb']} MB of Git history. Plan for about {disk_gb:.1f} GB of disk with the package "

@@ -21,7 +21,7 @@ percent of what ``/predict`` costs under load. The API counts on its event loop'
 so plain Python counters need no lock; this module keeps them and hands them to
 prometheus_client only when ``/metrics`` is scraped (its ``Collector`` interface), and
 fills the feature histograms a whole batch at once with numpy. ``make bench`` measures
-what is left (README, *Performance*). With several uvicorn workers each process has its
+what is left (docs/performance.md). With several uvicorn workers each process has its
 own counts and a scrape reaches one of them: run one worker per port and scrape each
 (prometheus_client's multiprocess mode supports neither custom collectors nor Info metrics).
 """

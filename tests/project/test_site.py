@@ -143,7 +143,9 @@ def test_a_site_from_the_hand_out_keeps_the_solutions_out(tmp_path, monkeypatch)
     monkeypatch.setattr(site_command.paths, "PROJ_ROOT", WORKTREE)
     assert site_command.main(["build", str(tmp_path / "site"), "--handout"]) == 0
     modules = sorted((tmp_path / "site" / "_downloads").glob("*/*.py"))  # Sphinx serves linked files there
-    exercises = [module for module in modules if module.name in ("inception.py", "data_versioning.py", "closing_the_loop.py")]
+    exercises = [
+        module for module in modules if module.name in ("inception.py", "data_versioning.py", "closing_the_loop.py")
+    ]
     assert len(exercises) == 3, [module.name for module in modules]  # linked from exercises/README.md
     for module in exercises:
         text = module.read_text(encoding="utf-8")
@@ -194,3 +196,20 @@ def test_readme_shows_each_lessons_time_from_its_last_run():
     assert course.with_times(readme, course.lessons(WORKTREE / "notebooks")) == readme, (
         "README's lesson times differ from the lessons' last runs: run .venv/bin/python -m lib.course.site readme"
     )
+
+
+def test_the_instructors_guide_lists_the_locked_versions_of_the_taught_tools():
+    """Its table is what ``python -m lib.course.site readme`` writes from requirements.lock."""
+    page = (WORKTREE / "docs" / "instructors.md").read_text(encoding="utf-8")
+    lock = (WORKTREE / "requirements.lock").read_text(encoding="utf-8")
+    assert course.with_versions(page, lock) == page, (
+        "the instructors' guide's tool versions differ from requirements.lock: run .venv/bin/python -m lib.course.site"
+        " readme"
+    )
+    dvc = re.search(r"^dvc==(\S+)$", lock, re.MULTILINE)
+    assert dvc and f"| dvc | {dvc.group(1)} | 2.1: data and pipeline versioning |" in page
+    two = "shap==0.51.0 ; python_full_version < '3.12'\nshap==0.54.1 ; python_full_version >= '3.12'\n"
+    without_shap = re.sub(r"^shap==.*$", "", lock, flags=re.MULTILINE)
+    assert "| shap | 0.51.0 (Python < 3.12), 0.54.1 (Python >= 3.12) |" in course.tool_versions(without_shap + two)
+    with pytest.raises(ValueError, match="dvc is taught but requirements.lock does not pin it"):
+        course.tool_versions(re.sub(r"^dvc==.*$", "", lock, flags=re.MULTILINE))

@@ -1,4 +1,4 @@
-"""make bench's written outputs: docs/performance.md and README's summary come from the run's report alone."""
+"""make bench's written outputs: docs/performance.md and the contributors' summary come from the run's report alone."""
 
 import pytest
 

@@ -30,11 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     checked = commands.add_parser("check", help="check a built site")
     checked.add_argument("site", type=Path)
-    commands.add_parser("readme", help="rewrite README's lesson times from the lessons' last runs")
+    commands.add_parser(
+        "readme", help="rewrite README's lesson times and the instructors' guide's tool versions (requirements.lock)"
+    )
     arguments = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if arguments.command == "readme":
         changed = course.update_readme()
         print("README's lesson times " + ("updated" if changed else "already current"))
+        changed = course.update_versions()
+        print("the instructors' guide's tool versions " + ("updated" if changed else "already current"))
         return 0
     site = arguments.site if arguments.command == "check" else (arguments.out or paths.PROJ_ROOT / "site")
     with tempfile.TemporaryDirectory(prefix="penguins-site-") as scratch:

@@ -102,3 +102,74 @@ def update_readme(readme: Path | None = None) -> bool:
     if updated != text:
         readme.write_text(updated, encoding="utf-8")
     return updated != text
+
+
+# The tools the lessons teach, in the order they appear, with where: the instructors' guide lists their versions.
+TAUGHT = (
+    ("jupyterlab", "every lesson"),
+    ("huggingface-hub", "1.0: dataset and model cards"),
+    ("dvc", "2.1: data and pipeline versioning"),
+    ("papermill", "2.1: the lessons as pipeline stages"),
+    ("mlflow", "2.2: tracking and the registry; 5.2"),
+    ("scikit-learn", "2.2: the candidates"),
+    ("pandas", "every lesson"),
+    ("codecarbon", "3.1: energy"),
+    ("pynblint", "3.2: notebook linting"),
+    ("ruff", "3.2: code linting"),
+    ("pylint", "3.2: code linting"),
+    ("nbqa", "3.2: linters on notebooks"),
+    ("pytest", "3.2, 4.1: tests"),
+    ("nbval", "3.2: notebooks as tests"),
+    ("great-expectations", "3.2: data tests"),
+    ("fairlearn", "3.2: scores by group"),
+    ("shap", "3.2, 5.2: explanations"),
+    ("fastapi", "4.1: the API"),
+    ("uvicorn", "4.1: the server"),
+    ("prometheus-client", "5.1: metrics"),
+    ("evidently", "5.1, 5.2: drift reports"),
+)
+VERSIONS_START = (
+    "<!-- the taught tools' versions: written by python -m lib.course.site readme from requirements.lock -->"
+)
+VERSIONS_END = "<!-- end of the tools' versions -->"
+LOCKED = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s;]+)(?:\s*;\s*(.*))?$")
+
+
+def _python_condition(marker: str) -> str:
+    """A lock line's environment marker for a reader: ``python_full_version < '3.12'`` -> ``Python < 3.12``."""
+    return re.sub(r"python_(?:full_)?version\s*([<>=!]+)\s*'([^']+)'", r"Python \1 \2", marker).replace(".*", "")
+
+
+def tool_versions(lock: str) -> str:
+    """The taught tools with the versions ``requirements.lock`` pins (each Python's, where they differ)."""
+    pinned: dict[str, list[str]] = {}
+    for line in lock.splitlines():
+        match = LOCKED.match(line.strip())
+        if match:
+            name = match.group(1).lower().replace("_", "-")
+            when = f" ({_python_condition(match.group(3))})" if match.group(3) else ""
+            pinned.setdefault(name, []).append(match.group(2) + when)
+    rows = ["| tool | version | taught in |", "|---|---|---|"]
+    for name, where in TAUGHT:
+        if name not in pinned:
+            raise ValueError(f"{name} is taught but requirements.lock does not pin it: add it or drop it from TAUGHT")
+        rows.append(f"| {name} | {', '.join(pinned[name])} | {where} |")
+    return "\n".join(rows)
+
+
+def with_versions(page: str, lock: str) -> str:
+    """``page`` with the table between the versions' markers rewritten from ``lock``; ValueError without markers."""
+    start, end = page.find(VERSIONS_START), page.find(VERSIONS_END)
+    if start < 0 or end < start:
+        raise ValueError(f"no place for the tools' versions: put {VERSIONS_START!r} and {VERSIONS_END!r} in the page")
+    return page[: start + len(VERSIONS_START)] + "\n" + tool_versions(lock) + "\n" + page[end:]
+
+
+def update_versions(page: Path | None = None) -> bool:
+    """Rewrite the instructors' guide's table of tool versions from requirements.lock; return whether it changed."""
+    page = page or paths.DOCS_DIR / "instructors.md"
+    text = page.read_text(encoding="utf-8")
+    updated = with_versions(text, (paths.PROJ_ROOT / "requirements.lock").read_text(encoding="utf-8"))
+    if updated != text:
+        page.write_text(updated, encoding="utf-8")
+    return updated != text
