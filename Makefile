@@ -49,11 +49,12 @@ CHECK_PORT = $(BIN)/python -m lib.ports check $(PORT) --change 'make $@ PORT={po
 # System packages (make system-packages): what the course needs from the system, by need, and only where
 # it is needed: lessons 1.0 to 4.1 need none (make lab and make setup ask for nothing but Python's venv);
 # Prometheus for lessons 5.1 and 5.2 (make pipeline, make notebooks, the tests); PostgreSQL and sshd for the
-# team stack (make team-up, and make test, which starts one). `make system-packages` alone installs them all.
+# team stack (make team-up, and make test, which starts one). `make system-packages` alone installs what the
+# lessons need; `make system-packages SYSTEM_NEEDS="venv prometheus postgresql sshd"` everything.
 # Each need has a check, its Debian/Ubuntu package, its Homebrew formula (none: macOS ships it), and what waits
 # for it. venv: Debian and Ubuntu ship Python's ensurepip apart (python3.12-venv), and without it no .venv.
-SYSTEM_NEEDS ?= venv prometheus postgresql sshd
-pipeline notebooks test-fast: SYSTEM_NEEDS = venv prometheus
+SYSTEM_NEEDS ?= venv prometheus
+test: SYSTEM_NEEDS = venv prometheus postgresql sshd
 team-up: SYSTEM_NEEDS = venv postgresql sshd
 lab: SYSTEM_NEEDS = venv
 bench: SYSTEM_NEEDS = venv prometheus wrk
@@ -115,12 +116,12 @@ $(KERNEL_STAMP): $(STAMP) lib/course/jupyter.py lib/course/toolstate.py lib/tele
 
 # The only target that installs system packages: apt as root, or through sudo where it needs no password
 # (CI runners, the dev container); Homebrew on macOS. Otherwise it prints the command and stops.
-system-packages: ## install what the course needs from the system: Prometheus (lessons 5.x), PostgreSQL and sshd (team stack)
+system-packages: ## install what the lessons need from the system (Prometheus, for 5.1 and 5.2); make test and team-up add their own
 	@missing="$(MISSING)"; [ -z "$$missing" ] && exit 0; \
 	apt="$(strip $(foreach need,$(MISSING),$(APT_$(need))))"; brew="$(strip $(foreach need,$(MISSING),$(BREW_$(need))))"; \
 	echo "system packages missing: $$missing"; \
 	$(foreach need,$(MISSING),echo "  $(need): for $(FOR_$(need))";) \
-	echo "  (lessons 1.0 to 4.1 need none of them: 'make lab' opens them now)"; \
+	$(if $(filter venv,$(MISSING)),,echo "  (lessons 1.0 to 4.1 need none of them: 'make lab' opens them now)";) \
 	if [ "$$(uname -s)" = Darwin ]; then \
 	  if command -v brew >/dev/null; then brew install $$brew || exit 1; \
 	  else echo "Install Homebrew (https://brew.sh), then run: brew install $$brew"; exit 1; fi; \
@@ -193,7 +194,7 @@ notebooks: system-packages setup ## re-execute every lesson in place, top to bot
 	done
 
 site: setup ## the course as a static site in site/ (open site/index.html); HANDOUT=1 builds it without the solutions
-	$(BIN)/python -m lib.course.site build site $(if $(HANDOUT),--handout)
+	$(BIN)/python -m lib.course.site build site $(if $(filter 1 yes true,$(HANDOUT)),--handout)
 
 handout: setup ## a copy of the course for students with the worked solutions stubbed: make handout DEST=../course-handout
 	@test -n "$(DEST)" || { echo "say where the hand-out goes: make handout DEST=../course-handout" >&2; exit 2; }

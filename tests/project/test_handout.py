@@ -116,3 +116,20 @@ def test_in_a_hand_out_the_planted_wrong_answers_skip_themselves(copy):
     done = subprocess.run(command, cwd=destination, capture_output=True, text=True, check=False, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:]
     assert "a hand-out" in done.stdout and " passed" not in done.stdout, done.stdout[-2000:]
+
+
+def test_in_a_hand_out_an_unanswered_exercise_skips_and_a_wrong_answer_fails(tmp_path):
+    """The class's repository stays green while students work: a stub skips as not answered; an answer is graded."""
+    destination = tmp_path / "penguins-course"
+    handout.write(destination, WORKTREE)
+    command = [sys.executable, "-m", "pytest", "tests/exercises/test_solutions.py", "-p", "no:cacheprovider"]
+    command += ["-o", "addopts=", "-p", "no:nbval", "-k", "lint", "-rs"]
+    done = subprocess.run(command, cwd=destination, capture_output=True, text=True, check=False, timeout=600)
+    assert done.returncode == 0 and "not answered yet (exercise quality_assurance.lint_findings" in done.stdout, (
+        done.stdout[-2000:]
+    )
+    module = destination / "exercises" / "quality_assurance.py"
+    stub = 'raise NotImplementedError("exercise quality_assurance.lint_findings: your answer goes here")'
+    module.write_text(module.read_text(encoding="utf-8").replace(stub, 'return {"ruff": [], "pylint": []}'))
+    wrong = subprocess.run(command, cwd=destination, capture_output=True, text=True, check=False, timeout=600)
+    assert wrong.returncode == 1 and "1 failed" in wrong.stdout, wrong.stdout[-2000:]

@@ -106,14 +106,19 @@ def test_without_root_or_sudo_it_prints_the_command_and_stops(machine):
     Ubuntu's Python needs its -venv package before .venv can be made; it is named for that Python.
     """
     (machine.state / "postgresql").touch()
-    done, calls = machine("system-packages")
+    done, calls = machine("system-packages", "SYSTEM_NEEDS=venv prometheus postgresql sshd")
     assert done.returncode != 0
     assert "sudo apt-get update && sudo apt-get install -y python3.12-venv prometheus openssh-server" in done.stdout
     assert not [call for call in calls if call.startswith("apt-get")]
-    # what waits for each missing package, and what does not wait at all
+    # what waits for each missing package, and what does not wait at all (once Python can make .venv)
     assert "prometheus: for lessons 5.1 and 5.2" in done.stdout and "sshd: for the team stack" in done.stdout
-    assert "lessons 1.0 to 4.1 need none of them: 'make lab' opens them now" in done.stdout
     assert "postgresql: for" not in done.stdout  # it is there
+    (machine.state / "python3.12-venv").touch()
+    done, _ = machine("system-packages", "SYSTEM_NEEDS=venv prometheus postgresql sshd")
+    assert "lessons 1.0 to 4.1 need none of them: 'make lab' opens them now" in done.stdout
+    (machine.state / "python3.12-venv").unlink()
+    lab, _ = machine("lab")  # a student with no venv module: make lab stops, and does not send them to make lab
+    assert lab.returncode != 0 and "venv: for every target" in lab.stdout and "'make lab' opens" not in lab.stdout
 
 
 def test_each_target_asks_only_for_the_packages_it_needs(machine):
@@ -126,7 +131,7 @@ def test_each_target_asks_only_for_the_packages_it_needs(machine):
         "test": "venv prometheus postgresql sshd",
         "team-up": "venv postgresql sshd",
         "bench": "venv prometheus wrk",
-        "system-packages": "venv prometheus postgresql sshd",
+        "system-packages": "venv prometheus",
     }
     for target, needs in expected.items():
         done, _ = machine("-n", target)
@@ -135,7 +140,7 @@ def test_each_target_asks_only_for_the_packages_it_needs(machine):
 
 def test_with_passwordless_sudo_it_installs_through_sudo(machine):
     """A CI runner or the dev container: sudo -n apt-get, one install of every missing package."""
-    done, calls = machine("system-packages", FAKE_SUDO_OK="1")
+    done, calls = machine("system-packages", "SYSTEM_NEEDS=venv prometheus postgresql sshd", FAKE_SUDO_OK="1")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "sudo -n apt-get update -qq" in calls
     install = "apt-get install -y -qq python3.12-venv prometheus postgresql openssh-server"
@@ -144,11 +149,11 @@ def test_with_passwordless_sudo_it_installs_through_sudo(machine):
 
 def test_as_root_it_calls_apt_get_itself(machine):
     """Root needs no sudo; once everything is there, a second run installs nothing."""
-    done, calls = machine("system-packages", FAKE_UID="0")
+    done, calls = machine("system-packages", "SYSTEM_NEEDS=venv prometheus postgresql sshd", FAKE_UID="0")
     assert done.returncode == 0, done.stdout + done.stderr
     assert not [call for call in calls if call.startswith("sudo")]
     assert "apt-get install -y -qq python3.12-venv prometheus postgresql openssh-server" in calls
-    again, calls_again = machine("system-packages", FAKE_UID="0")
+    again, calls_again = machine("system-packages", "SYSTEM_NEEDS=venv prometheus postgresql sshd", FAKE_UID="0")
     assert again.returncode == 0 and calls_again == calls
 
 
@@ -162,14 +167,22 @@ def test_on_macos_it_uses_homebrew_without_sudo(machine):
     }
     (machine.state / "sshd-ships-with-macos").touch()
     (machine.state / "python3.12-venv").touch()  # Homebrew's and python.org's Pythons have ensurepip
-    done, calls = machine("system-packages", apt=False, brew_formulae=formulae, FAKE_UNAME="Darwin")
+    done, calls = machine(
+        "system-packages",
+        "SYSTEM_NEEDS=venv prometheus postgresql sshd",
+        apt=False,
+        brew_formulae=formulae,
+        FAKE_UNAME="Darwin",
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert calls == ["brew install prometheus postgresql@15"]
 
 
 def test_a_failed_install_stops_the_target(machine):
     """If the packages are still missing after the install, make stops and names them."""
-    done, _ = machine("system-packages", "CHECK_sshd=false", FAKE_UID="0")
+    done, _ = machine(
+        "system-packages", "SYSTEM_NEEDS=venv prometheus postgresql sshd", "CHECK_sshd=false", FAKE_UID="0"
+    )
     assert done.returncode != 0 and "still missing after the install:" in done.stdout and "sshd" in done.stdout
 
 
