@@ -100,10 +100,18 @@ def test_a_table_left_as_text_and_swallowed_text_are_found(tmp_path):
         "<p>| a | b | |—|—| | 1 | 2 |</p><pre>|---|---|</pre></article>",
         encoding="utf-8",
     )
+    (tmp_path / "docs").mkdir()
+    guide = "---\norphan: true\n---\n# A guide\n\n```bash\nmake <target>\n```\n\nA table:\n\n| a |\n|-|\n| 1 |\n"
+    (tmp_path / "docs" / "guide.md").write_text(guide, encoding="utf-8")
+    (tmp_path / "docs" / "guide.html").write_text(
+        "<article><h1>A guide</h1><pre>make &lt;target&gt;</pre><p>A table:</p><p>| a | |-| | 1 |</p></article>",
+        encoding="utf-8",
+    )
     found = check.rendering_problems(tmp_path, tmp_path)
-    assert len(found) == 2, found
-    assert "a table printed as text ('|—|')" in found[0]
-    assert "cell 0's text is not on the page from 'n name here'" in found[1]
+    assert len(found) == 3, found
+    assert found[0] == "docs/guide.html: a table printed as text ('|-|'): it was not rendered"
+    assert "a table printed as text ('|—|')" in found[1]
+    assert "cell 0's text is not on the page from 'n name here'" in found[2]
 
 
 def test_a_page_in_no_group_of_the_sidebar_stops_the_build(tmp_path):

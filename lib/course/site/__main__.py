@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     if found:
         return 1
     print(f"checked {site}: nothing loaded from elsewhere, every local link and anchor resolves, every table")
-    print("and every word of the lessons' Markdown shows on their pages")
+    print("and every word of the lessons' and guides' Markdown shows on their pages")
     print(f"open {(site / 'index.html').resolve().as_uri()}")
     return 0
 

@@ -83,7 +83,7 @@ def problems(site: Path, root: Path | None = None) -> list[str]:
 
 # A Markdown table's delimiter row printed as text (``|---|``, or ``|—|`` after Sphinx's smart quotes): a table
 # that was not rendered. Text in <pre> and <code> is left alone: a guide may show a table's source.
-RAW_TABLE = re.compile(r"\|\s*:?(?:-{3,}|[—–]+)\s*:?\|")
+RAW_TABLE = re.compile(r"\|\s*:?(?:-+|[—–]+)\s*:?\|")
 # Inline HTML a lesson may use on purpose; any other <word> in its Markdown is text a browser would swallow.
 HTML_TAGS = (
     "a|abbr|b|br|code|details|div|em|i|img|kbd|li|ol|p|pre|span|strong|sub|summary|sup|table|tbody|td|th|thead|tr|u|ul"
@@ -128,7 +128,9 @@ def article(path: Path) -> Article:
 
 def source_words(markdown: str) -> list[str]:
     """The words a reader should see of a piece of Markdown: no comments, images, link targets or list markers."""
-    text = re.sub(r"<!--.*?-->", " ", markdown, flags=re.DOTALL)
+    text = re.sub(r"\A---\n.*?\n---\n", " ", markdown, flags=re.DOTALL)  # front matter: metadata, not shown
+    text = re.sub(r"^(\s*)(```+|~~~+)[\w+-]*", r"\1", text, flags=re.MULTILINE)  # a fence's language name
+    text = re.sub(r"<!--.*?-->", " ", text, flags=re.DOTALL)
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", text)
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = re.sub(rf"</?(?:{HTML_TAGS})\b[^>]*>", " ", text, flags=re.IGNORECASE)
@@ -164,7 +166,7 @@ def notebook_markdown(path: Path) -> list[tuple[str, str]]:
 
 
 def rendering_problems(site: Path, root: Path) -> list[str]:
-    """Tables left as pipes in any page, and text of a lesson's Markdown that its page does not show."""
+    """Tables left as pipes in any page, and text of a lesson's or a guide's Markdown that its page does not show."""
     found = []
     for path in sorted(site.rglob("*.html")):
         if "_static" in path.relative_to(site).parts:
@@ -174,11 +176,16 @@ def rendering_problems(site: Path, root: Path) -> list[str]:
         raw = RAW_TABLE.search(" ".join(page.prose))
         if raw:
             found.append(f"{where}: a table printed as text ({raw.group(0)!r}): it was not rendered")
-        notebook = root / path.relative_to(site).with_suffix(".ipynb")
-        if path.parent.name == "notebooks" and notebook.is_file():
-            shown = " ".join(page.words)
-            for part, markdown in notebook_markdown(notebook):
-                lost = vanished(markdown, shown)
-                if lost:
-                    found.append(f"{where}: {part}'s text is not on the page from {lost!r} on (escape any <...>)")
+        notebook, guide = (root / path.relative_to(site).with_suffix(suffix) for suffix in (".ipynb", ".md"))
+        if notebook.is_file():
+            parts = notebook_markdown(notebook)
+        elif guide.is_file():
+            parts = [("its Markdown", guide.read_text(encoding="utf-8"))]
+        else:
+            continue  # the home page and the listings are written by the build itself
+        shown = " ".join(page.words)
+        for part, markdown in parts:
+            lost = vanished(markdown, shown)
+            if lost:
+                found.append(f"{where}: {part}'s text is not on the page from {lost!r} on (escape any <...>)")
     return found
