@@ -118,6 +118,7 @@ def test_in_a_hand_out_the_planted_wrong_answers_skip_themselves(copy):
     assert "a hand-out" in done.stdout and " passed" not in done.stdout, done.stdout[-2000:]
 
 
+@pytest.mark.slow  # two pytest runs in a new hand-out
 def test_in_a_hand_out_an_unanswered_exercise_skips_and_a_wrong_answer_fails(tmp_path):
     """The class's repository stays green while students work: a stub skips as not answered; an answer is graded."""
     destination = tmp_path / "penguins-course"
