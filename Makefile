@@ -63,7 +63,7 @@ FOR_prometheus := lessons 5.1 and 5.2 (the pipeline's monitor and loop stages) a
 FOR_postgresql := the team stack (make team-up) and the tests that start it
 FOR_sshd := the team stack's DVC remote (make team-up) and the tests that start it
 FOR_wrk := make bench's load generator
-CHECK_venv = test -x $(BIN)/python || test -z "$(PYTHON)" || $(PYTHON) -c 'import ensurepip'
+CHECK_venv = $(BIN)/python -m pip --version || test -z "$(PYTHON)" || $(PYTHON) -c 'import ensurepip'
 CHECK_prometheus = command -v prometheus && command -v promtool
 CHECK_postgresql = ls /usr/lib/postgresql/*/bin/initdb || command -v initdb || ls "$$(brew --prefix postgresql@15)/bin/initdb"
 CHECK_sshd = test -x /usr/sbin/sshd
@@ -96,8 +96,10 @@ $(STAMP): requirements.lock pyproject.toml
 	@test -n "$(PYTHON)" && $(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' || \
 	  { echo "The course needs Python 3.11, 3.12 or 3.13; found $$($(PYTHON) --version 2>&1 || echo none)$(if $(PYTHON), at '$(PYTHON)')."; \
 	    echo "Install one (your package manager, python.org, pyenv), then: make $(MAKECMDGOALS) PYTHON=/path/to/python3.12"; exit 1; }
-	@test -x $(BIN)/python || echo "creating $(VENV) with $$($(PYTHON) --version) ($(PYTHON))"
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# A .venv left without pip (Debian's venv stops after the interpreter when ensurepip is missing) is made again.
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { test ! -e $(VENV) || { echo "$(VENV) has no pip (an interrupted set-up?): making it again"; rm -rf $(VENV); }; \
+	  echo "creating $(VENV) with $$($(PYTHON) --version) ($(PYTHON))"; \
+	  $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Python could not make $(VENV): its venv module is missing; make system-packages installs it (python3.x-venv)"; exit 1; }; }
 	@# uv (the version the lock pins) installs the lock in seconds; pip does the same, slower, where uv cannot.
 	@# Both compile the bytecode at install time (pip by default): with PYTHONDONTWRITEBYTECODE set, as in
 	@# many containers and CI images, Python would otherwise compile every module it imports, in every process.
@@ -128,7 +130,8 @@ system-packages: ## install what the lessons need from the system (Prometheus, f
 	elif command -v apt-get >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=; \
 	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
-	  else echo "make cannot install them (not root, and sudo asks for a password). Run this, then make again:"; \
+	  else echo "make cannot install them here (not root, and no sudo without a password). Run this, or ask whoever"; \
+	    echo "administers this machine to (or use the dev container or a codespace: README, Your machine), then make again:"; \
 	    echo "    sudo apt-get update && sudo apt-get install -y $$apt"; exit 1; fi; \
 	  echo "installing with apt-get: $$apt"; \
 	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$apt >/dev/null || exit 1; \

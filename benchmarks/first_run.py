@@ -149,7 +149,8 @@ def figures(report: dict) -> str:
     disk_gb = (report["venv_mb"] + report["project_mb"] + report["git_mb"] + report["caches_mb"]) / 1000
     return (
         f"Measured on {report['date']} on a {report['cpus']}-core Linux machine with {report['memory_gb']:g} GB "
-        f"of memory, Python {report['python']}, from a fresh clone with empty package caches: `make setup` "
+        f"of memory, Python {report['python']}, from a fresh clone with empty package caches and the system "
+        f"packages already installed (`python -m benchmarks.first_run`): `make setup` "
         f"downloaded {report['download_mb']} MB and took {minutes(report['setup_s'])} (`.venv` is "
         f"{report['venv_mb']} MB on disk, the package caches {report['caches_mb']} MB); `make pipeline` then "
         f"ran every lesson in "

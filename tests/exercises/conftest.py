@@ -20,7 +20,7 @@ def store(tmp_path, monkeypatch):
 def pytest_runtest_call(item):
     """In a hand-out's own test run, an exercise whose stub is still there is skipped as not answered yet.
 
-    So a class's repository (the hand-out, with its CI) stays green while students work, and a wrong answer
+    So a student's run of the exercise tests shows what is left to do without failing on it, and a wrong answer
     still fails. Grading (``--answers``) keeps the stub's ``NotImplementedError``: it reports "not answered".
     """
     try:

@@ -294,3 +294,31 @@ def test_every_server_port_is_a_variable(target, default):
     assert default.replace(re.search(r"\d+", default)[0], "8123") in moved
     if target != "api":  # the API checks its own port (python -m lib.serving), for Docker and systemd too
         assert f"lib.ports check 8123 --change 'make {target} PORT={{port}}'" in moved
+
+
+def test_a_python_without_its_venv_module_leaves_no_half_made_venv(tmp_path):
+    """Debian's Python without python3.x-venv makes .venv/bin/python, then fails: make says why and removes it."""
+    copy_makefile(tmp_path)
+    python = tmp_path / "python3.12"
+    python.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in\n'
+        "  *version_info*) exit 0;;\n"
+        '  --version) echo "Python 3.12.3";;\n'
+        '  "-m venv .venv") mkdir -p .venv/bin && printf "#!/bin/sh\\nexit 1\\n" > .venv/bin/python && '
+        'chmod +x .venv/bin/python; echo "ensurepip is not available" >&2; exit 1;;\n'
+        "esac\n",
+        encoding="utf-8",
+    )
+    python.chmod(0o755)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "setup", f"PYTHON={python}"],
+        cwd=tmp_path,
+        env=outside_make(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "its venv module is missing; make system-packages installs it" in done.stdout, done.stdout + done.stderr
+    assert not (tmp_path / ".venv").exists()

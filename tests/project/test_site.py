@@ -151,6 +151,9 @@ def test_a_site_from_the_hand_out_keeps_the_solutions_out(tmp_path, monkeypatch)
     monkeypatch.setattr(site_command.paths, "PROJ_ROOT", WORKTREE)
     assert site_command.main(["build", str(tmp_path / "site"), "--handout"]) == 0
     modules = sorted((tmp_path / "site" / "_downloads").glob("*/*.py"))  # Sphinx serves linked files there
+    footer = (tmp_path / "site" / "index.html").read_text(encoding="utf-8").split('class="course-footer"', 1)[1]
+    footer = footer.split("</p>", 1)[0]
+    assert "from the students' hand-out" in footer and "commit" not in footer, footer
     exercises = [
         module for module in modules if module.name in ("inception.py", "data_versioning.py", "closing_the_loop.py")
     ]

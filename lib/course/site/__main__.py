@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
                 stubbed = handout.write(root)
                 print(f"building from the hand-out: {len(stubbed)} exercise modules with their solutions stubbed")
             try:
-                stage.build(site, root=root)  # a hand-out's footer names no private repository or commit
+                stage.build(site, root=root, handout=arguments.handout)
             except RuntimeError as exc:
                 print(exc, file=sys.stderr)
                 return 1

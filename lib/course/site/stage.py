@@ -244,22 +244,29 @@ def repository_url(root: Path) -> str:
     return origin.removesuffix(".git") if origin.startswith("https://") else ""
 
 
-def footer(root: Path, today: datetime.date | None = None) -> dict[str, str]:
-    """What every page's footer says: the course, its version and commit, the build's date, the repository."""
+def footer(root: Path, today: datetime.date | None = None, handout: bool = False) -> dict[str, str]:
+    """What every page's footer says: the course, its version and commit, the build's date, the repository.
+
+    A site built from the hand-out names neither: they are the instructor's copy, with the solutions.
+    """
     version = re.search(r'^version = "([^"]+)"', (root / "pyproject.toml").read_text(encoding="utf-8"), re.M)
-    commit = _git(root, "rev-parse", "--short", "HEAD")
-    url = repository_url(root)
+    commit = "" if handout else _git(root, "rev-parse", "--short", "HEAD")
+    url = "" if handout else repository_url(root)
     return {
         "name": "Penguins MLOps course",
         "version": (version.group(1) if version else "") + (f" (commit {commit})" if commit else ""),
         "date": (today or datetime.datetime.now(datetime.UTC).date()).isoformat(),
-        "repository": f'<a href="{url}">{url.split("://", 1)[-1]}</a>' if url else "a copy with no remote repository",
+        "repository": (
+            f'<a href="{url}">{url.split("://", 1)[-1]}</a>'
+            if url
+            else ("the students' hand-out" if handout else "a copy with no remote repository")
+        ),
     }
 
 
-def write_sphinx_files(root: Path, destination: Path, described_by: Path | None = None) -> None:
+def write_sphinx_files(root: Path, destination: Path, handout: bool = False) -> None:
     """``conf.py`` with the footer's facts, the footer's template, and the licences served beside the pages."""
-    facts = footer(described_by or root)
+    facts = footer(root, handout=handout)
     (destination / "conf.py").write_text(CONF + f"html_context = {{'course': {facts!r}}}\n", encoding="utf-8")
     (destination / "_templates").mkdir(exist_ok=True)
     (destination / "_templates" / "course-footer.html").write_text(FOOTER, encoding="utf-8")
@@ -268,10 +275,10 @@ def write_sphinx_files(root: Path, destination: Path, described_by: Path | None 
         shutil.copy2(root / name, destination / "_course_static" / served)
 
 
-def stage(root: Path, destination: Path, described_by: Path | None = None) -> Path:
+def stage(root: Path, destination: Path, handout: bool = False) -> Path:
     """Copy the course's pages and what they link to into ``destination``, with ``conf.py`` and ``index.md``.
 
-    The footer names the version, commit and repository of ``described_by`` (default: ``root``).
+    ``handout``: the pages come from a hand-out, and the footer names no repository or commit.
     """
     tracked = set(snapshot.project_files(root))
     pages = set(page_files(root))
@@ -301,7 +308,7 @@ def stage(root: Path, destination: Path, described_by: Path | None = None) -> Pa
         else:
             _copy(root / item, destination / "files" / item)
     (destination / "index.md").write_text(index_page(root), encoding="utf-8")
-    write_sphinx_files(root, destination, described_by or root)
+    write_sphinx_files(root, destination, handout)
     return destination
 
 
@@ -316,13 +323,13 @@ def sphinx(source: Path, out: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, check=False, cwd=source)
 
 
-def build(out: Path, root: Path | None = None, workdir: Path | None = None, described_by: Path | None = None) -> Path:
+def build(out: Path, root: Path | None = None, workdir: Path | None = None, handout: bool = False) -> Path:
     """Stage the course and build the site into ``out`` (replaced once built); raise ``RuntimeError`` on a warning.
 
-    ``described_by``: the repository the footer names (default: ``root``), for a site built from a hand-out.
+    ``handout``: ``root`` is a hand-out (``make handout``), whose footer names no repository or commit.
     """
     root, out = (root or paths.PROJ_ROOT).resolve(), out.resolve()  # Sphinx runs in the staged source
-    source = stage(root, Path(workdir or out.parent / ".site-source").resolve(), described_by)
+    source = stage(root, Path(workdir or out.parent / ".site-source").resolve(), handout)
     try:
         # Built inside the staged source, where MyST-NB's jupyter_execute/ (beside the output) is deleted
         # with it, then moved: a failed build leaves the last good site in place.
