@@ -11,7 +11,7 @@ import pytest
 
 from lib.course import handout
 from lib.course.site import __main__ as site_command
-from lib.course.site import check, course, stage
+from lib.course.site import check, course, layout, stage
 from tests.sandbox import WORKTREE
 
 
@@ -120,10 +120,10 @@ def test_a_page_in_no_group_of_the_sidebar_stops_the_build(tmp_path):
         source, target = WORKTREE / part, tmp_path / part
         target.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
-    assert [caption for caption, _ in stage.navigation(tmp_path)][0] == "Start"
+    assert [caption for caption, _ in layout.navigation(tmp_path)][0] == "Start"
     (tmp_path / "docs" / "new-guide.md").write_text("# A new guide\n", encoding="utf-8")
     with pytest.raises(RuntimeError, match=r"docs/new-guide.md is in no group: add it to one"):
-        stage.navigation(tmp_path)
+        layout.navigation(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -140,8 +140,8 @@ def test_the_footer_names_the_repository_a_reader_can_open(tmp_path, monkeypatch
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     (tmp_path / ".git").mkdir()
-    monkeypatch.setattr(stage, "_git", lambda root, *arguments: origin if "origin" in arguments else "")
-    assert stage.repository_url(tmp_path) == expected
+    monkeypatch.setattr(layout, "_git", lambda root, *arguments: origin if "origin" in arguments else "")
+    assert layout.repository_url(tmp_path) == expected
 
 
 @pytest.mark.slow
@@ -195,7 +195,7 @@ def test_a_page_with_a_broken_link_fails_the_build(tmp_path):
     """Sphinx runs with -W: a link to a page that is not there stops the build, naming it."""
     source = tmp_path / "source"
     source.mkdir()
-    stage.write_sphinx_files(WORKTREE, source)
+    layout.write_sphinx_files(WORKTREE, source)
     (source / "index.md").write_text("# Home\n\nSee [the missing guide](docs/missing.md).\n", encoding="utf-8")
     done = stage.sphinx(source, tmp_path / "out")
     assert done.returncode != 0 and "docs/missing.md" in done.stderr

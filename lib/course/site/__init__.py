@@ -13,8 +13,10 @@ The build stages a copy of the course in a temporary folder, laid out as the rep
   objectives, and the run time their last cell printed when they were last executed);
 - the lessons (``notebooks/``), the guides (``docs/``), README and the exercises' README as pages;
 - every other file a page links to (code, configuration) as a plain file beside them, and a
-  listing page for each folder a page links to.
+  listing page for each folder a page links to;
+- the sidebar in the course's order, the home page and every page's footer (:mod:`.layout`).
 
-:func:`check` then reads the built HTML: no script, stylesheet or image from elsewhere, and every
-local link pointing at a file that exists.
+:func:`check` then reads the built HTML: no script, stylesheet or image from elsewhere, every
+local link pointing at a file that exists, no table left as text, and every word of a lesson's
+or a guide's Markdown on its page.
 """
