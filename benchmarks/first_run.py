@@ -30,6 +30,7 @@ from pathlib import Path
 import psutil
 
 from lib import paths
+from lib.course import blocks
 
 START = "<!-- python -m benchmarks.first_run writes these figures: do not edit them by hand -->"
 END = "<!-- end of the first run's figures -->"
@@ -164,10 +165,8 @@ def figures(report: dict) -> str:
 def rewrite(page: Path, report: dict) -> bool:
     """Replace the figures between ``page``'s markers; return whether it changed. ``ValueError`` without markers."""
     text = page.read_text(encoding="utf-8")
-    start, end = text.find(START), text.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"{page} has no place for the first run's figures: put {START!r} and {END!r} there")
-    updated = text[: start + len(START)] + "\n" + figures(report) + "\n" + text[end:]
+    missing = f"{page} has no place for the first run's figures: put {START!r} and {END!r} there"
+    updated = blocks.replace_between(text, START, END, figures(report), missing)
     if updated != text:
         page.write_text(updated, encoding="utf-8")
     return updated != text

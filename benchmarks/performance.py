@@ -116,11 +116,11 @@ def update_readme(readme: Path, report: dict, rows: list[Row]) -> bool:
 
     Raises ``ValueError`` when the markers are missing (the page is then left as it was).
     """
+    from lib.course import blocks  # noqa: PLC0415  # as in main: the report's formatting needs nothing of lib
+
     text = readme.read_text(encoding="utf-8")
-    start, end = text.find(README_START), text.find(README_END)
-    if start < 0 or end < start:
-        raise ValueError(f"{readme} has no summary block: put {README_START!r} and {README_END!r} where it goes")
-    updated = text[: start + len(README_START)] + "\n" + summary(report, rows) + "\n" + text[end:]
+    missing = f"{readme} has no summary block: put {README_START!r} and {README_END!r} where it goes"
+    updated = blocks.replace_between(text, README_START, README_END, summary(report, rows), missing)
     if updated != text:
         readme.write_text(updated, encoding="utf-8")
     return updated != text

@@ -10,6 +10,7 @@ Nothing in the ML system (``lib``'s other modules) imports from here (a test che
 - ``lessons``: helpers of a lesson or two (their tables, diagrams and scratch examples);
 - ``exercises``: the exercises' one list (``exercises/catalog.yaml``): each lesson's prior knowledge, study
   time and "Your turn", and the tables written from it (``python -m lib.course.exercises readme``);
+- ``blocks``: the blocks of README and the guides that code writes, between two markers (tables, figures);
 - ``handout``: the students' copy of the course, worked solutions replaced by stubs (``make handout``);
 - ``site``: the course as a static site, its course map and its link check (``make site``);
 - ``architecture``: the ML system's picture on the site (``docs/architecture.md``), drawn from a table

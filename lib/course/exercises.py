@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from lib import paths
+from lib.course import blocks
 
 KINDS = ("build", "investigate")
 MARKERS = {
@@ -148,11 +149,9 @@ def lesson_table(lessons: list[Lesson]) -> str:
 def with_table(text: str, table: str, which: str = "exercises") -> str:
     """``text`` with what lies between the ``which`` markers (see ``MARKERS``) replaced by ``table``."""
     start, end = MARKERS[which]
-    if start not in text or end not in text:
-        raise ValueError(f"expected the markers {start!r} and {end!r} around the table")
-    before, rest = text.split(start, 1)
-    after = rest.split(end, 1)[1]
-    return f"{before}{start}\n{table}\n{end}{after}"
+    return blocks.replace_between(
+        text, start, end, table, f"expected the markers {start!r} and {end!r} around the table"
+    )
 
 
 def written(root: Path | None = None) -> dict[Path, str]:

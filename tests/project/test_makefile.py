@@ -222,20 +222,19 @@ def test_only_system_packages_installs_and_the_main_targets_go_through_it_first(
         assert prerequisites[:2] == ["system-packages", "setup"], (name, prerequisites)
 
 
+def make_setup(folder: Path, python: Path) -> subprocess.CompletedProcess:
+    """``make setup PYTHON=python`` in ``folder``, outside any running make."""
+    command = ["make", "--no-print-directory", "setup", f"PYTHON={python}"]
+    return subprocess.run(command, cwd=folder, env=outside_make(), capture_output=True, text=True, check=False)
+
+
 def test_an_unsupported_python_is_refused_with_the_fix(tmp_path):
     """make setup with Python 3.10 says which versions work and how to point at one; no .venv is made."""
     copy_makefile(tmp_path)
     old = tmp_path / "python3.10"
     old.write_text('#!/bin/sh\n[ "$1" = "--version" ] && echo "Python 3.10.12" && exit 0\nexit 1\n', encoding="utf-8")
     old.chmod(0o755)
-    done = subprocess.run(
-        ["make", "--no-print-directory", "setup", f"PYTHON={old}"],
-        cwd=tmp_path,
-        env=outside_make(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = make_setup(tmp_path, old)
     assert done.returncode != 0
     assert "The course needs Python 3.11, 3.12 or 3.13; found Python 3.10.12" in done.stdout
     assert "PYTHON=/path/to/python3.12" in done.stdout
@@ -311,14 +310,7 @@ def test_a_python_without_its_venv_module_leaves_no_half_made_venv(tmp_path):
         encoding="utf-8",
     )
     python.chmod(0o755)
-    done = subprocess.run(
-        ["make", "--no-print-directory", "setup", f"PYTHON={python}"],
-        cwd=tmp_path,
-        env=outside_make(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = make_setup(tmp_path, python)
     assert done.returncode != 0
     assert "its venv module is missing; make system-packages installs it" in done.stdout, done.stdout + done.stderr
     assert not (tmp_path / ".venv").exists()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lib import paths
-from lib.course import exercises
+from lib.course import blocks, exercises
 
 RAN_IN = re.compile(r"this lesson ran in (\d+) s")
 LESSON_LINK = re.compile(r"\]\(notebooks/([^)]+\.ipynb)\)")
@@ -159,10 +159,8 @@ def tool_versions(lock: str) -> str:
 
 def with_versions(page: str, lock: str) -> str:
     """``page`` with the table between the versions' markers rewritten from ``lock``; ValueError without markers."""
-    start, end = page.find(VERSIONS_START), page.find(VERSIONS_END)
-    if start < 0 or end < start:
-        raise ValueError(f"no place for the tools' versions: put {VERSIONS_START!r} and {VERSIONS_END!r} in the page")
-    return page[: start + len(VERSIONS_START)] + "\n" + tool_versions(lock) + "\n" + page[end:]
+    missing = f"no place for the tools' versions: put {VERSIONS_START!r} and {VERSIONS_END!r} in the page"
+    return blocks.replace_between(page, VERSIONS_START, VERSIONS_END, tool_versions(lock), missing)
 
 
 def update_versions(page: Path | None = None) -> bool:
