@@ -80,7 +80,7 @@ BREW_sshd :=
 BREW_wrk := wrk
 MISSING = $(strip $(foreach need,$(SYSTEM_NEEDS),$(shell ( $(CHECK_$(need)) ) >/dev/null 2>&1 || echo $(need))))
 
-.PHONY: help setup system-packages pipeline test test-fast lint format lab api bench mlflow-ui team-up team-down notebooks site handout lock clean distclean
+.PHONY: help setup system-packages pipeline test test-fast lint format lab api bench mlflow-ui team-up team-down notebooks site handout new-project check-project lock clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -202,6 +202,14 @@ site: setup ## the course as a static site in site/ (open site/index.html); HAND
 handout: setup ## a copy of the course for students with the worked solutions stubbed: make handout DEST=../course-handout
 	@test -n "$(DEST)" || { echo "say where the hand-out goes: make handout DEST=../course-handout" >&2; exit 2; }
 	$(BIN)/python -m lib.course.handout "$(DEST)"
+
+new-project: setup ## a team's own project from template/: make new-project DEST=../our-project DATA=our.csv TARGET=column [TASK=regression] [DROP=id,notes]
+	@test -n "$(DEST)" -a -n "$(DATA)" -a -n "$(TARGET)" || { echo "say where, from what data and what to predict: make new-project DEST=../our-project DATA=our.csv TARGET=column" >&2; exit 2; }
+	$(BIN)/python -m lib.course.newproject "$(DEST)" "$(DATA)" "$(TARGET)" $(if $(TASK),--task "$(TASK)") $(if $(DROP),--drop "$(DROP)")
+
+check-project: setup ## check a team's repository milestone by milestone: make check-project PROJECT=../our-project [MILESTONE=M2] [REPORT=x.json]
+	@test -n "$(PROJECT)" || { echo "say which repository: make check-project PROJECT=../our-project [MILESTONE=M2]" >&2; exit 2; }
+	$(BIN)/python -m lib.course.checker "$(PROJECT)" $(if $(MILESTONE),--milestone "$(MILESTONE)") --json "$(or $(REPORT),reports/check-project/$(notdir $(abspath $(PROJECT))).json)"
 
 lock: setup ## re-resolve requirements.lock (everything) and requirements-serve.lock (the API image) from pyproject.toml
 	@# --universal: one lock for Linux, macOS and Windows and for every Python that requires-python admits.

@@ -7,6 +7,7 @@ in lesson 3.2, which also renders them as Data Docs.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from lib import schema
+from lib import data, schema
 
 RAW_SUITE = "penguins_raw"
 PROCESSED_SUITE = "penguins_processed"
@@ -235,3 +236,20 @@ def corrupt(raw: pd.DataFrame) -> pd.DataFrame:
     bad.loc[bad.index[20], "Island"] = "Anvers"
     bad.loc[bad.index[30:34], "Sex"] = "M"
     return pd.concat([bad, bad.iloc[[40]]], ignore_index=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m lib.validation [CSV]``: run the raw suite on a CSV (default: the raw export); exit 1 if it fails.
+
+    The command a team's checker runs on corrupted copies of the data (``make check-project``).
+    """
+    args = sys.argv[1:] if argv is None else argv
+    report = validate_raw(data.load_raw(Path(args[0]) if args else None))
+    for line in report.failure_lines():
+        print(f"failed: {line}", file=sys.stderr)
+    print(f"{report.suite}: {report.successful} of {report.evaluated} expectations met")
+    return 0 if report.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

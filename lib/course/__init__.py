@@ -16,5 +16,8 @@ Nothing in the ML system (``lib``'s other modules) imports from here (a test che
 - ``architecture``: the ML system's picture on the site (``docs/architecture.md``), drawn from a table
   of ``lib``'s modules (``python -m lib.course.architecture``);
 - ``diagram``: boxes joined by labelled arrows, the drawing under that picture and lesson 4.1's design;
-- ``team``: the team stack, PostgreSQL, an MLflow server and an SSH remote (``make team-up``).
+- ``team``: the team stack, PostgreSQL, an MLflow server and an SSH remote (``make team-up``);
+- ``newproject``: a team's own project from ``template/`` with copier (``make new-project``), and
+  ``projectlock``, its lock narrowed from the course's;
+- ``checker``: any team's repository checked milestone by milestone by running the tools (``make check-project``).
 """

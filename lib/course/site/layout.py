@@ -68,7 +68,7 @@ DEPLOYMENT = (
     "docs/deployment/linux-vm.md",
     "docs/deployment/cloud-run.md",
 )
-YOUR_PROJECT = ("docs/team-setup.md", "docs/architecture.md")
+YOUR_PROJECT = ("docs/your-project.md", "docs/team-setup.md", "docs/architecture.md")
 TEACHING = ("docs/instructors.md", "exercises/README.md", "docs/performance.md", "docs/contributing.md")
 # Shown in every page's footer, and served from the site itself (_static/).
 LICENCES = {"LICENSE": "LICENSE.txt", "LICENSE-CC-BY-4.0.txt": "LICENSE-CC-BY-4.0.txt"}

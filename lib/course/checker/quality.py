@@ -1,0 +1,130 @@
+"""M3, quality: the team's tests pass, their data suite refuses corrupted copies of their own data,
+the energy was measured, and the notebooks are Pynblint-clean.
+
+The suite is run through the team's own command (``[tool.check-project] validate``, with ``{csv}`` for
+the file): first on an untouched copy of the raw data, which it must accept, then on three corrupted
+copies, each of which it must refuse: a column dropped, numbers far out of their range (in every numeric
+column but the target, five rows), and nulls in five rows of every column that had none.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lib.course.checker.project import MET, NOT_CHECKED, NOT_MET, Finding, Project, tail
+from lib.quality import pynblint_report
+
+ROWS = 5
+
+
+def drop_a_column(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, str]:
+    """The first column that is not the target, gone."""
+    column = next(c for c in frame.columns if c != target)
+    return frame.drop(columns=[column]), f"column {column!r} dropped"
+
+
+def out_of_range(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, str]:
+    """Five rows of every numeric input column set a thousand spans beyond its maximum."""
+    broken = frame.copy()
+    numeric = [c for c in frame.select_dtypes("number").columns if c != target]
+    for column in numeric:
+        span = float(frame[column].max() - frame[column].min()) or 1.0
+        broken.loc[broken.index[:ROWS], column] = float(frame[column].max()) + 1000 * span
+    return broken, f"{ROWS} rows of {len(numeric)} numeric columns far out of range"
+
+
+def nulls(frame: pd.DataFrame, _target: str) -> tuple[pd.DataFrame, str]:
+    """Five rows of every column that had no missing value emptied."""
+    broken = frame.astype(object)
+    full = [c for c in frame.columns if frame[c].notna().all()]
+    broken.loc[broken.index[:ROWS], full] = np.nan
+    return broken, f"nulls in {ROWS} rows of {len(full)} columns that had none"
+
+
+CORRUPTIONS: dict[str, Callable[[pd.DataFrame, str], tuple[pd.DataFrame, str]]] = {
+    "a column dropped": drop_a_column,
+    "values out of range": out_of_range,
+    "nulls where none were": nulls,
+}
+
+
+def check_tests(project: Project) -> Finding:
+    """The team's test command passes."""
+    command = project.settings["tests"]
+    done = project.run(command, timeout=3600)
+    status = MET if done.returncode == 0 else NOT_MET
+    output = (done.stdout + "\n" + done.stderr).splitlines()
+    summaries = [line.strip("= ") for line in output if re.search(r"\d+ (passed|failed|errors?)\b", line)]
+    failed = [line for line in output if line.startswith(("FAILED ", "ERROR "))][:3]
+    return Finding("M3", f"tests pass ({command})", status, " / ".join([*failed, *summaries[-1:]]) or tail(done, 2))
+
+
+def check_suite(project: Project) -> list[Finding]:
+    """The suite accepts the raw data and refuses each corrupted copy."""
+    command, data = project.settings["validate"], project.settings["data"]
+    if not command or not data:
+        reason = "say how to run your suite on a CSV: [tool.check-project] validate = '... {csv}' and data = '...'"
+        return [Finding("M3", "data suite refuses corrupted data", NOT_CHECKED, reason)]
+    source = project.root / data
+    if not source.exists():
+        return [Finding("M3", "data suite refuses corrupted data", NOT_MET, f"{data} is missing: dvc pull")]
+    frame = pd.read_csv(source)
+    findings = []
+    with tempfile.TemporaryDirectory(prefix="check-project-") as scratch:
+        copies = {"the untouched data": (frame, "a copy of the raw data")}
+        copies |= {name: corrupt(frame, project.settings["target"]) for name, corrupt in CORRUPTIONS.items()}
+        for name, (copy, how) in copies.items():
+            path = Path(scratch) / Path(data).name
+            copy.to_csv(path, index=False)
+            done = project.run(command.replace("{csv}", shlex.quote(str(path))), timeout=600)
+            if name == "the untouched data":
+                ok = done.returncode == 0
+                detail = "accepted" if ok else f"the suite refuses the team's own data: {tail(done, 2)}"
+                findings.append(Finding("M3", "data suite accepts the raw data", MET if ok else NOT_MET, detail))
+            else:
+                ok = done.returncode != 0
+                detail = f"{how}: refused" if ok else f"{how}: accepted (exit 0), so the suite would let it through"
+                findings.append(Finding("M3", f"data suite refuses {name}", MET if ok else NOT_MET, detail))
+    return findings
+
+
+def check_emissions(project: Project) -> Finding:
+    """A CodeCarbon emissions file with at least one measurement."""
+    files = project.files("emissions*.csv")
+    for path in files:
+        frame = pd.read_csv(path)
+        if "emissions" in frame.columns and len(frame) and frame["emissions"].notna().any():
+            total = float(frame["emissions"].sum())
+            detail = f"{path.relative_to(project.root)}: {len(frame)} measurement(s), {total:.2e} kg CO2eq"
+            return Finding("M3", "energy measured (CodeCarbon)", MET, detail)
+    reason = "no CodeCarbon emissions CSV with an emissions column (OfflineEmissionsTracker(output_dir=...))"
+    return Finding("M3", "energy measured (CodeCarbon)", NOT_MET, reason)
+
+
+def check_notebooks(project: Project) -> Finding:
+    """Every notebook under the notebooks folder has no Pynblint lint (Pynblint's defaults)."""
+    folder = project.root / project.settings["notebooks"]
+    notebooks = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
+    if not notebooks:
+        return Finding("M3", "notebooks are Pynblint-clean", MET, f"no notebook under {folder.name}/ to lint")
+    try:
+        report = pynblint_report(notebooks)
+    except (RuntimeError, ValueError) as error:
+        return Finding("M3", "notebooks are Pynblint-clean", NOT_MET, f"Pynblint could not lint them: {error}"[:400])
+    lints = {path.name: [lint["slug"] for lint in found] for path, found in report.items() if found}
+    if lints:
+        detail = "; ".join(f"{name}: {', '.join(slugs)}" for name, slugs in lints.items())
+        return Finding("M3", "notebooks are Pynblint-clean", NOT_MET, detail[:400])
+    return Finding("M3", "notebooks are Pynblint-clean", MET, f"{len(notebooks)} notebooks, 0 lints")
+
+
+def check(project: Project) -> list[Finding]:
+    """M3's findings."""
+    return [check_tests(project), *check_suite(project), check_emissions(project), check_notebooks(project)]

@@ -1,0 +1,47 @@
+"""The course meets every milestone its checker asks of a team, checked the same way (make check-project).
+
+The checker runs on the session's copy of the course, where the pipeline has run: M1, M2, M4 and M5
+through its command line, M3 through each of its checks but one. That one, "the team's tests pass"
+(``make test-fast`` for the course, as ``[tool.check-project]`` says), is this very test session.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lib.course.checker import quality
+from lib.course.checker.project import MET, Project
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_course_meets_m1_m2_m4_and_m5(project, tmp_path):
+    """Cards, requirements, DVC, MLflow, the API on a test row, /metrics and the alert rule's promtool test."""
+    out = tmp_path / "course.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "lib.course.checker", str(project.root), "--milestone", "M1,M2,M4,M5", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    document = json.loads(out.read_text())
+    assert document["milestones"] == {"M1": MET, "M2": MET, "M4": MET, "M5": MET}
+    assert len(document["findings"]) == 13
+
+
+def test_the_courses_suite_refuses_corrupted_copies_of_its_data(project):
+    """M3: the raw suite (python -m lib.validation) accepts the export and refuses each corruption."""
+    findings = quality.check_suite(Project.load(project.root))
+    assert [(f.check, f.status) for f in findings if f.status != MET] == []
+    assert len(findings) == 4
+
+
+def test_the_courses_energy_and_notebooks_meet_m3(project):
+    """M3: CodeCarbon's measurements are there and the lessons have no Pynblint lint."""
+    course = Project.load(project.root)
+    for finding in (quality.check_emissions(course), quality.check_notebooks(course)):
+        assert finding.status == MET, finding.detail

@@ -1,0 +1,156 @@
+"""make new-project end to end, and the checker both ways.
+
+A project is made from scikit-learn's wine data (a CSV no one here wrote), cloned afresh, and its own
+``make test`` (set-up, pipeline, tests, ruff) runs in the clone; then ``check-project`` finds every
+milestone met. Breaks a team really makes are then planted in it one at a time (data committed to Git,
+a parameter changed without a run, a suite that lets corrupted data through, an API that does not
+start, a card that lost a section): each fails with its reason. A regression target (diabetes) runs
+the same way.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sklearn.datasets import load_diabetes, load_wine
+
+from lib.course import newproject
+from lib.course.checker import inception, quality, service, versioning
+from lib.course.checker.project import LEFT_OUT, MET, NOT_MET, Project
+
+pytestmark = pytest.mark.slow
+
+
+def clean_env() -> dict[str, str]:
+    """The environment a team's own commands get: nothing of this session's project, venv or make."""
+    return {k: v for k, v in os.environ.items() if k not in LEFT_OUT}
+
+
+def fresh_clone(made: Path) -> Path:
+    """``git clone`` the new project beside it, and run its own ``make test`` there; return the clone."""
+    clone = made.parent / f"{made.name}-clone"
+    subprocess.run(["git", "clone", "--quiet", str(made), str(clone)], check=True)
+    done = subprocess.run(
+        ["make", "test"], check=False, cwd=clone, env=clean_env(), capture_output=True, text=True, timeout=1800
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-5000:]
+    return clone
+
+
+@pytest.fixture(scope="module")
+def wine(tmp_path_factory) -> Path:
+    """A classification project made from wine.csv, passing its own make test on a fresh clone."""
+    base = tmp_path_factory.mktemp("teams")
+    load_wine(as_frame=True).frame.to_csv(base / "wine.csv", index=False)
+    return fresh_clone(newproject.create(base / "wine-cellar", base / "wine.csv", "target"))
+
+
+@contextmanager
+def planted(path: Path, old: str, new: str) -> Iterator[None]:
+    """Replace ``old`` by ``new`` in a file of the project for the duration of a check, then restore it."""
+    original = path.read_bytes()
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    try:
+        yield
+    finally:
+        path.write_bytes(original)
+
+
+def test_the_generated_project_runs_its_pipeline_and_tests_from_a_fresh_clone(wine):
+    """The clone's make test ran every stage and left the cards, the metrics and the model."""
+    metrics = json.loads((wine / "reports" / "metrics.json").read_text())
+    assert metrics["metric"] == "accuracy" and metrics["requirement_met"]
+    assert metrics["n_test"] == 45
+    assert (wine / "docs" / "cards" / "model_card.md").exists()
+    tracked = subprocess.run(["git", "ls-files"], cwd=wine, capture_output=True, text=True, check=True).stdout.split()
+    assert "data/raw/wine.csv.dvc" in tracked and "data/raw/wine.csv" not in tracked
+    assert "penguin" not in " ".join(p.read_text().lower() for p in (wine / "src").rglob("*.py"))
+
+
+def test_check_project_finds_every_milestone_met(wine, tmp_path):
+    """M1 to M5 on the generated project, through the command line an instructor runs."""
+    out = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "lib.course.checker", str(wine), "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    document = json.loads(out.read_text())
+    assert document["milestones"] == {m: MET for m in ("M1", "M2", "M3", "M4", "M5")}
+    prediction = next(f for f in document["findings"] if f["check"] == "API predicts a row of the data")
+    assert prediction["detail"].startswith("200:")
+
+
+def test_data_committed_to_git_is_not_met(wine, tmp_path):
+    """A team that commits the CSV instead of its .dvc file fails M2 with the fix."""
+    clone = tmp_path / "committed"
+    subprocess.run(["git", "clone", "--quiet", str(wine), str(clone)], check=True)
+    (clone / "data" / "raw" / "wine.csv").write_bytes((wine / "data" / "raw" / "wine.csv").read_bytes())
+    subprocess.run(["git", "rm", "--quiet", "data/raw/wine.csv.dvc", "data/raw/.gitignore"], cwd=clone, check=True)
+    subprocess.run(["git", "add", "data/raw/wine.csv"], cwd=clone, check=True)
+    identity = ["-c", "user.name=t", "-c", "user.email=t@localhost"]
+    subprocess.run(["git", *identity, "commit", "--quiet", "-m", "data in Git"], cwd=clone, check=True)
+    finding = versioning.check_data(Project.load(clone))
+    assert finding.status == NOT_MET
+    assert "committed to Git: git rm --cached data/raw/wine.csv" in finding.detail
+
+
+def test_a_parameter_changed_without_a_run_is_not_met(wine):
+    """params.yaml edited and not reproduced: dvc status and dvc repro --dry both say so."""
+    with planted(wine / "params.yaml", "test_size: 0.25", "test_size: 0.3"):
+        status, dry = versioning.check_pipeline(Project.load(wine))
+    assert (status.status, dry.status) == (NOT_MET, NOT_MET)
+    assert "split" in status.detail and "would run: split" in dry.detail
+
+
+def test_a_suite_that_accepts_corrupted_data_is_not_met(wine):
+    """A suite reduced to one column's existence lets numbers out of range and nulls through."""
+    validate = wine / "src" / "wine_cellar" / "validate.py"
+    with planted(validate, "    return suite\n", "    return suite[:1]\n"):
+        findings = {f.check: f for f in quality.check_suite(Project.load(wine))}
+    assert findings["data suite accepts the raw data"].status == MET
+    assert findings["data suite refuses a column dropped"].status == MET
+    for check in ("data suite refuses values out of range", "data suite refuses nulls where none were"):
+        assert findings[check].status == NOT_MET
+        assert "accepted (exit 0)" in findings[check].detail
+
+
+def test_an_api_that_does_not_start_is_not_met(wine):
+    """An import error in the service: M4 fails, and the reason carries the server's own last lines."""
+    serve = wine / "src" / "wine_cellar" / "serve.py"
+    with planted(serve, "from . import config, model", "from . import config, model, settings"):
+        findings = {f.check: f for f in service.check(Project.load(wine), {"M4"})}
+    assert findings["API starts"].status == NOT_MET
+    assert "did not answer /health" in findings["API starts"].detail
+    assert "settings" in findings["API starts"].detail
+    assert findings["API predicts a row of the data"].status == NOT_MET
+
+
+def test_a_card_without_its_sections_is_not_met(wine):
+    """A model card whose Evaluation section was deleted fails M1 by the section's name."""
+    card = wine / "docs" / "cards" / "model_card.md"
+    with planted(card, "## Evaluation", "## Notes"):
+        finding = inception.check_card(card)
+    assert finding.status == NOT_MET
+    assert "missing section(s): Evaluation" in finding.detail
+
+
+def test_a_regression_target_works_the_same_way(tmp_path):
+    """diabetes' progression score: a regression project passes its own make test and M1, M2 and M4."""
+    load_diabetes(as_frame=True, scaled=False).frame.to_csv(tmp_path / "diabetes.csv", index=False)
+    clone = fresh_clone(newproject.create(tmp_path / "progression", tmp_path / "diabetes.csv", "target"))
+    metrics = json.loads((clone / "reports" / "metrics.json").read_text())
+    assert metrics["metric"] == "r2" and metrics["requirement_met"]
+    project = Project.load(clone)
+    findings = inception.check(project) + versioning.check(project) + service.check(project, {"M4"})
+    assert [f for f in findings if f.status != MET] == []
