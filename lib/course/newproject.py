@@ -174,6 +174,31 @@ def _git_identity(cwd: Path) -> bool:
     )
 
 
+def template_ref() -> str:
+    """The course commit to render: HEAD's, so the project records a commit ``copier update`` finds again.
+
+    Uncommitted changes elsewhere in the course (a lesson run in JupyterLab) do not matter. Uncommitted
+    changes to the template itself are rendered ("HEAD" makes copier include them), with a warning: the
+    project then records a draft commit that exists only in copier's scratch clone.
+    """
+    root = paths.project_root()
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--", "template", "copier.yml"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    if changed:
+        print(
+            "template/ has uncommitted changes: rendered, but 'copier update' in the project will need them committed"
+        )
+        return "HEAD"
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def create(dest: Path, data: Path, target: str, task: str | None = None, drop: tuple[str, ...] = ()) -> Path:
     """Profile ``data``, render the template into ``dest``, and make it a repository; return ``dest``."""
     if dest.exists() and any(dest.iterdir()):
@@ -189,7 +214,9 @@ def create(dest: Path, data: Path, target: str, task: str | None = None, drop: t
         "data_file": re.sub(r"[^\w.-]+", "_", data.name),
         **profile(frame, target, task, drop),
     }
-    copier.run_copy(str(paths.project_root()), str(dest), data=answers, vcs_ref="HEAD", defaults=True, quiet=True)
+    copier.run_copy(
+        str(paths.project_root()), str(dest), data=answers, vcs_ref=template_ref(), defaults=True, quiet=True
+    )
     raw = dest / "data" / "raw" / answers["data_file"]
     raw.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(data, raw)

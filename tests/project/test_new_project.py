@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sklearn.datasets import load_diabetes, load_wine
 
+from lib import paths
 from lib.course import newproject
 from lib.course.checker import inception, quality, service, versioning
 from lib.course.checker.project import LEFT_OUT, MET, NOT_MET, Project
@@ -154,3 +155,37 @@ def test_a_regression_target_works_the_same_way(tmp_path):
     project = Project.load(clone)
     findings = inception.check(project) + versioning.check(project) + service.check(project, {"M4"})
     assert [f for f in findings if f.status != MET] == []
+
+
+def test_copier_update_brings_a_template_fix_and_keeps_the_teams_change(tmp_path):
+    """The command docs/your-project.md gives: a fix committed to the course's template reaches the project."""
+    course = tmp_path / "course"
+    subprocess.run(["git", "clone", "--quiet", str(paths.project_root()), str(course)], check=True)
+    load_wine(as_frame=True).frame.to_csv(tmp_path / "wine.csv", index=False)
+    env = {**clean_env(), "PENGUINS_PROJECT_ROOT": str(course)}
+    made = tmp_path / "cellar"
+    subprocess.run(
+        [sys.executable, "-m", "lib.course.newproject", str(made), str(tmp_path / "wine.csv"), "target"],
+        cwd=course,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    identity = ["-c", "user.name=t", "-c", "user.email=t@localhost"]
+    template = course / "template" / "params.yaml.jinja"
+    template.write_text(template.read_text().replace("cv_folds: 5", "cv_folds: 10"))
+    subprocess.run(["git", *identity, "commit", "--quiet", "-am", "template fix"], cwd=course, check=True)
+    params = made / "params.yaml"
+    params.write_text(params.read_text().replace("test_size: 0.25", "test_size: 0.3"))
+    subprocess.run(["git", *identity, "commit", "--quiet", "-am", "our change"], cwd=made, check=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=course, capture_output=True, text=True, check=True).stdout
+    copier = Path(sys.executable).parent / "copier"
+    subprocess.run(
+        [str(copier), "update", "--defaults", "--vcs-ref", head.strip()],
+        cwd=made,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    text = params.read_text()
+    assert "cv_folds: 10" in text and "test_size: 0.3" in text

@@ -34,7 +34,10 @@ def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     share = successes / n
     centre = (share + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0% or 100% the bound is exactly 0 or 1 (the formula leaves a rounding error there).
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return low, high
 
 
 def interval(truth: np.ndarray, predicted: np.ndarray, metric: str, settings: dict[str, Any]) -> tuple[float, float]:
