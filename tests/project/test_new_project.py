@@ -10,6 +10,7 @@ the same way.
 
 import json
 import os
+import pwd
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,8 +29,17 @@ pytestmark = pytest.mark.slow
 
 
 def clean_env() -> dict[str, str]:
-    """The environment a team's own commands get: nothing of this session's project, venv or make."""
-    return {k: v for k, v in os.environ.items() if k not in LEFT_OUT}
+    """The environment a team's own commands get: nothing of this session's project, venv or make.
+
+    The session's home is a new, empty one (conftest.py); uv's and pip's caches stay the user's own, so
+    the project's set-up takes the packages the course's set-up already downloaded.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in LEFT_OUT}
+    home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    if home.is_dir() and os.access(home, os.W_OK):
+        env.setdefault("UV_CACHE_DIR", str(home / ".cache" / "uv"))
+        env.setdefault("PIP_CACHE_DIR", str(home / ".cache" / "pip"))
+    return env
 
 
 def fresh_clone(made: Path) -> Path:
