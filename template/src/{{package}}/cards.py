@@ -105,7 +105,8 @@ def model_card(candidates: dict[str, Any], metrics: dict[str, Any], emissions_kg
         "Categories: the most frequent value for a missing one, one-hot encoding.",
         training_regime=f"{len(candidates['candidates'][champion]['folds'])}-fold cross-validation of each candidate; "
         "the simplest within one standard error of the best mean is the champion.\n\n" + "\n".join(table),
-        testing_data=f"The held-out test split: {metrics['n_test']} rows, used once.",
+        testing_data=f"The held-out test split: {metrics['n_test']} rows, "
+        "used to judge the exported champion, never to choose it.",
         testing_metrics=metrics["metric"],
         results=f"{metrics['metric']} {metrics['score']:.3f} (95% interval {low:.3f} to {high:.3f}, "
         f"{metrics['n_test']} test rows). Requirement: at least {metrics['requirement']:.3f} "
