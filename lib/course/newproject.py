@@ -29,10 +29,11 @@ import pandas as pd
 from lib import paths
 from lib.course import projectlock
 
-MIN_ROWS = 40
+MIN_ROWS = 100
 MAX_CLASSES = 50
 MAX_CATEGORIES = 50
-# A class needs this many rows for a stratified 25% test split and 5-fold cross-validation of the rest.
+# The fewest rows a class may have: a stratified 25% test split leaves it 6 training rows, more than one
+# per fold of the 5-fold cross-validation (a margin: 7 would leave 5, one per fold).
 MIN_CLASS_ROWS = 8
 # An integer target with at most this many distinct values is read as classes.
 MAX_INTEGER_CLASSES = 20
@@ -83,8 +84,9 @@ def profile_target(target: pd.Series, task: str) -> tuple[dict[str, Any], float]
     rare = counts[counts < MIN_CLASS_ROWS]
     if len(rare):
         raise ProjectDataError(
-            f"class {native(rare.index[0])!r} of {target.name!r} has {int(rare.iloc[0])} rows; a stratified split and "
-            f"5-fold cross-validation need at least {MIN_CLASS_ROWS}: merge rare classes or collect more rows"
+            f"class {native(rare.index[0])!r} of {target.name!r} has {int(rare.iloc[0])} rows; the template asks for "
+            f"at least {MIN_CLASS_ROWS} (a stratified test split, then 5-fold cross-validation): merge rare classes "
+            "or collect more rows"
         )
     return {"classes": sorted(native(v) for v in counts.index)}, float(counts.iloc[0] / len(target))
 
@@ -117,7 +119,10 @@ def profile(frame: pd.DataFrame, target: str, task: str | None = None, drop: tup
     if unknown:
         raise ProjectDataError(f"DROP names {', '.join(unknown)}, not an input column of the CSV")
     if len(frame) < MIN_ROWS:
-        raise ProjectDataError(f"the CSV has {len(frame)} rows; a split, cross-validation and a test need {MIN_ROWS}")
+        raise ProjectDataError(
+            f"the CSV has {len(frame)} rows; the template asks for {MIN_ROWS} (a test split of {MIN_ROWS // 4} rows "
+            "is already a wide interval)"
+        )
     chosen = infer_task(frame[target], task)
     target_profile, baseline = profile_target(frame[target], chosen)
     columns = [profile_column(frame[name]) for name in frame.columns if name != target and name not in drop]
@@ -201,6 +206,7 @@ def template_ref() -> str:
 
 def create(dest: Path, data: Path, target: str, task: str | None = None, drop: tuple[str, ...] = ()) -> Path:
     """Profile ``data``, render the template into ``dest``, and make it a repository; return ``dest``."""
+    dest, data = dest.expanduser(), data.expanduser()
     if dest.exists() and any(dest.iterdir()):
         raise ProjectDataError(f"{dest} exists and is not empty: choose a new folder (DEST=...)")
     if not data.is_file():

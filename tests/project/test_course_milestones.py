@@ -6,6 +6,7 @@ through its command line, M3 through each of its checks but one. That one, "the 
 """
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -18,9 +19,18 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_course_meets_m1_m2_m4_and_m5(project, tmp_path):
-    """Cards, requirements, DVC, MLflow, the API on a test row, /metrics and the alert rule's promtool test."""
+    """Cards, requirements, DVC, MLflow, the API on a test row, /metrics and the alert rule's promtool test.
+
+    On a copy of the session's project with the pipeline's results committed, as a team hands in a
+    milestone (the session's own copy is shared with other tests and stays as it is).
+    """
+    course = tmp_path / "course"
+    shutil.copytree(project.root, course, symlinks=True)
+    identity = ["-c", "user.name=t", "-c", "user.email=t@localhost"]
+    subprocess.run(["git", "add", "--all"], cwd=course, check=True)
+    subprocess.run(["git", *identity, "commit", "--quiet", "-m", "results"], cwd=course, check=True)
     out = tmp_path / "course.json"
-    command = [sys.executable, "-m", "lib.course.checker", str(project.root), "--milestone", "M1,M2,M4,M5"]
+    command = [sys.executable, "-m", "lib.course.checker", str(course), "--milestone", "M1,M2,M4,M5"]
     done = subprocess.run(
         [*command, "--json", str(out)],
         capture_output=True,
@@ -31,7 +41,7 @@ def test_the_course_meets_m1_m2_m4_and_m5(project, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     document = json.loads(out.read_text())
     assert document["milestones"] == {"M1": MET, "M2": MET, "M4": MET, "M5": MET}
-    assert len(document["findings"]) == 13
+    assert len(document["findings"]) == 14
 
 
 def test_the_courses_suite_refuses_corrupted_copies_of_its_data(project):

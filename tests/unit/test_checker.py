@@ -9,8 +9,8 @@ import pytest
 
 from lib import paths
 from lib.course.checker import __main__ as cli
-from lib.course.checker import inception, quality, report
-from lib.course.checker.project import MET, NOT_MET, Finding, Project
+from lib.course.checker import inception, quality, report, versioning
+from lib.course.checker.project import MET, NOT_CHECKED, NOT_MET, Finding, Project
 
 COURSE_CARDS = paths.project_root() / "docs" / "cards"
 
@@ -81,9 +81,10 @@ def data() -> pd.DataFrame:
 
 
 def test_the_corruptions_break_what_they_say(data):
-    """A column goes, numbers leave their range, nulls appear where there were none; the target is spared."""
+    """The target goes, numbers leave their range, nulls appear where there were none."""
     dropped, _ = quality.drop_a_column(data, "label")
-    assert list(dropped.columns) == ["kind", "label"]
+    assert list(dropped.columns) == ["size", "kind"]
+    assert list(quality.drop_a_column(data, "")[0].columns) == ["kind", "label"]
     far, how = quality.out_of_range(data, "label")
     assert (far["size"].head(5) > 6.0 + 1000).all() and far["size"].iloc[5] == 6.0
     assert "1 numeric columns" in how
@@ -98,6 +99,54 @@ def test_a_suite_command_that_accepts_everything_is_not_met(tmp_path, data):
     findings = quality.check_suite(project)
     assert [f.status for f in findings] == [MET, NOT_MET, NOT_MET, NOT_MET]
     assert "accepted (exit 0)" in findings[1].detail
+
+
+def test_a_suite_that_refuses_the_untouched_data_proves_nothing(tmp_path, data):
+    """A suite command that fails on everything (a missing environment, say) is not met, its refusals not checked."""
+    project = a_project(
+        tmp_path, '[tool.check-project]\ndata = "raw.csv"\ntarget = "label"\nvalidate = "false {csv}"\n'
+    )
+    data.to_csv(tmp_path / "raw.csv", index=False)
+    findings = quality.check_suite(project)
+    assert [f.status for f in findings] == [NOT_MET, NOT_CHECKED, NOT_CHECKED, NOT_CHECKED]
+
+
+def test_data_without_numbers_has_nothing_out_of_range(tmp_path):
+    """All-text data: the out-of-range corruption changes nothing, so it is not held against the suite."""
+    project = a_project(tmp_path, '[tool.check-project]\ndata = "raw.csv"\ntarget = "label"\nvalidate = "true {csv}"\n')
+    pd.DataFrame({"kind": list("abcabc"), "label": list("xyxyxy")}).to_csv(tmp_path / "raw.csv", index=False)
+    finding = next(f for f in quality.check_suite(project) if "out of range" in f.check)
+    assert (finding.status, finding.detail) == (MET, "5 rows of 0 numeric columns far out of range: nothing to corrupt")
+
+
+def test_placeholders_left_in_a_required_section_are_not_met(tmp_path):
+    """make new-project's "To write" lines, or the template's placeholder, in a required section."""
+    card = tmp_path / "dataset_card.md"
+    text = (COURSE_CARDS / "dataset_card.md").read_text()
+    card.write_text(text.replace("## Uses\n", "## Uses\n\n*To write: `out_of_scope_use` in cards.yaml.*\n", 1))
+    finding = inception.check_card(card)
+    assert (finding.status, finding.detail) == (NOT_MET, "placeholder text left in: Uses")
+
+
+def test_a_relative_sqlite_store_is_the_projects_own(tmp_path):
+    """mlflow = "sqlite:///mlflow.db" names the project's file, not one where the checker runs."""
+    project = a_project(tmp_path, '[tool.check-project]\nmlflow = "sqlite:///mlflow.db"\n')
+    assert versioning.tracking_uri(project) == f"sqlite:///{(tmp_path / 'mlflow.db').resolve().as_posix()}"
+
+
+def test_the_pipeline_must_be_committed(tmp_path):
+    """dvc.lock outside Git, or params.yaml changed since the commit, is not met."""
+    project = a_project(tmp_path)
+    for name in ("dvc.yaml", "dvc.lock", "params.yaml"):
+        (tmp_path / name).write_text("x: 1\n")
+    finding = versioning.check_committed(project)
+    assert finding.status == NOT_MET and "not in Git: dvc.yaml, dvc.lock, params.yaml" in finding.detail
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
+    subprocess.run([*git, "add", "."], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], cwd=tmp_path, check=True)
+    assert versioning.check_committed(project).status == MET
+    (tmp_path / "params.yaml").write_text("x: 2\n")
+    assert "uncommitted changes: params.yaml" in versioning.check_committed(project).detail
 
 
 def test_emissions_are_found_and_summed(tmp_path):

@@ -64,7 +64,7 @@ def with_nulls_in_target(frame):
     [
         pytest.param(lambda f: f, "colour", {}, "TARGET=colour is not a column", id="unknown-target"),
         pytest.param(with_nulls_in_target, "target", {}, "1 rows have no 'target'", id="target-with-gaps"),
-        pytest.param(lambda f: f.head(30), "target", {}, "has 30 rows", id="too-few-rows"),
+        pytest.param(lambda f: f.head(90), "target", {}, "has 90 rows", id="too-few-rows"),
         pytest.param(
             lambda f: f.assign(target=[0] * 175 + [3] * 3),
             "target",

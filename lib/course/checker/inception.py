@@ -2,8 +2,10 @@
 requirements are numbers.
 
 A card is read with ``DatasetCard.load`` or ``ModelCard.load`` (a file named ``*dataset*`` is a dataset
-card): its YAML metadata must parse and hold something, and each section the official template asks
-for must be there with text of its own, not only the template's ``[More Information Needed]``.
+card): its YAML metadata must parse and hold something, and each section of :data:`REQUIRED` must be
+there, with text of its own and no placeholder left in it (outside its ``[optional]`` subsections): the
+official templates' ``[More Information Needed]``, or a line starting "To write" (what ``make
+new-project``'s cards say until the team writes their prose).
 """
 
 from __future__ import annotations
@@ -22,24 +24,30 @@ REQUIRED = {
     "dataset": ["Dataset Details|Dataset Description", "Uses", "Dataset Structure", "Bias, Risks, and Limitations"],
     "model": ["Model Details", "Uses", "Bias, Risks, and Limitations", "Training Details", "Evaluation"],
 }
-PLACEHOLDER = "[More Information Needed]"
+PLACEHOLDER = re.compile(r"^\W*(\[More Information Needed\]|To write\b)")
 HEADING = re.compile(r"^(#+)\s+(.*?)(\s+\[optional\])?\s*$")
 
 
-def sections(text: str) -> dict[str, str]:
-    """Each heading's text with everything under it (its subsections included), comments and placeholders removed."""
-    lines = text.splitlines()
-    headings = [(i, len(m.group(1)), m.group(2)) for i, line in enumerate(lines) if (m := HEADING.match(line))]
+def sections(text: str) -> dict[str, tuple[str, int]]:
+    """Each heading's own text with its subsections' (``[optional]`` ones left out), and how many
+    placeholder lines that holds; HTML comments removed."""
+    lines = re.sub(r"<!--.*?-->", "", text, flags=re.S).splitlines()
+    headings = [
+        (i, len(m.group(1)), m.group(2), bool(m.group(3))) for i, line in enumerate(lines) if (m := HEADING.match(line))
+    ]
     found = {}
-    for n, (start, level, title) in enumerate(headings):
-        end = next((i for i, lvl, _ in headings[n + 1 :] if lvl <= level), len(lines))
-        body = re.sub(r"<!--.*?-->", "", "\n".join(lines[start + 1 : end]), flags=re.S)
-        kept = [
-            line
-            for line in body.splitlines()
-            if line.strip() and not HEADING.match(line) and line.strip() != PLACEHOLDER
-        ]
-        found[title] = "\n".join(kept)
+    for n, (start, level, title, _) in enumerate(headings):
+        end = next((i for i, lvl, _, _ in headings[n + 1 :] if lvl <= level), len(lines))
+        skipped: set[int] = set()
+        for k, (sub, sub_level, _, optional) in enumerate(headings[n + 1 :], start=n + 1):
+            if sub >= end or not optional:
+                continue
+            sub_end = next((i for i, lvl, _, _ in headings[k + 1 :] if lvl <= sub_level), len(lines))
+            skipped.update(range(sub, sub_end))
+        body = [lines[i] for i in range(start + 1, end) if i not in skipped and lines[i].strip()]
+        body = [line for line in body if not HEADING.match(line)]
+        placeholders = sum(bool(PLACEHOLDER.match(line.strip())) for line in body)
+        found[title] = ("\n".join(line for line in body if not PLACEHOLDER.match(line.strip())), placeholders)
     return found
 
 
@@ -56,17 +64,20 @@ def check_card(path: Path) -> Finding:
     if not card.data.to_dict():
         return Finding("M1", name, NOT_MET, "no YAML metadata block (--- ... ---) at the top")
     found = sections(card.text)
-    missing, empty = [], []
+    missing, empty, waiting = [], [], []
     for required in REQUIRED[kind]:
         names = required.split("|")
         present = [name for name in names if name in found]
         if not present:
             missing.append(names[0])
-        elif not any(found[name] for name in present):
+        elif not any(found[name][0] for name in present):
             empty.append(names[0])
-    if missing or empty:
+        elif any(found[name][1] for name in present):
+            waiting.append(present[0])
+    if missing or empty or waiting:
         reasons = [f"missing section(s): {', '.join(missing)}"] * bool(missing)
         reasons += [f"section(s) with no text of their own: {', '.join(empty)}"] * bool(empty)
+        reasons += [f"placeholder text left in: {', '.join(waiting)}"] * bool(waiting)
         return Finding("M1", name, NOT_MET, "; ".join(reasons))
     return Finding("M1", name, MET, f"parses; metadata {sorted(card.data.to_dict())[:4]}; {len(found)} sections")
 

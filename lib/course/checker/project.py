@@ -39,7 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "cards": ["docs/cards/dataset_card.md", "docs/cards/model_card.md"],
     "requirements": "params.yaml:requirements",  # file:key of the requirements, every leaf a number
     "notebooks": "notebooks",
-    "mlflow": "",  # a tracking URI; default MLFLOW_TRACKING_URI, else sqlite:///<project>/mlflow.db
+    "mlflow": "",  # a tracking URI; default the project's mlflow.db if it has one, else MLFLOW_TRACKING_URI
 }
 # What the checker's own environment holds that must not reach a team's commands: another project's root
 # and store, this environment's activation, an enclosing make's flags.

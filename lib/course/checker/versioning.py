@@ -71,11 +71,29 @@ def check_pipeline(project: Project) -> list[Finding]:
     return [first, second]
 
 
+def check_committed(project: Project) -> Finding:
+    """What the milestone hands in is committed: dvc.lock tracked, and no uncommitted change to the pipeline,
+    its parameters or its record (so the commit an instructor collects is the state checked here)."""
+    files = ["dvc.yaml", "dvc.lock", "params.yaml"]
+    untracked = [f for f in files if project.run(["git", "ls-files", "--error-unmatch", f]).returncode]
+    changed = project.run(["git", "status", "--porcelain", "--", *files]).stdout.split("\n")
+    changed = [line[3:] for line in changed if line.strip() and line[3:] not in untracked]
+    if untracked or changed:
+        parts = [f"not in Git: {', '.join(untracked)}"] * bool(untracked) + [
+            f"uncommitted changes: {', '.join(changed)}"
+        ] * bool(changed)
+        return Finding("M2", "pipeline and its results committed", NOT_MET, "; ".join(parts) + " (git add, git commit)")
+    return Finding("M2", "pipeline and its results committed", MET, "dvc.yaml, dvc.lock and params.yaml as committed")
+
+
 def tracking_uri(project: Project) -> str:
-    """The project's MLflow store: its setting, else its own mlflow.db, else MLFLOW_TRACKING_URI (a team server)."""
-    local = project.root / "mlflow.db"
-    if project.settings["mlflow"] or not os.environ.get("MLFLOW_TRACKING_URI") or local.exists():
-        return project.settings["mlflow"] or f"sqlite:///{local.as_posix()}"
+    """The project's MLflow store: its setting (a relative sqlite path is the project's), else its own
+    mlflow.db, else MLFLOW_TRACKING_URI (a team server)."""
+    setting, local = project.settings["mlflow"], project.root / "mlflow.db"
+    if setting.startswith("sqlite:///") and not Path(setting.removeprefix("sqlite:///")).is_absolute():
+        return f"sqlite:///{(project.root / setting.removeprefix('sqlite:///')).as_posix()}"
+    if setting or not os.environ.get("MLFLOW_TRACKING_URI") or local.exists():
+        return setting or f"sqlite:///{local.as_posix()}"
     return os.environ["MLFLOW_TRACKING_URI"]
 
 
@@ -97,7 +115,12 @@ def check_mlflow(project: Project) -> list[Finding]:
         reason = f"no MLflow store at {uri}: run the pipeline (or set [tool.check-project] mlflow to the team's server)"
         return [Finding("M2", "MLflow runs", NOT_MET, reason), Finding("M2", "registered model alias", NOT_MET, reason)]
     done = subprocess.run(
-        [sys.executable, "-c", MLFLOW_SUMMARY, uri], capture_output=True, text=True, env=project.env(), check=False
+        [sys.executable, "-c", MLFLOW_SUMMARY, uri],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        env=project.env(),
+        check=False,
     )
     if done.returncode:
         failure = f"MLflow could not read {uri}: {tail(done, 1)}"
@@ -125,4 +148,4 @@ def check_mlflow(project: Project) -> list[Finding]:
 
 def check(project: Project) -> list[Finding]:
     """M2's findings."""
-    return [check_data(project), *check_pipeline(project), *check_mlflow(project)]
+    return [check_data(project), *check_pipeline(project), check_committed(project), *check_mlflow(project)]

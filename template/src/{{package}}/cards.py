@@ -41,14 +41,15 @@ def dataset_card(raw: pd.DataFrame) -> DatasetCard:
     schema = config.schema()
     target = schema["target"]
     counts = raw[target["name"]].value_counts()
+    rarest = counts.index[-1].item() if hasattr(counts.index[-1], "item") else counts.index[-1]
     balance = (
-        f"The rarest class, {counts.index[-1]!r}, has {counts.iloc[-1]} of {len(raw)} rows "
+        f"The rarest class, {rarest!r}, has {counts.iloc[-1]} of {len(raw)} rows "
         f"({counts.iloc[-1] / len(raw):.1%})."
         if target["task"] == "classification"
         else f"The target ranges from {raw[target['name']].min()} to {raw[target['name']].max()}."
     )
     missing = int(raw[config.feature_names()].isna().any(axis=1).sum())
-    data = DatasetCardData(pretty_name=config.params()["train"]["experiment"], license="unknown", language="en")
+    data = DatasetCardData(pretty_name=config.params()["train"]["experiment"], license="unknown")
     return DatasetCard.from_template(
         data,
         dataset_summary=f"{len(raw)} rows, {len(schema['columns'])} input columns, target `{target['name']}` "
@@ -107,6 +108,7 @@ def model_card(candidates: dict[str, Any], metrics: dict[str, Any], emissions_kg
         "the simplest within one standard error of the best mean is the champion.\n\n" + "\n".join(table),
         testing_data=f"The held-out test split: {metrics['n_test']} rows, "
         "used to judge the exported champion, never to choose it.",
+        testing_factors=yours("testing_factors"),
         testing_metrics=metrics["metric"],
         results=f"{metrics['metric']} {metrics['score']:.3f} (95% interval {low:.3f} to {high:.3f}, "
         f"{metrics['n_test']} test rows). Requirement: at least {metrics['requirement']:.3f} "

@@ -30,13 +30,11 @@ def schema() -> dict[str, Any]:
 
 
 def raw_data_path() -> Path:
-    """The raw CSV (tracked by DVC), the one file under data/raw/ that is not a .dvc file."""
-    found = sorted(p for p in path("data", "raw").glob("*.csv"))
-    if not found:
-        raise FileNotFoundError(
-            f"no CSV under {path('data', 'raw')}: run 'dvc pull' (or 'make pipeline', which pulls it)"
-        )
-    return found[0]
+    """The raw CSV schema.yaml names (tracked by DVC)."""
+    found = path(schema()["data"])
+    if not found.exists():
+        raise FileNotFoundError(f"{found} is missing: run 'dvc pull' (or 'make pipeline', which pulls it)")
+    return found
 
 
 def feature_names() -> list[str]:

@@ -12,7 +12,10 @@ def split(raw: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFrame,
     """Split the rows; a class keeps its share in both splits when the task is classification."""
     schema = config.schema()
     columns = [*config.feature_names(), schema["target"]["name"]]
-    frame = raw[columns]
+    # A row that appears twice could land in both splits: trained on, then judged on. Keep one of each.
+    frame = raw[columns].drop_duplicates()
+    if len(frame) < len(raw):
+        print(f"{len(raw) - len(frame)} duplicate rows left out of the split")
     stratify = frame[schema["target"]["name"]] if schema["target"]["task"] == "classification" else None
     train, test = train_test_split(frame, test_size=test_size, random_state=seed, stratify=stratify)
     return train.sort_index(), test.sort_index()

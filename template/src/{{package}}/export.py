@@ -1,35 +1,35 @@
-"""Export: the registry's champion into models/, the one thing the API and the evaluation read.
+"""Export: the registered champion into models/, the one thing the API and the evaluation read.
 
 models/model.skops is the fitted pipeline (skops, not pickle) and models/model.json says what it
 is: the task, the target, the input columns, the registered version and the types skops may rebuild.
+The train stage calls :func:`export` with the model it has just registered, so models/ is versioned by
+DVC beside the run that made it; ``python -m <package>.export`` exports whatever the alias "champion"
+points at now (after a rollback in MLflow's registry, say).
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import mlflow
 import mlflow.sklearn
 import skops.io
 from mlflow.tracking import MlflowClient
+from sklearn.pipeline import Pipeline
 
 from . import config
 
 
-def main() -> None:
-    """The export stage: models:/<name>@champion -> models/model.skops and models/model.json."""
-    settings = config.params()["train"]
-    mlflow.set_tracking_uri(config.tracking_uri())
-    name = settings["registered_model"]
-    version = MlflowClient().get_model_version_by_alias(name, "champion")
-    pipeline = mlflow.sklearn.load_model(f"models:/{name}@champion")
+def export(pipeline: Pipeline, name: str, version: Any) -> None:
+    """Write models/model.skops and models/model.json for one registered version."""
     out = config.path("models")
     out.mkdir(exist_ok=True)
     skops.io.dump(pipeline, out / "model.skops")
     schema = config.schema()
     meta = {
         "registered_model": name,
-        "version": version.version,
+        "version": str(version.version),
         "run_id": version.run_id,
         "task": schema["target"]["task"],
         "target": schema["target"]["name"],
@@ -38,6 +38,14 @@ def main() -> None:
     }
     (out / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     print(f"exported {name} version {version.version} to {out}")
+
+
+def main() -> None:
+    """models:/<name>@champion -> models/."""
+    mlflow.set_tracking_uri(config.tracking_uri())
+    name = config.params()["train"]["registered_model"]
+    version = MlflowClient().get_model_version_by_alias(name, "champion")
+    export(mlflow.sklearn.load_model(f"models:/{name}@champion"), name, version)
 
 
 if __name__ == "__main__":

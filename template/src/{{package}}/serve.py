@@ -53,11 +53,14 @@ def create_app() -> FastAPI:
 
     @app.middleware("http")
     async def measure(request: Request, call_next):
-        start = time.perf_counter()
-        response = await call_next(request)
-        requests.labels(request.url.path, str(response.status_code)).inc()
-        latency.labels(request.url.path).observe(time.perf_counter() - start)
-        return response
+        start, status = time.perf_counter(), "500"  # an exception in a route is answered with a 500
+        try:
+            response = await call_next(request)
+            status = str(response.status_code)
+            return response
+        finally:
+            requests.labels(request.url.path, status).inc()
+            latency.labels(request.url.path).observe(time.perf_counter() - start)
 
     @app.get("/health")
     def health() -> dict[str, Any]:

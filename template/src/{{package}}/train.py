@@ -2,8 +2,9 @@
 
 Each candidate is an MLflow run (its hyperparameters, its score per fold, their mean and standard
 error). The rule picks the simplest candidate whose mean is within one standard error of the best;
-it is refitted on the whole training split, logged with its signature (skops, not pickle) and
-registered with the alias "champion". CodeCarbon measures the energy of all of it.
+it is refitted on the whole training split, logged with its signature (skops, not pickle),
+registered with the alias "champion" and exported into models/. CodeCarbon measures the energy of
+all of it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
-from . import config, data, model
+from . import config, data, export, model
 
 
 def cross_validate(settings: dict[str, Any], features, target) -> dict[str, dict[str, Any]]:
@@ -50,7 +51,7 @@ def select(results: dict[str, dict[str, Any]]) -> str:
 
 
 def register(name: str, cv: dict[str, Any], settings: dict[str, Any], features, target) -> str:
-    """Refit the champion on the whole training split, log and register it, point "champion" at it."""
+    """Refit the champion on the whole training split, log and register it, point "champion" at it, export it."""
     pipeline = model.build(name, settings["candidates"][name] or {}, settings["seed"])
     pipeline.fit(features, target)
     trusted = skops.io.get_untrusted_types(data=skops.io.dumps(pipeline))
@@ -68,12 +69,14 @@ def register(name: str, cv: dict[str, Any], settings: dict[str, Any], features, 
             pip_requirements=["scikit-learn", "skops"],
         )
     version = str(info.registered_model_version)
-    MlflowClient().set_registered_model_alias(settings["registered_model"], "champion", version)
+    client = MlflowClient()
+    client.set_registered_model_alias(settings["registered_model"], "champion", version)
+    export.export(pipeline, settings["registered_model"], client.get_model_version(settings["registered_model"], version))
     return version
 
 
 def main() -> None:
-    """The train stage: reports/candidates.json, reports/emissions.csv, a registered champion."""
+    """The train stage: reports/candidates.json, reports/emissions.csv, a registered champion in models/."""
     settings = config.params()["train"]
     features, target = data.features_and_target(data.load_split("train"))
     mlflow.set_tracking_uri(config.tracking_uri())
