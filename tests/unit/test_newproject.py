@@ -1,5 +1,9 @@
 """make new-project's profile of a team's CSV, its refusals, and the lock it narrows from the course's."""
 
+import subprocess
+import sys
+
+import copier
 import pandas as pd
 import pytest
 from sklearn.datasets import load_diabetes, load_wine
@@ -132,3 +136,20 @@ def test_the_narrowed_lock_holds_what_the_project_needs_and_nothing_of_the_lesso
     assert {"fastapi", "starlette", "pydantic", "scikit-learn", "mlflow", "dvc", "pytest", "sqlalchemy"} <= set(lines)
     assert not {"jupyterlab", "sphinx", "papermill", "locust"} & set(lines)
     assert all(course[name] == line for name, line in lines.items())
+
+
+def test_the_rendered_template_is_ruff_clean(tmp_path, wine):
+    """What copier renders passes the project's own ruff gate (rules and format), before any project runs it."""
+    answers = {"project_name": "wine-cellar", "data_file": "wine.csv", **newproject.profile(wine, "target")}
+    copier.run_copy(
+        str(paths.project_root()),
+        str(tmp_path / "p"),
+        data=answers,
+        vcs_ref=newproject.template_ref(),
+        defaults=True,
+        quiet=True,
+    )
+    ruff = [sys.executable, "-m", "ruff"]
+    for command in ([*ruff, "check", "."], [*ruff, "format", "--check", "."]):
+        done = subprocess.run(command, cwd=tmp_path / "p", capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr

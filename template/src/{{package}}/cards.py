@@ -43,8 +43,7 @@ def dataset_card(raw: pd.DataFrame) -> DatasetCard:
     counts = raw[target["name"]].value_counts()
     rarest = counts.index[-1].item() if hasattr(counts.index[-1], "item") else counts.index[-1]
     balance = (
-        f"The rarest class, {rarest!r}, has {counts.iloc[-1]} of {len(raw)} rows "
-        f"({counts.iloc[-1] / len(raw):.1%})."
+        f"The rarest class, {rarest!r}, has {counts.iloc[-1]} of {len(raw)} rows ({counts.iloc[-1] / len(raw):.1%})."
         if target["task"] == "classification"
         else f"The target ranges from {raw[target['name']].min()} to {raw[target['name']].max()}."
     )

@@ -69,9 +69,9 @@ def register(name: str, cv: dict[str, Any], settings: dict[str, Any], features, 
             pip_requirements=["scikit-learn", "skops"],
         )
     version = str(info.registered_model_version)
-    client = MlflowClient()
-    client.set_registered_model_alias(settings["registered_model"], "champion", version)
-    export.export(pipeline, settings["registered_model"], client.get_model_version(settings["registered_model"], version))
+    client, registered = MlflowClient(), settings["registered_model"]
+    client.set_registered_model_alias(registered, "champion", version)
+    export.export(pipeline, registered, client.get_model_version(registered, version))
     return version
 
 
