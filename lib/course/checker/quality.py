@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -100,7 +101,7 @@ def check_suite(project: Project) -> list[Finding]:
             if copy.equals(frame):
                 findings.append(Finding("M3", f"data suite refuses {name}", MET, f"{how}: nothing to corrupt"))
                 continue
-            done = suite(lambda to, copy=copy: copy.to_csv(to, index=False))
+            done = suite(partial(copy.to_csv, index=False))
             ok = done.returncode != 0
             detail = f"{how}: refused" if ok else f"{how}: accepted (exit 0), so the suite would let it through"
             findings.append(Finding("M3", f"data suite refuses {name}", MET if ok else NOT_MET, detail))
