@@ -30,6 +30,8 @@ from lib import paths
 from lib.course import projectlock
 
 MIN_ROWS = 100
+# The template's test split (params.yaml split.test_size).
+TEST_SHARE = 0.25
 MAX_CLASSES = 50
 MAX_CATEGORIES = 50
 # The fewest rows a class may have: a stratified 25% test split leaves it 6 training rows, more than one
@@ -67,6 +69,29 @@ def infer_task(target: pd.Series, asked: str | None) -> str:
     if asked not in ("classification", "regression"):
         raise ProjectDataError(f"TASK={asked} is not supported: classification or regression")
     return asked
+
+
+def wilson_lower(successes: int, n: int, z: float = 1.959964) -> float:
+    """The lower end of Wilson's 95% interval of a proportion (the template's evaluate.py uses the same)."""
+    share = successes / n
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    return centre - z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+
+
+def reachable(baseline: float, rows: int) -> None:
+    """Refuse a classification whose baseline no model could beat with confidence on the test split.
+
+    The requirement starts at the baseline and is met when the lower end of the test accuracy's 95%
+    interval reaches it; even a perfect model's lower end is below 1 on a few dozen rows.
+    """
+    n_test = math.ceil(rows * TEST_SHARE)
+    best = wilson_lower(n_test, n_test)
+    if baseline >= best:
+        raise ProjectDataError(
+            f"the most frequent class is {baseline:.1%} of the rows; on a test split of {n_test} rows even a perfect "
+            f"model's 95% interval starts at {best:.1%}, so no model could show it beats always answering that "
+            "class: collect more rows of the other classes"
+        )
 
 
 def profile_target(target: pd.Series, task: str) -> tuple[dict[str, Any], float]:
@@ -125,6 +150,8 @@ def profile(frame: pd.DataFrame, target: str, task: str | None = None, drop: tup
         )
     chosen = infer_task(frame[target], task)
     target_profile, baseline = profile_target(frame[target], chosen)
+    if chosen == "classification":
+        reachable(baseline, len(frame))
     columns = [profile_column(frame[name]) for name in frame.columns if name != target and name not in drop]
     if not columns:
         raise ProjectDataError("the CSV has no input column besides the target")

@@ -29,12 +29,13 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def lock_lines(text: str) -> dict[str, str]:
-    """Each locked package's line (``name==version`` and its markers), by canonical name."""
-    lines = {}
+def lock_lines(text: str) -> dict[str, list[str]]:
+    """Each locked package's lines (``name==version`` and its markers: one per Python or platform where the
+    universal lock pins different versions), by canonical name."""
+    lines: dict[str, list[str]] = {}
     for line in text.splitlines():
         if line and not line[0].isspace() and not line.startswith("#"):
-            lines[canonical(re.split(r"[=<>!~; \[]", line, maxsplit=1)[0])] = line
+            lines.setdefault(canonical(re.split(r"[=<>!~; \[]", line, maxsplit=1)[0]), []).append(line)
     return lines
 
 
@@ -78,7 +79,7 @@ def narrowed(project: Path, course_lock: Path | None = None) -> str:
     """The text of the project's lock."""
     locked = lock_lines((course_lock or paths.project_root() / "requirements.lock").read_text(encoding="utf-8"))
     needed = closure(project_requirements(project / "pyproject.toml"))
-    return HEADER + "".join(f"{locked[name]}\n" for name in sorted(needed) if name in locked)
+    return HEADER + "".join(f"{line}\n" for name in sorted(needed) if name in locked for line in locked[name])
 
 
 def write(project: Path) -> Path:

@@ -123,7 +123,9 @@ def test_placeholders_left_in_a_required_section_are_not_met(tmp_path):
     """make new-project's "To write" lines, or the template's placeholder, in a required section."""
     card = tmp_path / "dataset_card.md"
     text = (COURSE_CARDS / "dataset_card.md").read_text()
-    card.write_text(text.replace("## Uses\n", "## Uses\n\n*To write: `out_of_scope_use` in cards.yaml.*\n", 1))
+    card.write_text(
+        text.replace("## Uses\n", "## Uses\n\nFacts first. *To write: `out_of_scope_use` in cards.yaml.*\n", 1)
+    )
     finding = inception.check_card(card)
     assert (finding.status, finding.detail) == (NOT_MET, "placeholder text left in: Uses")
 

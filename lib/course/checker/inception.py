@@ -3,8 +3,8 @@ requirements are numbers.
 
 A card is read with ``DatasetCard.load`` or ``ModelCard.load`` (a file named ``*dataset*`` is a dataset
 card): its YAML metadata must parse and hold something, and each section of :data:`REQUIRED` must be
-there, with text of its own and no placeholder left in it (outside its ``[optional]`` subsections): the
-official templates' ``[More Information Needed]``, or a line starting "To write" (what ``make
+there, with text of its own and no placeholder left in it (outside its ``[optional]`` parts): the
+official templates' ``[More Information Needed]``, or ``*To write: `key` in cards.yaml.*`` (what ``make
 new-project``'s cards say until the team writes their prose).
 """
 
@@ -24,7 +24,15 @@ REQUIRED = {
     "dataset": ["Dataset Details|Dataset Description", "Uses", "Dataset Structure", "Bias, Risks, and Limitations"],
     "model": ["Model Details", "Uses", "Bias, Risks, and Limitations", "Training Details", "Evaluation"],
 }
-PLACEHOLDER = re.compile(r"^\W*(\[More Information Needed\]|To write\b)")
+# The official templates' placeholder (on a line that is not itself optional), and make new-project's.
+PLACEHOLDER = re.compile(r"\[More Information Needed\]|\*To write: `\w+` in cards\.yaml\.\*")
+
+
+def placeholder(line: str) -> bool:
+    """Whether a line still holds a placeholder (a template field left empty, or text still to write)."""
+    return bool(PLACEHOLDER.search(line)) and "[optional]" not in line
+
+
 HEADING = re.compile(r"^(#+)\s+(.*?)(\s+\[optional\])?\s*$")
 
 
@@ -46,8 +54,9 @@ def sections(text: str) -> dict[str, tuple[str, int]]:
             skipped.update(range(sub, sub_end))
         body = [lines[i] for i in range(start + 1, end) if i not in skipped and lines[i].strip()]
         body = [line for line in body if not HEADING.match(line)]
-        placeholders = sum(bool(PLACEHOLDER.match(line.strip())) for line in body)
-        found[title] = ("\n".join(line for line in body if not PLACEHOLDER.match(line.strip())), placeholders)
+        placeholders = sum(placeholder(line) for line in body)
+        own = [PLACEHOLDER.sub("", line).strip(" -*:") for line in body if "[optional]" not in line]
+        found[title] = ("\n".join(line for line in own if line), placeholders)
     return found
 
 

@@ -82,7 +82,7 @@ class Project:
     @classmethod
     def load(cls, root: Path) -> Project:
         """Read ``[tool.check-project]`` from the project's pyproject.toml, if it has one."""
-        root = root.resolve()
+        root = root.expanduser().resolve()
         if not (root / ".git").exists():
             raise FileNotFoundError(f"{root} is not a Git repository: give the root of the team's checkout")
         pyproject = root / "pyproject.toml"

@@ -30,10 +30,13 @@ def table(project: Project, findings: list[Finding]) -> str:
 def document(project: Project, findings: list[Finding]) -> dict[str, Any]:
     """The JSON an instructor collects: the project, when, each milestone's verdict and every check."""
     commit = project.run(["git", "rev-parse", "HEAD"]).stdout.strip()
+    changed = project.run(["git", "status", "--porcelain", "--untracked-files=no"]).stdout.splitlines()
     return {
         "project": project.name,
         "path": str(project.root),
         "commit": commit,
+        # Tracked files changed since that commit: what was checked is then not exactly the commit.
+        "uncommitted_changes": len(changed),
         "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "milestones": verdicts(findings),
         "findings": [f.as_dict() for f in findings],

@@ -64,7 +64,8 @@ def a_row(project: Project) -> dict | None:
     path = project.root / project.settings["rows"]
     if not path.exists():
         return None
-    row = pd.read_csv(path, nrows=1).drop(columns=[project.settings["target"]], errors="ignore").iloc[0]
+    # The whole file, so each column's type is what pandas infers from all its values, as the team's own tests see it.
+    row = pd.read_csv(path).head(1).drop(columns=[project.settings["target"]], errors="ignore").iloc[0]
     return {
         k: (None if isinstance(v, float) and math.isnan(v) else v.item() if hasattr(v, "item") else v)
         for k, v in row.items()

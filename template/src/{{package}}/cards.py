@@ -51,6 +51,8 @@ def dataset_card(raw: pd.DataFrame) -> DatasetCard:
     data = DatasetCardData(pretty_name=config.params()["train"]["experiment"], license="unknown")
     return DatasetCard.from_template(
         data,
+        curators=yours("curators"),
+        language="not applicable (tabular data)",
         dataset_summary=f"{len(raw)} rows, {len(schema['columns'])} input columns, target `{target['name']}` "
         f"({target['task']}), from `data/raw/{config.raw_data_path().name}` (tracked by DVC).",
         dataset_description=yours("dataset_description"),
@@ -92,6 +94,9 @@ def model_card(candidates: dict[str, Any], metrics: dict[str, Any], emissions_kg
     return ModelCard.from_template(
         data,
         model_id=name,
+        developers=yours("developers"),
+        model_type=f"scikit-learn pipeline ({champion}) for tabular {schema['target']['task']}",
+        language="not applicable (tabular data)",
         model_summary=f"A {schema['target']['task']} model of `{schema['target']['name']}`: {champion}.",
         model_description=f"scikit-learn pipeline, candidate `{champion}` with hyperparameters "
         f"{candidates['candidates'][champion]['params'] or 'the defaults'}, "

@@ -10,8 +10,8 @@ import yaml
 
 
 def root() -> Path:
-    """The project's root: PROJECT_ROOT if set (tests point it at a copy), else the checkout holding this package."""
-    return Path(os.environ.get("PROJECT_ROOT") or Path(__file__).resolve().parents[2])
+    """The project's root: the checkout holding this package (src/<package>/ is two levels below it)."""
+    return Path(__file__).resolve().parents[2]
 
 
 def path(*parts: str) -> Path:

@@ -2,9 +2,8 @@
 
 models/model.skops is the fitted pipeline (skops, not pickle) and models/model.json says what it
 is: the task, the target, the input columns, the registered version and the types skops may rebuild.
-The train stage calls :func:`export` with the model it has just registered, so models/ is versioned by
-DVC beside the run that made it; ``python -m <package>.export`` exports whatever the alias "champion"
-points at now (after a rollback in MLflow's registry, say).
+The train stage calls :func:`export` with the model it has just registered, so models/ is a DVC output
+of that stage, versioned beside the run that made it (the registry itself, mlflow.db, is not in Git).
 """
 
 from __future__ import annotations
@@ -12,10 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import mlflow
-import mlflow.sklearn
 import skops.io
-from mlflow.tracking import MlflowClient
 from sklearn.pipeline import Pipeline
 
 from . import config
@@ -38,15 +34,3 @@ def export(pipeline: Pipeline, name: str, version: Any) -> None:
     }
     (out / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     print(f"exported {name} version {version.version} to {out}")
-
-
-def main() -> None:
-    """models:/<name>@champion -> models/."""
-    mlflow.set_tracking_uri(config.tracking_uri())
-    name = config.params()["train"]["registered_model"]
-    version = MlflowClient().get_model_version_by_alias(name, "champion")
-    export(mlflow.sklearn.load_model(f"models:/{name}@champion"), name, version)
-
-
-if __name__ == "__main__":
-    main()

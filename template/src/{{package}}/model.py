@@ -66,9 +66,10 @@ def load(directory: Path | None = None) -> tuple[Pipeline, dict[str, Any]]:
     directory = directory or config.path("models")
     meta_path = directory / "model.json"
     if not meta_path.exists():
-        raise FileNotFoundError(f"{meta_path} is missing: run 'make pipeline' (or 'dvc repro export')")
+        raise FileNotFoundError(f"{meta_path} is missing: run 'make pipeline' (or 'dvc repro train')")
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    # skops rebuilds only the types listed, reviewed when the model was exported (safer than pickle).
+    # skops rebuilds only the types model.json lists: those skops found in this model when train.py exported it
+    # (safer than pickle, not a sandbox: load only models your own pipeline wrote).
     return skops.io.load(directory / "model.skops", trusted=meta["trusted_types"]), meta
 
 

@@ -59,8 +59,10 @@ def create_app() -> FastAPI:
             status = str(response.status_code)
             return response
         finally:
-            requests.labels(request.url.path, status).inc()
-            latency.labels(request.url.path).observe(time.perf_counter() - start)
+            # The route's template, not the raw path: a scan of made-up paths adds one series, "unmatched".
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            requests.labels(route, status).inc()
+            latency.labels(route).observe(time.perf_counter() - start)
 
     @app.get("/health")
     def health() -> dict[str, Any]:
