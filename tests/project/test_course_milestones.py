@@ -28,7 +28,7 @@ def test_the_course_meets_m1_m2_m4_and_m5(project, tmp_path):
     shutil.copytree(project.root, course, symlinks=True)
     identity = ["-c", "user.name=t", "-c", "user.email=t@localhost"]
     subprocess.run(["git", "add", "--all"], cwd=course, check=True)
-    subprocess.run(["git", *identity, "commit", "--quiet", "-m", "results"], cwd=course, check=True)
+    subprocess.run(["git", *identity, "commit", "--quiet", "--allow-empty", "-m", "results"], cwd=course, check=True)
     out = tmp_path / "course.json"
     command = [sys.executable, "-m", "lib.course.checker", str(course), "--milestone", "M1,M2,M4,M5"]
     done = subprocess.run(
