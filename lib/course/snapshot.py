@@ -73,13 +73,18 @@ def copy_project(tree: Path, destination: Path) -> int:
     return len(files)
 
 
-def commit_all(root: Path, message: str) -> None:
-    """Make ``root`` a Git repository holding all its files in one commit (DVC needs one).
+def commit_all(root: Path, message: str, allow_empty: bool = False) -> None:
+    """Make ``root`` a Git repository holding all its files in one commit (DVC needs one); in a repository
+    already, commit every change (``allow_empty``: even when there is none).
 
     Raises ``RuntimeError`` with Git's output if a step fails.
     """
     env = {**os.environ, **git_env()}
-    for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", message]):
+    for command in (
+        ["git", "init", "-q"],
+        ["git", "add", "-A"],
+        ["git", "commit", "-qm", message, *(["--allow-empty"] if allow_empty else [])],
+    ):
         done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False, env=env)
         if done.returncode:
             raise RuntimeError(f"{' '.join(command)} failed in {root}:\n{done.stdout}{done.stderr}")

@@ -11,6 +11,7 @@ from lib import paths
 from lib.course.checker import __main__ as cli
 from lib.course.checker import inception, quality, report, versioning
 from lib.course.checker.project import MET, NOT_CHECKED, NOT_MET, Finding, Project
+from lib.course.snapshot import commit_all
 
 COURSE_CARDS = paths.project_root() / "docs" / "cards"
 
@@ -143,9 +144,7 @@ def test_the_pipeline_must_be_committed(tmp_path):
         (tmp_path / name).write_text("x: 1\n")
     finding = versioning.check_committed(project)
     assert finding.status == NOT_MET and "not in Git: dvc.yaml, dvc.lock, params.yaml" in finding.detail
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
-    subprocess.run([*git, "add", "."], cwd=tmp_path, check=True)
-    subprocess.run([*git, "commit", "-qm", "x"], cwd=tmp_path, check=True)
+    commit_all(tmp_path, "x")
     assert versioning.check_committed(project).status == MET
     (tmp_path / "params.yaml").write_text("x: 2\n")
     assert "uncommitted changes: params.yaml" in versioning.check_committed(project).detail

@@ -17,7 +17,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from lib import paths
+from lib import TELEMETRY_OFF
 
 MILESTONES = {
     "M1": "Project inception: cards and requirements",
@@ -103,10 +103,7 @@ class Project:
     def env(self) -> dict[str, str]:
         """The environment of the project's commands: its .venv first on PATH, telemetry off, no course paths."""
         env = {k: v for k, v in os.environ.items() if k not in LEFT_OUT}
-        for line in (paths.project_root() / "lib" / "telemetry.env").read_text(encoding="utf-8").splitlines():
-            if "=" in line and not line.startswith("#"):
-                key, value = line.split("=", 1)
-                env[key] = value
+        env.update(TELEMETRY_OFF)
         bins = [str(self.venv)] if self.venv else []
         env["PATH"] = os.pathsep.join([*bins, str(Path(sys.executable).parent), env.get("PATH", "")])
         env["PYTHONPATH"] = str(self.root)

@@ -80,7 +80,6 @@ def check_suite(project: Project) -> list[Finding]:
     source = project.root / data
     if not source.exists():
         return [Finding("M3", "data suite refuses corrupted data", NOT_MET, f"{data} is missing: dvc pull")]
-    frame = pd.read_csv(source)
     with tempfile.TemporaryDirectory(prefix="check-project-") as scratch:
         path = Path(scratch) / Path(data).name
 
@@ -96,6 +95,7 @@ def check_suite(project: Project) -> list[Finding]:
                 Finding("M3", f"data suite refuses {name}", NOT_CHECKED, skipped) for name in CORRUPTIONS
             ]
         findings = [Finding("M3", "data suite accepts the raw data", MET, "a byte-for-byte copy: accepted")]
+        frame = pd.read_csv(source)
         for name, corrupt in CORRUPTIONS.items():
             copy, how = corrupt(frame, project.settings["target"])
             if copy.equals(frame):
