@@ -5,7 +5,9 @@
 #   docker run --rm -p 8000:8000 penguins-api
 #
 # To serve from a remote MLflow registry instead, see docs/deployment/docker.md.
-FROM python:3.11-slim
+# Pinned to a patch release (a tag like 3.11-slim moves under the image; tests/unit/test_image_pins.py checks
+# every image the project names). Bookworm: Debian 12, as the course's dev container.
+FROM python:3.11.15-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -80,7 +80,7 @@ BREW_sshd :=
 BREW_wrk := wrk
 MISSING = $(strip $(foreach need,$(SYSTEM_NEEDS),$(shell ( $(CHECK_$(need)) ) >/dev/null 2>&1 || echo $(need))))
 
-.PHONY: help setup system-packages pipeline test test-fast lint format lab api bench mlflow-ui team-up team-down notebooks site handout new-project check-project lock clean distclean
+.PHONY: help setup system-packages pipeline test test-fast lint format lab api bench mlflow-ui team-up team-down notebooks site handout new-project check-project lock try-newest clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -142,7 +142,7 @@ system-packages: ## install what the lessons need from the system (Prometheus, f
 
 pipeline: system-packages setup ## run every stage that is out of date (dvc repro)
 	@$(BIN)/python -m lib.preflight
-	$(SCRATCH_HOME) $(BIN)/dvc repro
+	$(SCRATCH_HOME) $(BIN)/dvc repro $(REPRO_FLAGS)
 	@$(BIN)/dvc status --quiet || { echo "make pipeline: a stage is still out of date after the run: see .venv/bin/dvc status"; exit 1; }
 	@echo "make pipeline: done. Every lesson ran (reports/notebooks/) and no stage is left to run. Next: make lab"
 
@@ -153,7 +153,7 @@ test: system-packages setup ## every test: unit, pipeline (dvc repro in a scratc
 test-fast: system-packages setup ## the quick subset (unit, API through TestClient, lint gates): no pipeline, no slow servers
 	@# Two pytest-xdist workers, one per core of the reference machine; each loads the test modules (about 10 s).
 	@# --dist loadscope keeps a module on one worker, so its module-scoped fixtures are built once.
-	$(BIN)/python -m pytest tests -p no:nbval -o addopts="-ra" -m "not pipeline and not slow" -n 2 --dist loadscope
+	$(BIN)/python -m pytest tests -p no:nbval -o addopts="-ra" -m "not pipeline and not slow" -n 2 --dist loadscope $(PYTEST_FLAGS)
 
 lint: setup ## ruff (rules and format) on the code and the notebooks, mypy on lib/, the Pynblint gate
 	$(BIN)/ruff check $(CODE)
@@ -211,10 +211,16 @@ check-project: setup ## check a team's repository milestone by milestone: make c
 	@test -n "$(PROJECT)" || { echo "say which repository: make check-project PROJECT=../our-project [MILESTONE=M2]" >&2; exit 2; }
 	$(BIN)/python -m lib.course.checker "$(PROJECT)" $(if $(MILESTONE),--milestone "$(MILESTONE)") --json "$(or $(REPORT),reports/check-project/$(notdir $(abspath $(PROJECT))).json)"
 
-lock: setup ## re-resolve requirements.lock (everything) and requirements-serve.lock (the API image) from pyproject.toml
+lock: setup ## re-resolve requirements.lock (everything) and requirements-serve.lock (the API image) from pyproject.toml; LOCK_FLAGS=--upgrade moves every pin to the newest release allowed
 	@# --universal: one lock for Linux, macOS and Windows and for every Python that requires-python admits.
-	$(BIN)/uv pip compile pyproject.toml --extra course --universal --python-version 3.11 -o requirements.lock
-	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 -c requirements.lock -o requirements-serve.lock
+	@# Without --upgrade, uv keeps each pin the old lock has, unless pyproject.toml no longer allows it.
+	$(BIN)/uv pip compile pyproject.toml --extra course --universal --python-version 3.11 $(LOCK_FLAGS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 -c requirements.lock $(LOCK_FLAGS) -o requirements-serve.lock
+
+# The newest releases pyproject.toml allows, tried in a scratch copy (requirements.lock is not touched):
+# make test-fast, the pipeline and nbval there; a report by package in reports/try-newest/ (REPORT=...).
+try-newest: system-packages setup ## resolve, install and test the newest allowed releases in a scratch copy -> reports/try-newest/report.md
+	$(BIN)/python -m lib.course.newest --report "$(or $(REPORT),reports/try-newest)" $(if $(filter command line,$(origin PYTHON)),--python "$(PYTHON)")
 
 clean: ## delete every pipeline output (keeps .venv, the DVC cache, the MLflow store and the committed cards)
 	rm -rf data/raw/*.csv data/processed models metrics reports/notebooks/*.ipynb site

@@ -42,7 +42,7 @@ def test_the_image_is_debian_bookworm_with_a_supported_python():
     """A bookworm base whose Python is one that pyproject.toml admits."""
     base = re.search(r"^FROM (\S+)", (FOLDER / "Dockerfile").read_text(encoding="utf-8"), re.MULTILINE).group(1)
     assert base.endswith("-bookworm")
-    version = re.search(r"python:(?:\d+-)?(3\.\d+)-", base).group(1)
+    version = re.search(r"python:(?:[\d.]+-)?(3\.\d+)-", base).group(1)  # the image's release, then Python's
     assert version in re.search(r"^SUPPORTED_PYTHONS := (.*)$", MAKEFILE, re.MULTILINE).group(1).split()
 
 
