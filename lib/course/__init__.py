@@ -19,5 +19,9 @@ Nothing in the ML system (``lib``'s other modules) imports from here (a test che
 - ``team``: the team stack, PostgreSQL, an MLflow server and an SSH remote (``make team-up``);
 - ``newproject``: a team's own project from ``template/`` with copier (``make new-project``), and
   ``projectlock``, its lock narrowed from the course's;
-- ``checker``: any team's repository checked milestone by milestone by running the tools (``make check-project``).
+- ``checker``: any team's repository checked milestone by milestone by running the tools (``make check-project``);
+- ``verified``: the line each lesson's last cell prints (when it last ran, with which versions of the tools it
+  teaches), read back for the course map;
+- ``newest``: the course against the newest releases ``pyproject.toml`` allows, in a scratch copy
+  (``make try-newest``), and ``breakage``, what broke there, by the package most likely responsible.
 """

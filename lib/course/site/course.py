@@ -1,4 +1,4 @@
-"""The course map: each lesson's title, objectives, prior knowledge, study time and measured run time."""
+"""The course map: each lesson's title, objectives, prior knowledge, study time, run time and last verification."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lib import paths
-from lib.course import blocks, exercises
+from lib.course import blocks, exercises, verified
 
 RAN_IN = re.compile(r"this lesson ran in (\d+) s")
 LESSON_LINK = re.compile(r"\]\(notebooks/([^)]+\.ipynb)\)")
@@ -16,13 +16,14 @@ LESSON_LINK = re.compile(r"\]\(notebooks/([^)]+\.ipynb)\)")
 
 @dataclass(frozen=True)
 class Lesson:
-    """What the course map says about a lesson: its file, number, title, objectives, and measured time."""
+    """What the course map says about a lesson: its file, number, title, objectives, measured time, last run."""
 
     path: Path
     number: str
     title: str
     objectives: tuple[str, ...]
     seconds: int | None
+    verified: verified.Verified | None = None
 
 
 def lessons(notebooks: Path | None = None) -> list[Lesson]:
@@ -44,7 +45,8 @@ def lessons(notebooks: Path | None = None) -> list[Lesson]:
             for output in cell.get("outputs", [])
         )
         ran = RAN_IN.findall(printed)
-        found.append(Lesson(path, number, title, objectives, int(ran[-1]) if ran else None))
+        last = int(ran[-1]) if ran else None
+        found.append(Lesson(path, number, title, objectives, last, verified.read(path)))
     return found
 
 
@@ -59,16 +61,24 @@ def run_time(seconds: int | None) -> str:
     return f"{tens} s" if tens < 120 else f"{round(seconds / 60)} min"
 
 
+def last_verified(lesson: Lesson) -> str:
+    """A lesson's last run for a reader: its date, then the taught tools' versions and the Python; ``?`` if none."""
+    if lesson.verified is None:
+        return "?"
+    tools = ", ".join(f"{name} {version}" for name, version in lesson.verified.tools)
+    return f"{lesson.verified.date.isoformat()}: {tools} (Python {lesson.verified.python})"
+
+
 def course_map(found: list[Lesson], link_prefix: str = "notebooks/") -> str:
-    """The course map as a Markdown table: lesson, what it teaches, what it assumes, study and run times.
+    """The course map as a Markdown table: lesson, what it teaches, what it assumes, study and run times, last run.
 
     The prior knowledge and the study time come from ``exercises/catalog.yaml`` (:mod:`lib.course.exercises`),
-    the run time from the lesson's last execution.
+    the run time and the last verification (date and versions) from the lesson's last execution.
     """
     frames = {lesson.stem: lesson for lesson in exercises.catalog()}
     rows = [
-        "| lesson | after it you can | you should know | study time | runs in |",
-        "|---|---|---|---|---|",
+        "| lesson | after it you can | you should know | study time | runs in | last verified |",
+        "|---|---|---|---|---|---|",
     ]
     for lesson in found:
         taught = "<br>".join(f"{index}. {item}" for index, item in enumerate(lesson.objectives, 1))
@@ -76,18 +86,19 @@ def course_map(found: list[Lesson], link_prefix: str = "notebooks/") -> str:
         frame = frames.get(lesson.path.stem)
         knows = frame.prior_knowledge if frame else "?"
         study = exercises.duration(frame.study_minutes) if frame else "?"
-        rows.append(f"| {link} | {taught} | {knows} | {study} | {run_time(lesson.seconds)} |")
+        rows.append(f"| {link} | {taught} | {knows} | {study} | {run_time(lesson.seconds)} | {last_verified(lesson)} |")
     return "\n".join(rows)
 
 
 def with_times(readme: str, found: list[Lesson]) -> str:
-    """README with the ``time`` cell of each course-table row that names a lesson set from that lesson's last run."""
-    by_file = {lesson.path.name: run_time(lesson.seconds) for lesson in found}
+    """README with the last two cells (``time``, ``last verified``) of each course-table row that names a lesson
+    set from that lesson's last run."""
+    by_file = {lesson.path.name: f"{run_time(lesson.seconds)} | {last_verified(lesson)}" for lesson in found}
     lines = []
     for line in readme.splitlines(keepends=True):
         match = LESSON_LINK.search(line)
         if line.startswith("| ") and line.rstrip().endswith("|") and match and match.group(1) in by_file:
-            before_last = line.rstrip().removesuffix("|").rstrip().rsplit("|", 1)[0]
+            before_last = line.rstrip().removesuffix("|").rstrip().rsplit("|", 2)[0]
             lines.append(f"{before_last}| {by_file[match.group(1)]} |\n")
         else:
             lines.append(line)
@@ -95,7 +106,7 @@ def with_times(readme: str, found: list[Lesson]) -> str:
 
 
 def update_readme(readme: Path | None = None) -> bool:
-    """Rewrite README's lesson times from the lessons' last runs; return whether anything changed."""
+    """Rewrite README's lesson times and last verifications from the lessons' last runs; return whether it changed."""
     readme = readme or paths.PROJ_ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")
     updated = with_times(text, lessons())
@@ -107,7 +118,7 @@ def update_readme(readme: Path | None = None) -> bool:
 # The tools the lessons teach, in the order they appear, with where: the instructors' guide lists their versions.
 TAUGHT = (
     ("jupyterlab", "every lesson"),
-    ("huggingface-hub", "1.0: dataset and model cards"),
+    ("huggingface-hub", "1.0, 2.2: dataset and model cards"),
     ("dvc", "2.1: data and pipeline versioning"),
     ("papermill", "2.1: the lessons as pipeline stages"),
     ("mlflow", "2.2: tracking and the registry; 5.2"),
@@ -118,12 +129,13 @@ TAUGHT = (
     ("ruff", "3.2: code linting"),
     ("pylint", "3.2: code linting"),
     ("nbqa", "3.2: linters on notebooks"),
-    ("pytest", "3.2, 4.1: tests"),
-    ("nbval", "3.2: notebooks as tests"),
+    ("pytest", "3.2, 4.1, 5.2: tests"),
+    ("nbval", "the course's own tests: the lessons' saved outputs (contributing.md)"),
     ("great-expectations", "3.2: data tests"),
     ("fairlearn", "3.2: scores by group"),
     ("shap", "3.2, 5.2: explanations"),
     ("fastapi", "4.1: the API"),
+    ("pydantic", "4.1: the request's schema"),
     ("uvicorn", "4.1: the server"),
     ("prometheus-client", "5.1: metrics"),
     ("evidently", "5.1, 5.2: drift reports"),
