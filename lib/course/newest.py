@@ -48,7 +48,7 @@ from lib.course import breakage, snapshot
 LOCK_ARGUMENTS = ("pyproject.toml", "--extra", "course", "--universal", "--python-version", "3.11")
 SERVE_ARGUMENTS = ("pyproject.toml", "--universal", "--python-version", "3.11", "-c", "requirements.lock")
 REFRESH_TEST = "test_verified::test_saved_versions_are_the_locked_ones["  # the lessons' "last verified" lines
-PHASE_TIMEOUT = 3600  # seconds: a hung phase ends as a failure with its log, and the report is still written
+PHASE_TIMEOUT = 1800  # seconds: a hung phase ends as a failure with its log, and the report is still written
 UPPER_BOUND = re.compile(r"<|==|~=")
 ENVIRONMENT = (
     "import json, os, platform, sys; print(json.dumps({'implementation_name': sys.implementation.name, "
@@ -241,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if arguments.work is not None and arguments.work.exists() and any(arguments.work.iterdir()):
         parser.error(f"--work {arguments.work} is not empty: give a new or empty folder")
-    work = arguments.work or Path(tempfile.mkdtemp(prefix="try-newest-"))
+    work = (arguments.work or Path(tempfile.mkdtemp(prefix="try-newest-"))).resolve()
+    arguments.report = arguments.report.resolve()  # the phases run in the copy: a relative path would land there
     clear(arguments.report)
     run = Run(work / "project", arguments.report / "logs")
     snapshot.copy_project(paths.PROJ_ROOT, run.project)

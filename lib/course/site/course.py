@@ -123,6 +123,7 @@ TAUGHT = (
     ("papermill", "2.1: the lessons as pipeline stages"),
     ("mlflow", "2.2: tracking and the registry; 5.2"),
     ("scikit-learn", "2.2: the candidates"),
+    ("skops", "2.2: the model saved without pickle"),
     ("pandas", "every lesson"),
     ("codecarbon", "3.1: energy"),
     ("pynblint", "3.2: notebook linting"),

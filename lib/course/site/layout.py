@@ -157,7 +157,7 @@ The study time is a student's estimate: reading and running the lesson, then its
 ([exercises/README.md](exercises/README.md) lists them, each a *build* or an *investigation*). The run
 time is the machine's: what the lesson printed when it was last executed (its last cell), which also
 printed the date of that run and the versions of the tools the lesson teaches (*last verified*; a test
-checks them against the course's lock).
+checks the Python packages' versions against the course's lock).
 
 {toctrees}"""
 
