@@ -3,8 +3,8 @@
 :mod:`lib.course.newest` runs the course in a scratch copy against the newest releases that
 ``pyproject.toml`` allows; this module reads what that run left (pytest's JUnit XML, the executed
 copies of the lessons, DVC's status), turns each failure into a :class:`Finding` with the first lines
-of its error, names the package most likely responsible, and writes the report. Standard library
-only, plus ``packaging`` for the lock's environment markers.
+of its error, names the package most likely responsible, and writes the report. The lock is read with
+:func:`lib.course.projectlock.lock_lines`, its environment markers with ``packaging``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from pathlib import Path
 
 from packaging.markers import Marker
 
+from lib.course import projectlock
+
 ERROR_LINES = 8  # the first lines of an error that a report keeps
 ANSI = re.compile(r"(?:\x1b|#x1B)\[[0-9;]*[A-Za-z]")  # colours, raw or as JUnit XML writes them
-LOCKED = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s;]+)(?:\s*;\s*(.*))?$")
 # Where a traceback or a message names a third-party module: a frame in site-packages, an import that failed.
 NAMED_MODULES = (
     re.compile(r"site-packages[/\\]([A-Za-z0-9_]+)"),
@@ -58,16 +59,18 @@ class Report:
         return [finding for finding in self.findings if finding.package != REFRESH]
 
 
+def _plain_lines(text: str) -> list[str]:
+    return [line.rstrip() for line in ANSI.sub("", text).splitlines() if line.strip()]
+
+
 def first_lines(text: str, count: int = ERROR_LINES) -> str:
     """The first ``count`` non-empty lines of ``text``, colours stripped."""
-    lines = [line.rstrip() for line in ANSI.sub("", text).splitlines() if line.strip()]
-    return "\n".join(lines[:count])
+    return "\n".join(_plain_lines(text)[:count])
 
 
 def last_lines(text: str, count: int = ERROR_LINES) -> str:
     """The last ``count`` non-empty lines of ``text`` (where a command's log ends with its error), colours stripped."""
-    lines = [line.rstrip() for line in ANSI.sub("", text).splitlines() if line.strip()]
-    return "\n".join(lines[-count:])
+    return "\n".join(_plain_lines(text)[-count:])
 
 
 def error_lines(message: str, body: str) -> str:
@@ -86,18 +89,14 @@ def error_lines(message: str, body: str) -> str:
     return first_lines("\n".join([lines[0], *(kept or lines[1:])]))
 
 
-def normalise(name: str) -> str:
-    """A distribution's name as PyPI compares them: ``Great_Expectations`` -> ``great-expectations``."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def lock_versions(lock: str, environment: dict[str, str]) -> dict[str, str]:
     """Each package's pinned version in ``lock`` for the interpreter described by ``environment`` (PEP 508 markers)."""
     pinned = {}
-    for line in lock.splitlines():
-        match = LOCKED.match(line.strip())
-        if match and (not match.group(3) or Marker(match.group(3)).evaluate(environment)):
-            pinned[normalise(match.group(1))] = match.group(2)
+    for name, lines in projectlock.lock_lines(lock).items():
+        for line in lines:
+            pin, _, marker = line.partition(";")
+            if "==" in pin and (not marker.strip() or Marker(marker.strip()).evaluate(environment)):
+                pinned[name] = pin.split("==", 1)[1].strip()
     return pinned
 
 
@@ -122,8 +121,8 @@ def attribute(text: str, owners: dict[str, list[str]], moved: dict[str, tuple[st
     for pattern in NAMED_MODULES:
         for match in pattern.finditer(plain):
             for distribution in owners.get(match.group(1), [match.group(1)]):
-                if normalise(distribution) in moved:
-                    return normalise(distribution)
+                if projectlock.canonical(distribution) in moved:
+                    return projectlock.canonical(distribution)
     words = plain.lower().replace("_", "-")  # great_expectations.core names great-expectations
     named = [
         (found.start(), name)

@@ -39,10 +39,9 @@ import tomllib
 import traceback
 from pathlib import Path
 
-import yaml
-
 from lib import TELEMETRY_OFF, paths
 from lib.course import breakage, snapshot
+from lib.course.lessons import stage_graph
 
 # make lock's resolution (the Makefile's `lock` target; tests/unit/test_newest.py keeps the two the same)
 LOCK_ARGUMENTS = ("pyproject.toml", "--extra", "course", "--universal", "--python-version", "3.11")
@@ -50,14 +49,8 @@ SERVE_ARGUMENTS = ("pyproject.toml", "--universal", "--python-version", "3.11", 
 REFRESH_TEST = "test_verified::test_saved_versions_are_the_locked_ones["  # the lessons' "last verified" lines
 PHASE_TIMEOUT = 1800  # seconds: a hung phase ends as a failure with its log, and the report is still written
 UPPER_BOUND = re.compile(r"<|==|~=")
-ENVIRONMENT = (
-    "import json, os, platform, sys; print(json.dumps({'implementation_name': sys.implementation.name, "
-    "'implementation_version': platform.python_version(), 'os_name': os.name, 'platform_machine': platform.machine(), "
-    "'platform_release': platform.release(), 'platform_system': platform.system(), 'platform_version': "
-    "platform.version(), 'python_full_version': platform.python_version(), 'platform_python_implementation': "
-    "platform.python_implementation(), 'python_version': '.'.join(platform.python_version_tuple()[:2]), "
-    "'sys_platform': sys.platform}))"
-)
+# The interpreter's PEP 508 environment (packaging is in the lock, so in every environment the course makes)
+ENVIRONMENT = "import json; from packaging.markers import default_environment; print(json.dumps(default_environment()))"
 OWNERS = "import importlib.metadata, json; print(json.dumps(importlib.metadata.packages_distributions()))"
 
 
@@ -150,9 +143,8 @@ def held_back(pyproject: Path, uv: str, python_version: str = "3.11") -> list[di
 
 def stage_notebooks(dvc_yaml: Path) -> dict[str, str]:
     """Each pipeline stage's lesson, from the executed copy its command writes to ``reports/notebooks/``."""
-    stages = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8"))["stages"]
     found = {}
-    for name, stage in stages.items():
+    for name, stage in stage_graph.load_stages(dvc_yaml).items():
         match = re.search(r"reports/notebooks/(\S+\.ipynb)", stage.get("cmd", ""))
         if match:
             found[name] = match.group(1)

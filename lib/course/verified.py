@@ -77,7 +77,11 @@ def parse(text: str) -> Verified | None:
 
 def read(notebook: Path) -> Verified | None:
     """What a lesson's saved outputs say of its last run (its last code cell's printed text)."""
-    cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    return from_cells(json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"])
+
+
+def from_cells(cells: list[dict]) -> Verified | None:
+    """:func:`read` on a lesson's cells already loaded (its JSON's ``cells``)."""
     code = [cell for cell in cells if cell["cell_type"] == "code"]
     if not code:
         return None
