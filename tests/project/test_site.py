@@ -218,7 +218,7 @@ def test_the_instructors_guide_lists_the_locked_versions_of_the_taught_tools():
         " readme"
     )
     dvc = re.search(r"^dvc==(\S+)$", lock, re.MULTILINE)
-    assert dvc and f"| dvc | {dvc.group(1)} | 2.1: data and pipeline versioning |" in page
+    assert dvc and f"| dvc | {dvc.group(1)} | 2.1: data and pipeline versioning; 5.2: a new data version |" in page
     two = "shap==0.51.0 ; python_full_version < '3.12'\nshap==0.54.1 ; python_full_version >= '3.12'\n"
     without_shap = re.sub(r"^shap==.*$", "", lock, flags=re.MULTILINE)
     assert "| shap | 0.51.0 (Python < 3.12), 0.54.1 (Python >= 3.12) |" in course.tool_versions(without_shap + two)

@@ -46,7 +46,7 @@ def lessons(notebooks: Path | None = None) -> list[Lesson]:
         )
         ran = RAN_IN.findall(printed)
         last = int(ran[-1]) if ran else None
-        found.append(Lesson(path, number, title, objectives, last, verified.read(path)))
+        found.append(Lesson(path, number, title, objectives, last, verified.from_cells(cells)))
     return found
 
 
@@ -119,12 +119,12 @@ def update_readme(readme: Path | None = None) -> bool:
 TAUGHT = (
     ("jupyterlab", "every lesson"),
     ("huggingface-hub", "1.0, 2.2: dataset and model cards"),
-    ("dvc", "2.1: data and pipeline versioning"),
+    ("dvc", "2.1: data and pipeline versioning; 5.2: a new data version"),
     ("papermill", "2.1: the lessons as pipeline stages"),
-    ("mlflow", "2.2: tracking and the registry; 5.2"),
+    ("mlflow", "2.2: tracking and the registry; 3.1: energy figures on the runs; 5.2: aliases"),
     ("scikit-learn", "2.2: the candidates"),
     ("skops", "2.2: the model saved without pickle"),
-    ("pandas", "every lesson"),
+    ("pandas", "1.0, 2.1: reading and checking the data"),
     ("codecarbon", "3.1: energy"),
     ("pynblint", "3.2: notebook linting"),
     ("ruff", "3.2: code linting"),
