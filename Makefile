@@ -140,9 +140,11 @@ system-packages: ## install what the lessons need from the system (Prometheus, f
 	still="$(foreach need,$(SYSTEM_NEEDS),$$( ( $(CHECK_$(need)) ) >/dev/null 2>&1 || echo $(need)))"; \
 	[ -z "$${still// /}" ] || { echo "still missing after the install: $$still"; exit 1; }
 
-pipeline: system-packages setup ## run every stage that is out of date (dvc repro)
+pipeline: system-packages setup ## run every stage that is out of date (dvc repro, the independent stages side by side)
 	@$(BIN)/python -m lib.preflight
-	$(SCRATCH_HOME) $(BIN)/dvc repro $(REPRO_FLAGS)
+	@# lib/course/repro.py: `dvc repro --single-item` for each stage once the stages it reads are done, the
+	@# five after train side by side (REPRO_FLAGS="--jobs 1" runs them one at a time), then one `dvc repro`.
+	$(SCRATCH_HOME) $(BIN)/python -m lib.course.repro $(REPRO_FLAGS)
 	@$(BIN)/dvc status --quiet || { echo "make pipeline: a stage is still out of date after the run: see .venv/bin/dvc status"; exit 1; }
 	@echo "make pipeline: done. Every lesson ran (reports/notebooks/) and no stage is left to run. Next: make lab"
 
@@ -214,7 +216,10 @@ check-project: setup ## check a team's repository milestone by milestone: make c
 lock: setup ## re-resolve requirements.lock (everything) and requirements-serve.lock (the API image) from pyproject.toml; LOCK_FLAGS=--upgrade moves every pin to the newest release allowed
 	@# --universal: one lock for Linux, macOS and Windows and for every Python that requires-python admits.
 	@# Without --upgrade, uv keeps each pin the old lock has, unless pyproject.toml no longer allows it.
-	$(BIN)/uv pip compile pyproject.toml --extra course --universal --python-version 3.11 $(LOCK_FLAGS) -o requirements.lock
+	@# --no-emit-package rfc3987-syntax: jsonschema imports it when present (for the "iri" format, which nothing of
+	@# the course validates) and it builds a grammar at import: 1 s of CPU in every process that imports nbformat,
+	@# Great Expectations or Jupyter (each papermill, nbval and lesson kernel). jsonschema works without it.
+	$(BIN)/uv pip compile pyproject.toml --extra course --universal --python-version 3.11 --no-emit-package rfc3987-syntax $(LOCK_FLAGS) -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 -c requirements.lock $(LOCK_FLAGS) -o requirements-serve.lock
 
 # The newest releases pyproject.toml allows, tried in a scratch copy (requirements.lock is not touched):

@@ -11,7 +11,7 @@ TARGETS = {
     "batch_c16_p99_over_p50": 3.0,  # /predict/batch of 1000 at concurrency 16: p99 within this many p50s
     "batch_vs_peer": 2.0,  # /predict/batch of 1000, requests per second, this API / the peer
     "predict_p99_c16_ms": 25.0,  # /predict p99 at concurrency 16
-    "cold_repro_s": 120.0,  # dvc repro of every stage from nothing
+    "cold_repro_s": 180.0,  # every stage from nothing, as make pipeline runs them (on 2 cores)
     "noop_repro_s": 3.0,  # dvc repro with nothing to do
     "metrics_added_p50_ms": 0.1,  # /metrics on against off: p50 added per request
     "metrics_throughput_share": 0.9,  # /metrics on against off: share of the throughput kept
@@ -171,12 +171,19 @@ def _pipeline(report: dict) -> list[Row]:
     if "pipeline" not in report:
         return []
     cold, noop = report["pipeline"]["cold_repro_s"], report["pipeline"]["noop_repro_s"]
+    stages = report["pipeline"].get("stages", {})
+    jobs = report["pipeline"].get("jobs")
+    slowest = max(stages, key=stages.get) if stages else None
     return [
         Row(
-            "dvc repro, cold (every stage)",
+            "pipeline, cold (every stage; make pipeline" + (f", {jobs} stages at a time)" if jobs else ")"),
             f"{cold:.1f} s",
             f"<= {TARGETS['cold_repro_s']:.0f} s",
             cold <= TARGETS["cold_repro_s"],
+        ),
+        *(
+            Row(f"pipeline, cold: stage {name}" + (" (the slowest)" if name == slowest else ""), f"{seconds:.1f} s")
+            for name, seconds in stages.items()
         ),
         Row(
             "dvc repro, nothing to do",

@@ -9,7 +9,10 @@ developer would run, with their machine-readable output parsed into tables.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -153,37 +156,43 @@ FAMILIES = {
 }
 
 
-def run_pytest(target: Path, cwd: Path, env: dict[str, str] | None = None, args: Sequence[str] = ()) -> list[dict]:
+def run_pytest(
+    target: Path, cwd: Path, env: dict[str, str] | None = None, args: Sequence[str] = (), in_process: bool = False
+) -> list[dict]:
     """Run pytest on ``target`` (with extra command-line ``args``, such as ``["-m", "not slow"]``).
 
-    Return one row per test: its family, id, outcome and message.
+    Return one row per test: its family, id, outcome and message. ``in_process``: ``pytest.main`` in
+    this process (:func:`_pytest_here`) instead of a new one, for a caller that runs the same tests
+    many times and has already imported what they import.
     """
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp) / "junit.xml"
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                str(target),
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "-p",
-                "no:nbval",
-                "-o",
-                "addopts=",
-                f"--junitxml={junit}",
-                *args,
-            ],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=False,
-            env=tool_env(env),
-        )
+        arguments = [
+            str(target),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:nbval",
+            "-o",
+            "addopts=",
+            f"--junitxml={junit}",
+            *args,
+        ]
+        if in_process:
+            output = _pytest_here([*arguments, f"--rootdir={cwd}"], env or {})
+        else:
+            result = subprocess.run(
+                [sys.executable, "-m", "pytest", *arguments],
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                check=False,
+                env=tool_env(env),
+            )
+            output = result.stdout + result.stderr
         if not junit.is_file():
-            raise RuntimeError(f"pytest wrote no report:\n{result.stdout}{result.stderr}")
+            raise RuntimeError(f"pytest wrote no report:\n{output}")
         root = ElementTree.parse(junit).getroot()
     rows = []
     for case in root.iter("testcase"):
@@ -199,6 +208,27 @@ def run_pytest(target: Path, cwd: Path, env: dict[str, str] | None = None, args:
             }
         )
     return rows
+
+
+def _pytest_here(arguments: list[str], env: dict[str, str]) -> str:
+    """``pytest.main(arguments)`` in this process, with ``env`` set meanwhile; return what pytest printed.
+
+    A new ``python -m pytest`` costs about 3 s before the first test (Python, pytest and its plugins,
+    scikit-learn, the project's conftest); here the modules are loaded already. The environment is
+    restored afterwards whole: the project's ``conftest.py`` gives each test session a new home.
+    """
+    import pytest  # noqa: PLC0415  # pylint: disable=import-outside-toplevel  # only a caller that runs tests needs it
+
+    saved = dict(os.environ)
+    printed = io.StringIO()
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            pytest.main([*arguments, "--capture=sys"])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return printed.getvalue()
 
 
 def write_report(report: dict, path: Path) -> Path:

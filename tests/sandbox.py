@@ -2,7 +2,7 @@
 
 ``make test`` must pass on a fresh clone and must never touch the working tree.
 So the test session copies the project (every file Git tracks or would track)
-into a temporary folder, makes it a Git repository, runs ``dvc repro`` there, and
+into a temporary folder, makes it a Git repository, runs the pipeline there (as ``make pipeline``), and
 points ``$PENGUINS_PROJECT_ROOT`` at it: ``lib.paths`` in the test process, the
 nbval kernels, the API server and every other subprocess then read and write the
 copy. When ``$PENGUINS_PROJECT_ROOT`` is already set (a lesson running the model
@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -57,16 +58,16 @@ class Sandbox:
     def start_pipeline(self) -> None:
         """Start the first ``dvc repro`` in the background, so tests that do not need it run meanwhile.
 
-        The pipeline runs one notebook kernel at a time, about one core; on 2 cores
-        the tests that need no pipeline (unit tests, the API through TestClient, the
-        lint gates) run beside it. :meth:`ensure_pipeline` waits for it.
+        The pipeline runs as ``make pipeline`` runs it (``lib.course.repro``: the stages after
+        ``train`` side by side); the tests that need no pipeline (unit tests, the API through
+        TestClient, the lint gates) run beside it. :meth:`ensure_pipeline` waits for it.
         """
         if self.built or self._background is not None or self.in_worker:
             return
         self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
         self._started = time.perf_counter()
         self._background = subprocess.Popen(
-            ["dvc", "repro"],
+            [sys.executable, "-m", "lib.course.repro"],  # as make pipeline runs it: independent stages side by side
             cwd=self.root,
             env=tool_env(),
             stdout=self._log,

@@ -1,5 +1,7 @@
 """lib.quality: the Pynblint gate reads the JSON report, since pynblint always exits 0."""
 
+import os
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -98,6 +100,23 @@ def test_run_pytest_reports_each_test_with_its_family(tmp_path):
     ]
     only = quality.run_pytest(tmp_path / "test_x.py", cwd=tmp_path, args=["-k", "directional"])
     assert [r["test"] for r in only] == ["test_directional"]
+
+
+def test_run_pytest_in_this_process_reports_what_a_new_process_reports(tmp_path, monkeypatch):
+    """The gate's in-process run: the same rows, the variables it was given seen by the tests, none left behind."""
+    (tmp_path / "test_y.py").write_text(
+        "import os\n\n"
+        "def test_directional():\n    assert os.environ['PROBE'] == 'given'\n\n"
+        "def test_invariance():\n    os.environ['LEFT_BEHIND'] = 'x'\n    assert False, 'broken on purpose'\n"
+    )
+    monkeypatch.delenv("LEFT_BEHIND", raising=False)
+    before = dict(os.environ)
+    separate = quality.run_pytest(tmp_path / "test_y.py", cwd=tmp_path, env={"PROBE": "given"})
+    here = quality.run_pytest(tmp_path / "test_y.py", cwd=tmp_path, env={"PROBE": "given"}, in_process=True)
+    assert here == separate
+    assert [(r["test"], r["outcome"]) for r in here] == [("test_directional", "passed"), ("test_invariance", "failed")]
+    assert "broken on purpose" in here[1]["message"]
+    assert dict(os.environ) == before  # PROBE and LEFT_BEHIND gone, nothing else changed
 
 
 def test_sloppy_example_has_the_smells(tmp_path):

@@ -1,0 +1,269 @@
+"""``dvc repro`` with the stages that do not depend on each other side by side.
+
+DVC runs one stage at a time. After ``train``, five lessons (energy, quality, deploy,
+monitor, loop) read only what ``prepare`` and ``train`` wrote, and two of them spend
+much of their time waiting on clocks (traffic at a fixed pace, alert windows), so running
+them together shortens the pipeline even on two cores (``make bench`` prints each stage's
+time beside the total). Among stages that run together, the first started (the later
+lesson: the course's longest) keeps full priority and the others run under ``nice``, with
+one thread each for the numeric libraries. The driver reads the graph from ``dvc.yaml``
+(a stage waits for every stage that writes one of its dependencies) and starts
+``dvc --wait-for-lock repro --single-item STAGE`` for each stage whose upstream stages
+are done (``--jobs`` limits how many run at once). DVC itself decides
+whether each stage changed and records it in ``dvc.lock``: the repository lock is
+released while a stage's command runs and taken again to record it, and
+``--wait-for-lock`` makes the others wait for it instead of failing.
+
+When every stage is done, one plain ``dvc repro`` confirms that nothing is left to
+run, and the stages of ``dvc.lock`` are put back in ``dvc.yaml``'s order (a stage
+recorded for the first time is appended where it finished): the file ends as a
+sequential run writes it. ``--times FILE`` saves each stage's seconds as JSON.
+
+    python -m lib.course.repro [--jobs N] [--keep-going] [--times FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+from lib.processes import tool_env
+
+DVC = [str(Path(sys.executable).with_name("dvc")), "--wait-for-lock"]
+SKIPPED = "didn't change, skipping"
+# Stages that run side by side get one thread each for the numeric libraries (OpenMP, as in scikit-learn's
+# HistGradientBoosting, and the BLAS): threads that wait on each other on cores another stage holds spend
+# more CPU than they save. The results are the same (the model files and scores are byte-identical).
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@dataclass
+class StageRun:
+    """One stage's run: ``ran``, ``up to date``, ``failed`` or ``not started`` (an upstream stage failed)."""
+
+    stage: str
+    status: str = "not started"
+    seconds: float = 0.0
+    output: list[str] = field(default_factory=list, repr=False)
+
+
+def _paths(entries: list | None) -> list[str]:
+    """The paths of a stage's ``deps``/``outs``/``metrics``/``plots`` entries (strings or one-key mappings)."""
+    return [entry if isinstance(entry, str) else next(iter(entry)) for entry in entries or []]
+
+
+def _within(path: str, folder: str) -> bool:
+    path, folder = path.rstrip("/"), folder.rstrip("/")
+    return path == folder or path.startswith(folder + "/")
+
+
+def upstream(stages: dict[str, dict]) -> dict[str, set[str]]:
+    """For each stage, the stages that write one of its dependencies (a file, or a folder either side)."""
+    writes = {
+        name: _paths(s.get("outs")) + _paths(s.get("metrics")) + _paths(s.get("plots")) for name, s in stages.items()
+    }
+    return {
+        name: {
+            other
+            for other, outs in writes.items()
+            if other != name
+            and any(_within(dep, out) or _within(out, dep) for dep in _paths(stage.get("deps")) for out in outs)
+        }
+        for name, stage in stages.items()
+    }
+
+
+def order(stages: dict[str, dict]) -> list[str]:
+    """The stages in ``dvc.yaml``'s order; raise on a cycle (DVC refuses one too)."""
+    after = upstream(stages)
+    done: list[str] = []
+    while len(done) < len(stages):
+        ready = [name for name in stages if name not in done and after[name] <= set(done)]
+        if not ready:
+            raise ValueError(f"dvc.yaml's stages depend on each other in a cycle: {sorted(set(stages) - set(done))}")
+        done.append(ready[0])
+    return done
+
+
+class Driver:
+    """Runs the stages of ``root``'s ``dvc.yaml`` with at most ``jobs`` at a time (0: no limit)."""
+
+    def __init__(self, root: Path, jobs: int, keep_going: bool = False, echo=print, nice: int = 10) -> None:
+        self.root = root
+        self.nice = nice
+        self.first: str | None = None  # the stage running at full priority
+        self.keep_going = keep_going
+        self.echo = echo
+        self.stages: dict[str, dict] = yaml.safe_load((root / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+        self.after = upstream(self.stages)
+        order(self.stages)  # refuse a cycle before anything starts
+        self.jobs = jobs if jobs > 0 else len(self.stages)
+        self.runs = {name: StageRun(name) for name in self.stages}
+        self._finished = threading.Condition()
+
+    def next_stages(self, running: set[str]) -> list[str]:
+        """The stages that may start now: upstream done (and not failed), not started; later lessons first.
+
+        Among the stages that are ready together, the later lesson starts first: the course's
+        later lessons are its longest, and starting the longest first shortens the whole run.
+        """
+        failed = any(run.status == "failed" for run in self.runs.values())
+        if failed and not self.keep_going:
+            return []
+        ready = [
+            name
+            for name, run in self.runs.items()
+            if run.status == "not started"
+            and name not in running
+            and all(self.runs[up].status in ("ran", "up to date") for up in self.after[name])
+        ]
+        return list(reversed(ready))[: self.jobs - len(running)]
+
+    def _run(self, name: str, nice: int, together: bool) -> None:
+        run = self.runs[name]
+        started = time.perf_counter()
+        command = [*(["nice", "-n", str(nice)] if nice else []), *DVC, "repro", "--single-item", name]
+        with subprocess.Popen(
+            command,
+            cwd=self.root,
+            env=tool_env(ONE_THREAD if together else None),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        ) as process:
+            assert process.stdout is not None
+            for line in process.stdout:
+                run.output.append(line)
+                self.echo(f"{name:>10} | {line.rstrip()}")
+        run.seconds = round(time.perf_counter() - started, 1)
+        skipped = any(SKIPPED in line for line in run.output)
+        with self._finished:
+            run.status = "failed" if process.returncode else "up to date" if skipped else "ran"
+            self._finished.notify_all()
+
+    def run(self) -> bool:
+        """Run every stage that is out of date; return whether all of them succeeded."""
+        running: set[str] = set()
+        threads: list[threading.Thread] = []
+        with self._finished:
+            while True:
+                running = {name for name in running if self.runs[name].status == "not started"}
+                ready = self.next_stages(running)
+                together = len(running) + len(ready) > 1
+                for name in ready:
+                    if self.first not in running:
+                        self.first = name
+                    nice = 0 if name == self.first else self.nice
+                    self.echo(
+                        f"{name:>10} | starting ({len(running) + 1} of at most {self.jobs} at a time"
+                        + (f", at nice {nice}" if nice else "")
+                        + (", one thread each)" if together else ")")
+                    )
+                    running.add(name)
+                    thread = threading.Thread(target=self._run, args=(name, nice, together), daemon=True)
+                    threads.append(thread)
+                    thread.start()
+                if not running:
+                    break
+                self._finished.wait()
+        for thread in threads:
+            thread.join()
+        return all(run.status in ("ran", "up to date") for run in self.runs.values())
+
+
+def restore_order(root: Path, stages: list[str]) -> bool:
+    """Put ``dvc.lock``'s stages in ``stages``' order, as a sequential run writes them; return whether it moved any."""
+    lock = root / "dvc.lock"
+    if not lock.exists():
+        return False
+    # DVC's own reader and writer (imported here: the driver itself needs no more of DVC than its command)
+    from dvc.utils.serialize import modify_yaml  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
+
+    present = list(yaml.safe_load(lock.read_text(encoding="utf-8")).get("stages") or {})
+    wanted = [name for name in stages if name in present] + [name for name in present if name not in stages]
+    if present == wanted:
+        return False
+    with modify_yaml(lock) as data:
+        entries = {name: data["stages"].pop(name) for name in present}
+        for name in wanted:
+            data["stages"][name] = entries[name]
+    return True
+
+
+def summary(driver: Driver, total: float, times: Path | None) -> None:
+    """Print each stage's status and seconds (and the failed stages' last lines); write them to ``times``."""
+    width = max(map(len, driver.runs))
+    print(f"\n{'stage':<{width}}  {'status':<11}  seconds")
+    for run in driver.runs.values():
+        print(f"{run.stage:<{width}}  {run.status:<11}  {run.seconds:7.1f}")
+    print(f"{'total':<{width}}  {'':<11}  {total:7.1f}  ({driver.jobs} at a time)")
+    if times:
+        stages = [{key: value for key, value in asdict(run).items() if key != "output"} for run in driver.runs.values()]
+        times.parent.mkdir(parents=True, exist_ok=True)
+        times.write_text(
+            json.dumps({"total_s": total, "jobs": driver.jobs, "stages": stages}, indent=2) + "\n", encoding="utf-8"
+        )
+    for run in driver.runs.values():
+        if run.status == "failed":
+            print(
+                f"\nstage '{run.stage}' failed; the end of its output:\n" + "".join(run.output[-40:]), file=sys.stderr
+            )
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line: ``--jobs``, ``--keep-going``, ``--nice``, ``--times``."""
+    parser = argparse.ArgumentParser(prog="python -m lib.course.repro", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        help="stages at a time (default 0: every stage whose inputs are ready; the lessons after train "
+        "spend much of their time waiting on clocks and servers, and all but one run at a lower priority)",
+    )
+    parser.add_argument("--keep-going", action="store_true", help="after a failure, run the stages it does not feed")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=10,
+        help="the niceness of every stage but the first of those running together (0: all equal)",
+    )
+    parser.add_argument("--times", type=Path, help="write each stage's status and seconds to this JSON file")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the pipeline, confirm it with one ``dvc repro``, print each stage's time; 0 when every stage succeeded."""
+    args = parse(argv)
+    root = args.root.resolve()
+    lock = threading.Lock()
+
+    def echo(line: str) -> None:
+        with lock:
+            print(line, flush=True)
+
+    driver = Driver(root, args.jobs, args.keep_going, echo, args.nice)
+    started = time.perf_counter()
+    succeeded = driver.run()
+    confirm = None
+    if succeeded:
+        confirm = subprocess.run([*DVC, "repro"], cwd=root, env=tool_env(), capture_output=True, text=True, check=False)
+        restore_order(root, order(driver.stages))
+    summary(driver, round(time.perf_counter() - started, 1), args.times)
+    if confirm is not None and confirm.returncode:
+        print("the closing `dvc repro` failed:\n" + (confirm.stdout + confirm.stderr)[-4000:], file=sys.stderr)
+        return 1
+    return 0 if succeeded else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

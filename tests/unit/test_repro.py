@@ -1,0 +1,153 @@
+"""The parallel pipeline driver: its graph, its schedule, and a dvc.lock that ends as a sequential run writes it."""
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import yaml
+
+from lib.course import repro
+from lib.processes import tool_env
+from tests.sandbox import WORKTREE
+
+# Two slow branches after a shared first stage, and a last stage that needs both: "slow" finishes after "quick"
+# although dvc.yaml names it first, so a driver that recorded stages as they finished would write them swapped.
+TINY = textwrap.dedent("""\
+    stages:
+      source:
+        cmd: python -c "open('a.txt', 'w').write('a')"
+        outs: [a.txt]
+      slow:
+        cmd: python -c "import time; time.sleep(2); open('out/slow.txt', 'w').write(open('a.txt').read() + 's')"
+        deps: [a.txt]
+        outs: [out/slow.txt]
+      quick:
+        cmd: python -c "import os; os.makedirs('q', exist_ok=True); open('q/quick.txt', 'w').write('q')"
+        deps: [a.txt]
+        outs: [q]
+      last:
+        cmd: python -c "open('last.txt', 'w').write(open('out/slow.txt').read() + open('q/quick.txt').read())"
+        deps: [out/slow.txt, q/quick.txt]
+        metrics: [last.txt]
+    """)
+
+
+def tiny_project(root):
+    root.mkdir()
+    (root / "out").mkdir()
+    (root / "dvc.yaml").write_text(TINY, encoding="utf-8")
+    for command in (["git", "init", "-q"], [str(WORKTREE / ".venv/bin/dvc"), "init", "-q"]):
+        subprocess.run(command, cwd=root, check=True, env=tool_env(), capture_output=True)
+    return root
+
+
+def test_upstream_reads_files_and_folders_either_side():
+    stages = yaml.safe_load(TINY)["stages"]
+    assert repro.upstream(stages) == {
+        "source": set(),
+        "slow": {"source"},
+        "quick": {"source"},
+        "last": {"slow", "quick"},
+    }
+    assert repro.order(stages) == ["source", "slow", "quick", "last"]
+
+
+def test_the_course_pipeline_fans_out_after_train():
+    """The five lessons after train wait for prepare and train only, so they may run side by side."""
+    stages = yaml.safe_load((WORKTREE / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    after = repro.upstream(stages)
+    assert after["prepare"] == {"inception"}
+    assert after["train"] == {"prepare"}
+    for lesson in ("energy", "quality", "deploy", "monitor", "loop"):
+        assert after[lesson] <= {"inception", "prepare", "train"}, lesson
+        assert "train" in after[lesson], lesson
+    assert repro.order(stages) == list(stages)
+
+
+def test_a_cycle_is_refused_before_anything_runs():
+    stages = {"a": {"deps": ["b.txt"], "outs": ["a.txt"]}, "b": {"deps": ["a.txt"], "outs": ["b.txt"]}}
+    with pytest.raises(ValueError, match="cycle"):
+        repro.order(stages)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_parallel_run_writes_the_lock_a_sequential_run_writes(tmp_path):
+    """Same dvc.lock, byte for byte, from dvc repro and from the driver, on a project never run before."""
+    sequential, parallel = tiny_project(tmp_path / "sequential"), tiny_project(tmp_path / "parallel")
+    subprocess.run(
+        [str(WORKTREE / ".venv/bin/dvc"), "repro"], cwd=sequential, check=True, env=tool_env(), capture_output=True
+    )
+    started = time.perf_counter()
+    code = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lib.course.repro",
+            "--jobs",
+            "2",
+            "--root",
+            str(parallel),
+            "--times",
+            str(parallel / "times.json"),
+        ],
+        cwd=WORKTREE,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert code.returncode == 0, code.stdout + code.stderr
+    assert (parallel / "dvc.lock").read_text() == (sequential / "dvc.lock").read_text()
+    assert (parallel / "last.txt").read_text() == "asq"
+    times = json.loads((parallel / "times.json").read_text())
+    assert [(stage["stage"], stage["status"]) for stage in times["stages"]] == [
+        ("source", "ran"),
+        ("slow", "ran"),
+        ("quick", "ran"),
+        ("last", "ran"),
+    ]
+    assert times["total_s"] <= time.perf_counter() - started
+    again = subprocess.run(
+        [sys.executable, "-m", "lib.course.repro", "--root", str(parallel)],
+        cwd=WORKTREE,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode == 0
+    assert [line.split()[:2] for line in again.stdout.splitlines() if line.startswith(("slow ", "last "))] == [
+        ["slow", "up"],
+        ["last", "up"],
+    ]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_a_failed_stage_stops_what_it_feeds_and_says_so(tmp_path):
+    project = tiny_project(tmp_path / "broken")
+    (project / "dvc.yaml").write_text(TINY.replace("time.sleep(2); ", "time.sleep(0); raise SystemExit(3); "))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lib.course.repro",
+            "--keep-going",
+            "--root",
+            str(project),
+            "--times",
+            str(project / "times.json"),
+        ],
+        cwd=WORKTREE,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    statuses = {stage["stage"]: stage["status"] for stage in json.loads((project / "times.json").read_text())["stages"]}
+    assert statuses == {"source": "ran", "slow": "failed", "quick": "ran", "last": "not started"}
+    assert "stage 'slow' failed" in result.stderr
