@@ -28,7 +28,8 @@ registered model, with the same payloads. The model switches are measured on a s
 of the export that is replaced while the API serves it (`benchmarks/reload.py`). The
 pipeline rows time a cold run of every stage in a fresh copy of the project, as `make pipeline`
 runs it (`lib/course/repro.py`: the stages after `train` side by side), with each stage's own
-time, and then a `dvc repro` with nothing to do. Compare rows within one run: another machine, or the same one busier, moves them all.
+time, and then a `dvc repro` with nothing to do. Compare rows within one run: another machine,
+or the same one busier, moves them all.
 
 """
 

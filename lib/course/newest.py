@@ -44,8 +44,16 @@ from lib.course import breakage, snapshot
 from lib.course.lessons import stage_graph
 
 # make lock's resolution (the Makefile's `lock` target; tests/unit/test_newest.py keeps the two the same)
-LOCK_ARGUMENTS = ("pyproject.toml", "--extra", "course", "--universal", "--python-version", "3.11",
-                  "--no-emit-package", "rfc3987-syntax")
+LOCK_ARGUMENTS = (
+    "pyproject.toml",
+    "--extra",
+    "course",
+    "--universal",
+    "--python-version",
+    "3.11",
+    "--no-emit-package",
+    "rfc3987-syntax",
+)
 SERVE_ARGUMENTS = ("pyproject.toml", "--universal", "--python-version", "3.11", "-c", "requirements.lock")
 REFRESH_TEST = "test_verified::test_saved_versions_are_the_locked_ones["  # the lessons' "last verified" lines
 PHASE_TIMEOUT = 1800  # seconds: a hung phase ends as a failure with its log, and the report is still written

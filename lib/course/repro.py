@@ -106,6 +106,7 @@ class Driver:
         self.after = upstream(self.stages)
         order(self.stages)  # refuse a cycle before anything starts
         self.jobs = jobs if jobs > 0 else len(self.stages)
+        self.peak = 0  # the most stages that ran at once
         self.runs = {name: StageRun(name) for name in self.stages}
         self._finished = threading.Condition()
 
@@ -169,6 +170,7 @@ class Driver:
                         + (", one thread each)" if together else ")")
                     )
                     running.add(name)
+                    self.peak = max(self.peak, len(running))
                     thread = threading.Thread(target=self._run, args=(name, nice, together), daemon=True)
                     threads.append(thread)
                     thread.start()
@@ -205,12 +207,13 @@ def summary(driver: Driver, total: float, times: Path | None) -> None:
     print(f"\n{'stage':<{width}}  {'status':<11}  seconds")
     for run in driver.runs.values():
         print(f"{run.stage:<{width}}  {run.status:<11}  {run.seconds:7.1f}")
-    print(f"{'total':<{width}}  {'':<11}  {total:7.1f}  ({driver.jobs} at a time)")
+    print(f"{'total':<{width}}  {'':<11}  {total:7.1f}  (up to {driver.peak} stages at a time)")
     if times:
         stages = [{key: value for key, value in asdict(run).items() if key != "output"} for run in driver.runs.values()]
         times.parent.mkdir(parents=True, exist_ok=True)
         times.write_text(
-            json.dumps({"total_s": total, "jobs": driver.jobs, "stages": stages}, indent=2) + "\n", encoding="utf-8"
+            json.dumps({"total_s": total, "most_at_once": driver.peak, "stages": stages}, indent=2) + "\n",
+            encoding="utf-8",
         )
     for run in driver.runs.values():
         if run.status == "failed":

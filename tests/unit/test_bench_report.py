@@ -58,7 +58,7 @@ def a_report() -> dict:
         "pipeline": {
             "cold_repro_s": 401.5,
             "noop_repro_s": 1.93,
-            "jobs": 3,
+            "most_at_once": 3,
             "stages": {"inception": 6.0, "prepare": 18.2, "train": 19.0, "quality": 101.3, "loop": 140.9},
         },
     }
@@ -82,7 +82,7 @@ def test_the_page_states_the_runs_figures_and_lists_each_missed_target(report):
     missed = [row for row in rows if row.met is False]
     # 2.71 ms in-process against 0.61 ms over HTTP is met; c16 p99/p50 = 140/52 = 2.69x is met;
     # the cold pipeline (401.5 s against 180 s) is not.
-    cold = "pipeline, cold (every stage; make pipeline, 3 stages at a time)"
+    cold = "pipeline, cold (every stage; make pipeline, up to 3 stages at a time)"
     assert [row.measure for row in missed] == [cold]
     assert f"- {cold}: 401.5 s (target <= {TARGETS['cold_repro_s']:.0f} s)" in page
     # each stage's time beside the total, the slowest named
@@ -102,7 +102,9 @@ def test_readme_gets_the_summary_between_its_markers_and_nothing_else_changes(re
     assert text.startswith(before + performance.README_START + "\n") and text.endswith(performance.README_END + after)
     assert "an old summary" not in text
     assert "one `/predict` in 0.61 ms" in text and "7.9x the throughput" in text
-    assert "13 of 14 targets met; not met: pipeline, cold (every stage; make pipeline, 3 stages at a time)." in text
+    assert (
+        "13 of 14 targets met; not met: pipeline, cold (every stage; make pipeline, up to 3 stages at a time)." in text
+    )
     assert not performance.update_readme(readme, report, rows)  # the same run again: nothing to change
 
 
