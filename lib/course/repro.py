@@ -45,6 +45,15 @@ SKIPPED = "didn't change, skipping"
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
+PRINTING = threading.Lock()
+
+
+def echo(line: str) -> None:
+    """Print one line of a stage's output whole (the stages' threads print side by side)."""
+    with PRINTING:
+        print(line, flush=True)
+
+
 @dataclass
 class StageRun:
     """One stage's run: ``ran``, ``up to date``, ``failed`` or ``not started`` (an upstream stage failed)."""
@@ -96,12 +105,11 @@ def order(stages: dict[str, dict]) -> list[str]:
 class Driver:
     """Runs the stages of ``root``'s ``dvc.yaml`` with at most ``jobs`` at a time (0: no limit)."""
 
-    def __init__(self, root: Path, jobs: int, keep_going: bool = False, echo=print, nice: int = 10) -> None:
+    def __init__(self, root: Path, jobs: int, keep_going: bool = False, nice: int = 10) -> None:
         self.root = root
         self.nice = nice
         self.first: str | None = None  # the stage running at full priority
         self.keep_going = keep_going
-        self.echo = echo
         self.stages: dict[str, dict] = yaml.safe_load((root / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
         self.after = upstream(self.stages)
         order(self.stages)  # refuse a cycle before anything starts
@@ -144,7 +152,7 @@ class Driver:
             assert process.stdout is not None
             for line in process.stdout:
                 run.output.append(line)
-                self.echo(f"{name:>10} | {line.rstrip()}")
+                echo(f"{name:>10} | {line.rstrip()}")
         run.seconds = round(time.perf_counter() - started, 1)
         skipped = any(SKIPPED in line for line in run.output)
         with self._finished:
@@ -164,7 +172,7 @@ class Driver:
                     if self.first not in running:
                         self.first = name
                     nice = 0 if name == self.first else self.nice
-                    self.echo(
+                    echo(
                         f"{name:>10} | starting ({len(running) + 1} of at most {self.jobs} at a time"
                         + (f", at nice {nice}" if nice else "")
                         + (", one thread each)" if together else ")")
@@ -248,13 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the pipeline, confirm it with one ``dvc repro``, print each stage's time; 0 when every stage succeeded."""
     args = parse(argv)
     root = args.root.resolve()
-    lock = threading.Lock()
-
-    def echo(line: str) -> None:
-        with lock:
-            print(line, flush=True)
-
-    driver = Driver(root, args.jobs, args.keep_going, echo, args.nice)
+    driver = Driver(root, args.jobs, args.keep_going, args.nice)
     started = time.perf_counter()
     succeeded = driver.run()
     confirm = None

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from lib import processes, quality
 from tests.sandbox import WORKTREE
 
@@ -51,6 +53,7 @@ def test_mypy_finds_nothing_in_lib():
     assert done.returncode == 0 and "Success: no issues found" in done.stdout, done.stdout + done.stderr
 
 
+@pytest.mark.slow  # about 56 s of CPU (astroid infers into pandas, scikit-learn, MLflow...): make test, not test-fast
 def test_pylint_finds_nothing_in_lib():
     """pylint (configured in pyproject.toml) has no message on lib/: lesson 3.2 shows its 10.00/10."""
     report = quality.pylint_report([WORKTREE / "lib"], cwd=WORKTREE)

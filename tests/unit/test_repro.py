@@ -74,34 +74,51 @@ def test_a_cycle_is_refused_before_anything_runs():
         repro.order(stages)
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_parallel_run_writes_the_lock_a_sequential_run_writes(tmp_path):
-    """Same dvc.lock, byte for byte, from dvc repro and from the driver, on a project never run before."""
-    sequential, parallel = tiny_project(tmp_path / "sequential"), tiny_project(tmp_path / "parallel")
-    subprocess.run(
-        [str(WORKTREE / ".venv/bin/dvc"), "repro"], cwd=sequential, check=True, env=tool_env(), capture_output=True
-    )
+DRIVER = [sys.executable, "-m", "lib.course.repro"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Three tiny projects run at once (DVC starts in about a second per stage): dvc repro, the driver, a failure."""
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    folder = tmp_path_factory.mktemp("repro")
+    sequential, parallel = tiny_project(folder / "sequential"), tiny_project(folder / "parallel")
+    broken = tiny_project(folder / "broken")
+    (broken / "dvc.yaml").write_text(TINY.replace("time.sleep(2); ", "raise SystemExit(3); "), encoding="utf-8")
+    commands = {
+        "sequential": ([str(WORKTREE / ".venv/bin/dvc"), "repro"], sequential),
+        "parallel": (
+            [*DRIVER, "--jobs", "2", "--root", str(parallel), "--times", str(parallel / "times.json")],
+            WORKTREE,
+        ),
+        "broken": ([*DRIVER, "--keep-going", "--root", str(broken), "--times", str(broken / "times.json")], WORKTREE),
+    }
     started = time.perf_counter()
-    code = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lib.course.repro",
-            "--jobs",
-            "2",
-            "--root",
-            str(parallel),
-            "--times",
-            str(parallel / "times.json"),
-        ],
-        cwd=WORKTREE,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert code.returncode == 0, code.stdout + code.stderr
-    assert (parallel / "dvc.lock").read_text() == (sequential / "dvc.lock").read_text()
+    processes = {
+        name: subprocess.Popen(
+            command, cwd=cwd, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for name, (command, cwd) in commands.items()
+    }
+    finished = {name: (process.returncode, *process.communicate(timeout=300)) for name, process in processes.items()}
+    finished = {name: (processes[name].returncode, out, err) for name, (_, out, err) in finished.items()}
+    return {
+        "sequential": sequential,
+        "parallel": parallel,
+        "broken": broken,
+        "finished": finished,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def test_parallel_run_writes_the_lock_a_sequential_run_writes(runs):
+    """Same dvc.lock, byte for byte, from dvc repro and from the driver, on a project never run before."""
+    code, out, err = runs["finished"]["parallel"]
+    assert code == 0, out + err
+    assert runs["finished"]["sequential"][0] == 0
+    parallel = runs["parallel"]
+    assert (parallel / "dvc.lock").read_text() == (runs["sequential"] / "dvc.lock").read_text()
     assert (parallel / "last.txt").read_text() == "asq"
     times = json.loads((parallel / "times.json").read_text())
     assert [(stage["stage"], stage["status"]) for stage in times["stages"]] == [
@@ -111,14 +128,9 @@ def test_parallel_run_writes_the_lock_a_sequential_run_writes(tmp_path):
         ("last", "ran"),
     ]
     assert times["most_at_once"] == 2  # slow and quick, side by side
-    assert times["total_s"] <= time.perf_counter() - started
+    assert times["total_s"] <= runs["seconds"]
     again = subprocess.run(
-        [sys.executable, "-m", "lib.course.repro", "--root", str(parallel)],
-        cwd=WORKTREE,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-        check=False,
+        [*DRIVER, "--root", str(parallel)], cwd=WORKTREE, env=tool_env(), capture_output=True, text=True, check=False
     )
     assert again.returncode == 0
     assert [line.split()[:2] for line in again.stdout.splitlines() if line.startswith(("slow ", "last "))] == [
@@ -127,28 +139,11 @@ def test_parallel_run_writes_the_lock_a_sequential_run_writes(tmp_path):
     ]
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_a_failed_stage_stops_what_it_feeds_and_says_so(tmp_path):
-    project = tiny_project(tmp_path / "broken")
-    (project / "dvc.yaml").write_text(TINY.replace("time.sleep(2); ", "time.sleep(0); raise SystemExit(3); "))
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lib.course.repro",
-            "--keep-going",
-            "--root",
-            str(project),
-            "--times",
-            str(project / "times.json"),
-        ],
-        cwd=WORKTREE,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 1
-    statuses = {stage["stage"]: stage["status"] for stage in json.loads((project / "times.json").read_text())["stages"]}
+def test_a_failed_stage_stops_what_it_feeds_and_says_so(runs):
+    code, _, err = runs["finished"]["broken"]
+    assert code == 1
+    statuses = {
+        stage["stage"]: stage["status"] for stage in json.loads((runs["broken"] / "times.json").read_text())["stages"]
+    }
     assert statuses == {"source": "ran", "slow": "failed", "quick": "ran", "last": "not started"}
-    assert "stage 'slow' failed" in result.stderr
+    assert "stage 'slow' failed" in err
