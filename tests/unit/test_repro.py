@@ -101,8 +101,10 @@ def runs(tmp_path_factory):
         )
         for name, (command, cwd) in commands.items()
     }
-    finished = {name: (process.returncode, *process.communicate(timeout=300)) for name, process in processes.items()}
-    finished = {name: (processes[name].returncode, out, err) for name, (_, out, err) in finished.items()}
+    finished = {}
+    for name, process in processes.items():
+        out, err = process.communicate(timeout=300)
+        finished[name] = (process.returncode, out, err)
     return {
         "sequential": sequential,
         "parallel": parallel,
