@@ -40,7 +40,7 @@ STEPS = (
     "parse and validate (pydantic-core)",
     "rows",
     "model (numpy path)",
-    "answer (batch_json, to_json)",
+    "answer (batch_json)",
 )
 HTTP = "HTTP server (uvicorn, starlette, fastapi)"
 LOOP = "event loop (asyncio, uvloop)"
@@ -54,7 +54,7 @@ def _ranges() -> dict[str, tuple[str, int, int]]:
     for step, function in (
         ("parse and validate (pydantic-core)", routes.parse_batch),
         ("rows", routes.to_rows),
-        ("answer (batch_json, to_json)", routes.batch_json),
+        ("answer (batch_json)", routes.batch_json),
     ):
         lines, first = inspect.getsourcelines(function)
         spans[step] = (inspect.getsourcefile(function) or "", first, first + len(lines) - 1)
@@ -69,7 +69,6 @@ def _own_group(key: tuple[str, int, str], spans: dict[str, tuple[str, int, int]]
             return step
     rules = (
         ("parse and validate (pydantic-core)", ("validate_json",)),
-        ("answer (batch_json, to_json)", ("to_json",)),
         ("model (numpy path)", ("lib/serving/inference.py", "sklearn")),
         (OWN, ("lib/serving/",)),
         (HTTP, ("uvicorn", "starlette", "fastapi", "httptools", "h11")),
@@ -121,7 +120,7 @@ def in_process(body: bytes, repeats: int = 200) -> dict[str, float]:
         "parse and validate (pydantic-core)": lambda: routes.parse_batch(adapter, body, "application/json"),
         "rows": lambda: serving.to_rows(parsed.penguins),
         "model (numpy path)": lambda: compiled.predict_proba(rows),
-        "answer (batch_json, to_json)": lambda: routes.batch_json(probabilities, classes, "1"),
+        "answer (batch_json)": lambda: routes.batch_json(probabilities, classes, "1"),
     }
     return {name: timed(call, repeats)["p50_ms"] for name, call in steps.items()}
 

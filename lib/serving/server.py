@@ -45,6 +45,7 @@ class GuardedHttpTools(HttpToolsProtocol):
 
     header_timeout_s: float = 10.0
     max_header_bytes: int = 16_384
+    body_buffer_bytes: int = 65_536  # uvicorn's own bound (flow_control.HIGH_WATER_LIMIT); protocol_for raises it
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -124,6 +125,12 @@ class GuardedHttpTools(HttpToolsProtocol):
     def on_body(self, body: bytes) -> None:
         if not self.transport.is_closing():  # after a 431 there is no request to give the body to
             super().on_body(body)
+            # uvicorn stops reading the socket once 64 KB of a body wait for the app, until the app asks for
+            # more; a batch of 1000 penguins, larger than that, then arrives over several turns of the event loop, each
+            # behind every other request's work, which is what made /predict/batch's tail at concurrency 16.
+            # Here a body is buffered whole up to the largest the app accepts (the guards refuse a larger one).
+            if self.cycle is not None and len(self.cycle.body) <= self.body_buffer_bytes:
+                self.flow.resume_reading()
 
     def on_message_complete(self) -> None:
         if not self.transport.is_closing():
@@ -140,7 +147,11 @@ def protocol_for(settings: Settings) -> type[GuardedHttpTools]:
     return type(
         "ConfiguredGuardedHttpTools",
         (GuardedHttpTools,),
-        {"header_timeout_s": settings.header_timeout_s, "max_header_bytes": settings.max_header_bytes},
+        {
+            "header_timeout_s": settings.header_timeout_s,
+            "max_header_bytes": settings.max_header_bytes,
+            "body_buffer_bytes": settings.body_limit(),
+        },
     )
 
 

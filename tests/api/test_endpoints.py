@@ -479,3 +479,15 @@ def test_batch_json_is_the_pydantic_response_exactly():
     ).model_dump(mode="json")
     assert direct == expected
     assert serving.BatchPrediction.model_validate(direct).model_version == "7"
+    two = serving.batch_json(np.array([[0.25, 0.75], [1 - 1e-7, 1e-7]]), ['a "quoted" class', "b"], 'v"1')
+    assert json.loads(two) == {
+        "model_version": 'v"1',
+        "predictions": [
+            {"species": "b", "probabilities": {'a "quoted" class': 0.25, "b": 0.75}, "model_version": 'v"1'},
+            {
+                "species": 'a "quoted" class',
+                "probabilities": {'a "quoted" class': 1.0, "b": 0.0},
+                "model_version": 'v"1',
+            },
+        ],
+    }
