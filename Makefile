@@ -101,13 +101,15 @@ $(STAMP): requirements.lock pyproject.toml
 	  echo "creating $(VENV) with $$($(PYTHON) --version) ($(PYTHON))"; \
 	  $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Python could not make $(VENV): its venv module is missing; make system-packages installs it (python3.x-venv)"; exit 1; }; }
 	@# uv (the version the lock pins) installs the lock in seconds; pip does the same, slower, where uv cannot.
+	@# --no-deps: the lock is the whole environment, resolved by make lock; nothing is added to it here
+	@# (it leaves out rfc3987-syntax on purpose, see lock:), and pip check then confirms it is consistent.
 	@# Both compile the bytecode at install time (pip by default): with PYTHONDONTWRITEBYTECODE set, as in
 	@# many containers and CI images, Python would otherwise compile every module it imports, in every process.
 	( $(BIN)/python -m pip install --quiet --disable-pip-version-check "$(UV_PIN)" && \
-	  $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock && \
+	  $(BIN)/uv pip install --quiet --compile-bytecode --no-deps --python $(BIN)/python -r requirements.lock && \
 	  $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . ) || \
 	( echo "uv could not install the lock; installing with pip instead"; \
-	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock && \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock && \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . )
 	$(BIN)/python -m pip check
 	touch $(STAMP)

@@ -48,6 +48,10 @@ WHY = """## What makes the difference
   column by column, and writes its answer with numpy's rounding and one f-string per row
   instead of 1000 response objects; the server reads a batch body whole instead of pausing
   the socket at uvicorn's 64 KB until the app asks for more.
+- **The stages side by side.** `make pipeline` starts each DVC stage as soon as the stages it
+  reads are done (`lib/course/repro.py`), so the five lessons after `train` run together, the
+  longest at full priority, and the waits of lessons 5.1 and 5.2 on their clocks overlap the
+  others' work (the *pipeline, cold* rows: side by side, and one stage at a time).
 - **Metrics that cost little.** `/metrics` keeps plain counters on the event loop's one thread
   and hands them to prometheus_client only when scraped (the *`/metrics` on vs off* rows).
 - **The garbage collector kept off the loaded model.** The app calls `gc.freeze()` after

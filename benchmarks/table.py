@@ -185,6 +185,16 @@ def _pipeline(report: dict) -> list[Row]:
             Row(f"pipeline, cold: stage {name}" + (" (the slowest)" if name == slowest else ""), f"{seconds:.1f} s")
             for name, seconds in stages.items()
         ),
+        *(
+            [
+                Row(
+                    "pipeline, cold, one stage at a time (as dvc repro runs it)",
+                    f"{report['pipeline']['cold_one_at_a_time_s']:.1f} s",
+                )
+            ]
+            if "cold_one_at_a_time_s" in report["pipeline"]
+            else []
+        ),
         Row(
             "dvc repro, nothing to do",
             f"{noop:.2f} s",

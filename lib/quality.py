@@ -214,20 +214,29 @@ def _pytest_here(arguments: list[str], env: dict[str, str]) -> str:
     """``pytest.main(arguments)`` in this process, with ``env`` set meanwhile; return what pytest printed.
 
     A new ``python -m pytest`` costs about 3 s before the first test (Python, pytest and its plugins,
-    scikit-learn, the project's conftest); here the modules are loaded already. The environment is
-    restored afterwards whole: the project's ``conftest.py`` gives each test session a new home.
+    scikit-learn, the project's conftest); here the modules are loaded already. Afterwards the
+    environment and ``sys.path`` are as they were (the project's ``conftest.py`` gives each test
+    session a new home), and the test modules and conftests the run imported are forgotten, so the
+    next run reads them again from their files.
     """
     import pytest  # noqa: PLC0415  # pylint: disable=import-outside-toplevel  # only a caller that runs tests needs it
 
-    saved = dict(os.environ)
+    saved_env, saved_path, saved_modules = dict(os.environ), list(sys.path), dict(sys.modules)
     printed = io.StringIO()
     os.environ.update(env)
     try:
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
             pytest.main([*arguments, "--capture=sys"])
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        for name in set(os.environ) - set(saved_env):
+            del os.environ[name]
+        os.environ.update({name: value for name, value in saved_env.items() if os.environ.get(name) != value})
+        sys.path[:] = saved_path
+        for name, module in list(sys.modules.items()):
+            if name in saved_modules:
+                sys.modules[name] = saved_modules[name]  # a conftest imported as "conftest" replaces the caller's
+            elif Path(getattr(module, "__file__", None) or "").name.startswith(("conftest.", "test_")):
+                del sys.modules[name]
     return printed.getvalue()
 
 

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import to_json
 
 from lib.serving import inference
 from lib.serving.bodies import (
@@ -66,12 +67,18 @@ def batch_json(probabilities: np.ndarray, classes: list[str], version: str) -> b
     the same number to every JSON parser). The names and the version are JSON-escaped once.
     ``make bench`` measures the route (docs/performance.md).
     """
+    best = probabilities.argmax(axis=1).tolist()
+    rounded = np.round(probabilities, 6).tolist()
+    if not np.isfinite(probabilities).all():  # nan or inf, which JSON has not: written as null
+        predictions = [
+            {"species": classes[top], "probabilities": dict(zip(classes, row, strict=True)), "model_version": version}
+            for top, row in zip(best, rounded, strict=True)
+        ]
+        return to_json({"predictions": predictions, "model_version": version}, inf_nan_mode="null")
     names = [json.dumps(name) for name in classes]
     quoted = json.dumps(version)
     opening = [f'{{"species":{name},"probabilities":{{' for name in names]
     closing = f'}},"model_version":{quoted}}}'
-    best = probabilities.argmax(axis=1).tolist()
-    rounded = np.round(probabilities, 6).tolist()
     if len(names) == 3:  # the penguins' three species: one f-string per row, no inner loop
         first, second, third = (f"{name}:" for name in names)
         rows = [

@@ -128,9 +128,13 @@ class GuardedHttpTools(HttpToolsProtocol):
             # uvicorn stops reading the socket once 64 KB of a body wait for the app, until the app asks for
             # more; a batch of 1000 penguins, larger than that, then arrives over several turns of the event loop, each
             # behind every other request's work, which is what made /predict/batch's tail at concurrency 16.
-            # Here a body is buffered whole up to the largest the app accepts (the guards refuse a larger one).
-            if self.cycle is not None and len(self.cycle.body) <= self.body_buffer_bytes:
-                self.flow.resume_reading()
+            # Here a body is buffered whole up to the largest the app accepts (the guards refuse a larger one),
+            # for the request being served only: a pipelined request queued behind it stays paused, as in uvicorn.
+            cycle = self.cycle
+            queued = bool(self.pipeline)
+            if cycle is not None and not queued and not cycle.response_complete:
+                if len(cycle.body) <= self.body_buffer_bytes:
+                    self.flow.resume_reading()
 
     def on_message_complete(self) -> None:
         if not self.transport.is_closing():

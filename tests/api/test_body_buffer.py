@@ -44,8 +44,12 @@ async def never_reads(scope, receive, send):  # an app that has not yet asked fo
     await asyncio.sleep(3600)
 
 
-def paused_after_most_of_a_batch(protocol_class) -> tuple[bool, int]:
-    """Feed a protocol the headers and all but the last byte of a 1000-penguin body; is reading paused?"""
+def paused_after_most_of_a_batch(protocol_class, pipelined: bool = False) -> tuple[bool, int]:
+    """Feed a protocol the headers and all but the last byte of a 1000-penguin body; is reading paused?
+
+    ``pipelined``: a first request is sent whole before it (and never answered), so the batch waits in the
+    connection's pipeline, as when a client writes its next request before reading the answer.
+    """
     body = json.dumps({"penguins": [EXAMPLE] * 1000}).encode()
     head = "POST /predict/batch HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
     head += f"Content-Length: {len(body)}\r\n\r\n"
@@ -56,10 +60,18 @@ def paused_after_most_of_a_batch(protocol_class) -> tuple[bool, int]:
         protocol = protocol_class(config=config, server_state=ServerState(), app_state={})
         transport = Transport()
         protocol.connection_made(transport)
+        if pipelined:
+            first = json.dumps({"penguins": [EXAMPLE]}).encode()
+            protocol.data_received(head.replace(str(len(body)), str(len(first))).encode() + first)
+            await asyncio.sleep(0)  # its task starts, and never answers
         protocol.data_received(head.encode())
         for start in range(0, len(body) - 1, 16_384):  # as the socket delivers it
             protocol.data_received(body[start : min(start + 16_384, len(body) - 1)])
         paused = transport.paused
+        tasks = list(protocol.tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         protocol.connection_lost(None)
         return paused
 
@@ -71,6 +83,12 @@ def test_uvicorn_alone_pauses_a_batch_body_and_ours_reads_it_whole():
     assert size > 65_536 and paused_by_uvicorn  # the stall this guards against is real
     paused, _ = paused_after_most_of_a_batch(protocol_for(Settings()))
     assert not paused
+
+
+def test_a_pipelined_request_queued_behind_another_stays_paused():
+    """Its body waits in the socket, as in uvicorn: queued requests are outside the concurrency bound."""
+    paused, _ = paused_after_most_of_a_batch(protocol_for(Settings()), pipelined=True)
+    assert paused
 
 
 def test_a_body_beyond_the_apps_limit_still_pauses_reading():

@@ -479,6 +479,9 @@ def test_batch_json_is_the_pydantic_response_exactly():
     ).model_dump(mode="json")
     assert direct == expected
     assert serving.BatchPrediction.model_validate(direct).model_version == "7"
+    broken = json.loads(serving.batch_json(np.array([[np.nan, 0.5, 0.5], [0.2, 0.3, 0.5]]), classes, "7"))
+    assert broken["predictions"][0]["probabilities"]["Adelie"] is None  # valid JSON: null, not NaN
+    assert broken["predictions"][1]["species"] == classes[2]
     two = serving.batch_json(np.array([[0.25, 0.75], [1 - 1e-7, 1e-7]]), ['a "quoted" class', "b"], 'v"1')
     assert json.loads(two) == {
         "model_version": 'v"1',

@@ -58,6 +58,7 @@ def a_report() -> dict:
         "pipeline": {
             "cold_repro_s": 401.5,
             "noop_repro_s": 1.93,
+            "cold_one_at_a_time_s": 690.2,
             "most_at_once": 3,
             "stages": {"inception": 6.0, "prepare": 18.2, "train": 19.0, "quality": 101.3, "loop": 140.9},
         },
@@ -89,6 +90,7 @@ def test_the_page_states_the_runs_figures_and_lists_each_missed_target(report):
     assert "| pipeline, cold: stage prepare | 18.2 s |  |  |" in page
     assert "| pipeline, cold: stage loop (the slowest) | 140.9 s |  |  |" in page
     assert "(the slowest)" not in page.replace("stage loop (the slowest)", "")
+    assert "| pipeline, cold, one stage at a time (as dvc repro runs it) | 690.2 s |  |  |" in page
     assert "2.71 ms\n  in-process here" in page  # the explanation quotes the run, not a typed figure
 
 

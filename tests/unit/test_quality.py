@@ -1,6 +1,7 @@
 """lib.quality: the Pynblint gate reads the JSON report, since pynblint always exits 0."""
 
 import os
+import sys
 
 import nbformat
 import pytest
@@ -109,14 +110,22 @@ def test_run_pytest_in_this_process_reports_what_a_new_process_reports(tmp_path,
         "def test_directional():\n    assert os.environ['PROBE'] == 'given'\n\n"
         "def test_invariance():\n    os.environ['LEFT_BEHIND'] = 'x'\n    assert False, 'broken on purpose'\n"
     )
+    (tmp_path / "conftest.py").write_text(  # as the project's conftest.py does: a new home for the session
+        "import os, sys\n\ndef pytest_configure(config):\n    os.environ['HOME'] = '/a/scratch/home'\n"
+        "    sys.path.insert(0, '/a/scratch/path')\n"
+    )
     monkeypatch.delenv("LEFT_BEHIND", raising=False)
-    before = dict(os.environ)
+    before, path = dict(os.environ), list(sys.path)
     separate = quality.run_pytest(tmp_path / "test_y.py", cwd=tmp_path, env={"PROBE": "given"})
     here = quality.run_pytest(tmp_path / "test_y.py", cwd=tmp_path, env={"PROBE": "given"}, in_process=True)
     assert here == separate
     assert [(r["test"], r["outcome"]) for r in here] == [("test_directional", "passed"), ("test_invariance", "failed")]
     assert "broken on purpose" in here[1]["message"]
-    assert dict(os.environ) == before  # PROBE and LEFT_BEHIND gone, nothing else changed
+    assert dict(os.environ) == before  # PROBE and LEFT_BEHIND gone, HOME back, nothing else changed
+    assert sys.path == path
+    assert not [
+        name for name, module in sys.modules.items() if str(tmp_path) in (getattr(module, "__file__", "") or "")
+    ]
 
 
 def test_sloppy_example_has_the_smells(tmp_path):

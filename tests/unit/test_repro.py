@@ -5,7 +5,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 import yaml
@@ -57,7 +56,7 @@ def test_upstream_reads_files_and_folders_either_side():
 
 
 def test_the_course_pipeline_fans_out_after_train():
-    """The five lessons after train wait for prepare and train only, so they may run side by side."""
+    """The five lessons after train wait for the stages up to train only, not for each other: side by side."""
     stages = yaml.safe_load((WORKTREE / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
     after = repro.upstream(stages)
     assert after["prepare"] == {"inception"}
@@ -94,7 +93,6 @@ def runs(tmp_path_factory):
         ),
         "broken": ([*DRIVER, "--keep-going", "--root", str(broken), "--times", str(broken / "times.json")], WORKTREE),
     }
-    started = time.perf_counter()
     processes = {
         name: subprocess.Popen(
             command, cwd=cwd, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -110,7 +108,6 @@ def runs(tmp_path_factory):
         "parallel": parallel,
         "broken": broken,
         "finished": finished,
-        "seconds": time.perf_counter() - started,
     }
 
 
@@ -130,7 +127,6 @@ def test_parallel_run_writes_the_lock_a_sequential_run_writes(runs):
         ("last", "ran"),
     ]
     assert times["most_at_once"] == 2  # slow and quick, side by side
-    assert times["total_s"] <= runs["seconds"]
     again = subprocess.run(
         [*DRIVER, "--root", str(parallel)], cwd=WORKTREE, env=tool_env(), capture_output=True, text=True, check=False
     )
