@@ -9,7 +9,7 @@ break. In a scratch copy of the project (``requirements.lock`` here is never tou
    upper-bound pins holds back;
 2. installs them (``make setup`` in the copy) and rewrites there the tables that code writes (README's
    and the guides': the taught tools' versions follow the lock), as a maintainer moving the lock would;
-3. runs ``make test-fast``, the whole pipeline (``make pipeline`` with ``dvc repro --keep-going``, so a
+3. runs ``make test-fast``, the whole pipeline (``make pipeline REPRO_FLAGS=--keep-going``, so a
    broken stage does not hide the independent ones) and nbval on the lessons' saved outputs;
 4. writes ``report.md`` and ``report.json`` (:mod:`lib.course.breakage`): each package that moved (from,
    to), and each test, stage or lesson cell that broke with the first lines of its error, grouped by
