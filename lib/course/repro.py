@@ -1,19 +1,21 @@
 """``dvc repro`` with the stages that do not depend on each other side by side.
 
 DVC runs one stage at a time. After ``train``, five lessons (energy, quality, deploy,
-monitor, loop) read only what the stages before ``train`` and ``train`` itself wrote, not
-each other's outputs, and two of them spend
-much of their time waiting on clocks (traffic at a fixed pace, alert windows), so running
-them together shortens the pipeline even on two cores (``make bench`` prints each stage's
-time beside the total). Among stages that run together, the first started (the later
-lesson: the course's longest) keeps full priority and the others run under ``nice``, with
-one thread each for the numeric libraries. The driver reads the graph from ``dvc.yaml``
-(a stage waits for every stage that writes one of its dependencies) and starts
-``dvc --wait-for-lock repro --single-item STAGE`` for each stage whose upstream stages
-are done (``--jobs`` limits how many run at once). DVC itself decides
-whether each stage changed and records it in ``dvc.lock``: the repository lock is
-released while a stage's command runs and taken again to record it, and
-``--wait-for-lock`` makes the others wait for it instead of failing.
+monitor, loop) read what the stages up to ``train`` wrote, never each other's outputs, and
+two of them spend much of their time waiting on clocks (traffic at a fixed pace, alert
+windows), so running them together shortens the pipeline even on two cores (``make bench``
+prints each stage's time beside the total, and a run with one stage at a time).
+
+The driver reads the graph from ``dvc.yaml`` (a stage waits for every stage that writes
+one of its dependencies) and starts ``dvc --wait-for-lock repro --single-item STAGE`` for
+each stage whose upstream stages are done (``--jobs`` limits how many run at once). Among
+stages that run together, the first started (the later lesson, so 5.2 after ``train``)
+keeps full priority and the others run under ``nice``, with one thread each for the
+numeric libraries. Which stage ends last depends on the machine (on two shared cores, 5.2
+or 3.2): the order is a fixed rule, not a forecast. DVC itself decides whether each stage
+changed and records it in ``dvc.lock``: the repository lock is released while a stage's
+command runs and taken again to record it, and ``--wait-for-lock`` makes the others wait
+for it instead of failing.
 
 When every stage is done, one plain ``dvc repro`` confirms that nothing is left to
 run, and the stages of ``dvc.lock`` are put back in ``dvc.yaml``'s order (a stage
@@ -122,8 +124,8 @@ class Driver:
     def next_stages(self, running: set[str]) -> list[str]:
         """The stages that may start now: upstream done (and not failed), not started; later lessons first.
 
-        Among the stages that are ready together, the later lesson starts first: the course's
-        later lessons are its longest, and starting the longest first shortens the whole run.
+        Among the stages that are ready together, the later lesson starts first (and so, in
+        :meth:`run`, at full priority): lesson 5.2, which waits on clocks and servers longest.
         """
         failed = any(run.status == "failed" for run in self.runs.values())
         if failed and not self.keep_going:

@@ -1,6 +1,6 @@
 """The server of ``python -m lib.serving``: uvicorn, hardened against slow clients, and a clean stop.
 
-Two gaps of uvicorn 0.54 that no ASGI app can close, because they happen before a request
+Two gaps of uvicorn (0.54 and 0.55) that no ASGI app can close, because they happen before a request
 reaches it or after it ends:
 
 - **slow headers** (Slowloris): uvicorn starts no timer until a first response, and every
