@@ -163,7 +163,8 @@ def run_pytest(
 
     Return one row per test: its family, id, outcome and message. ``in_process``: ``pytest.main`` in
     this process (:func:`_pytest_here`) instead of a new one, for a caller that runs the same tests
-    many times and has already imported what they import.
+    many times and has already imported what they import (a lesson's kernel); inside a running test
+    session (a test calling the caller) it is a new process all the same: pytest sessions do not nest.
     """
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp) / "junit.xml"
@@ -179,7 +180,7 @@ def run_pytest(
             f"--junitxml={junit}",
             *args,
         ]
-        if in_process:
+        if in_process and "PYTEST_CURRENT_TEST" not in os.environ:  # pytest does not nest: in a test, a new process
             output = _pytest_here([*arguments, f"--rootdir={cwd}"], env or {})
         else:
             result = subprocess.run(

@@ -117,7 +117,11 @@ def test_run_pytest_in_this_process_reports_what_a_new_process_reports(tmp_path,
     monkeypatch.delenv("LEFT_BEHIND", raising=False)
     before, path = dict(os.environ), list(sys.path)
     separate = quality.run_pytest(tmp_path / "test_y.py", cwd=tmp_path, env={"PROBE": "given"})
-    here = quality.run_pytest(tmp_path / "test_y.py", cwd=tmp_path, env={"PROBE": "given"}, in_process=True)
+    current = os.environ.pop("PYTEST_CURRENT_TEST")  # as in a lesson's kernel, where no test is running
+    try:
+        here = quality.run_pytest(tmp_path / "test_y.py", cwd=tmp_path, env={"PROBE": "given"}, in_process=True)
+    finally:
+        os.environ["PYTEST_CURRENT_TEST"] = current
     assert here == separate
     assert [(r["test"], r["outcome"]) for r in here] == [("test_directional", "passed"), ("test_invariance", "failed")]
     assert "broken on purpose" in here[1]["message"]
