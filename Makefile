@@ -38,6 +38,8 @@ TEAM_POSTGRES_PORT ?=
 EMPTY :=
 SPACE := $(EMPTY) $(EMPTY)
 COMMA := ,
+# make test's pytest-xdist workers: one per core of the reference machine (2 cores).
+TEST_WORKERS ?= 2
 # Where a foreground server listens: `make api PORT=8001`, `make lab PORT=8889`, `make mlflow-ui PORT=5002`.
 # The MLflow UI leaves MLflow's own default, 5000, which macOS's AirPlay Receiver holds.
 api: PORT := 8000
@@ -152,7 +154,9 @@ pipeline: system-packages setup ## run every stage that is out of date (dvc repr
 
 test: system-packages setup ## every test: unit, pipeline (dvc repro in a scratch copy), notebooks (nbval), lint gates, the team stack
 	@$(BIN)/python -m lib.preflight
-	$(BIN)/python -m pytest
+	@# Two pytest-xdist workers (TEST_WORKERS), beside the pipeline's one build in the background (tests/sandbox.py).
+	@# --dist loadgroup keeps a module on one worker and every test that needs the pipeline on one (conftest.py).
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_FLAGS)
 
 test-fast: system-packages setup ## the quick subset (unit, API through TestClient, lint gates): no pipeline, no slow servers
 	@# Two pytest-xdist workers, one per core of the reference machine; each loads the test modules (about 10 s).

@@ -22,12 +22,13 @@ def pytest_configure(config):
         config.stash[HOME] = ExitStack()
         os.environ.update(config.stash[HOME].enter_context(toolstate.scratch_home("penguins-test-home-")))
     config.stash[SANDBOX] = sandbox.configure(getattr(config, "workerinput", None))
-    config.stash[WORKTREE_BEFORE] = sandbox.worktree_state()
+    if not hasattr(config, "workerinput"):  # checked where the session ends: see pytest_sessionfinish
+        config.stash[WORKTREE_BEFORE] = sandbox.worktree_state()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node):
-    """pytest-xdist (``make test-fast``): each worker uses the controller's copy of the project."""
+    """pytest-xdist (``make test``, ``make test-fast``): each worker uses the controller's copy of the project."""
     node.workerinput.update(sandbox.worker_input(node.config.stash[SANDBOX]))
 
 
@@ -46,25 +47,27 @@ def pytest_runtest_setup(item):
 def pytest_itemcollected(item):
     """Mark what needs the pipeline (notebooks, and tests using ``project``), before ``-m`` selects.
 
-    ``make test-fast`` deselects the ``pipeline`` and ``slow`` tests.
+    ``make test-fast`` deselects the ``pipeline`` and ``slow`` tests. Each test also gets
+    the group pytest-xdist's ``--dist loadgroup`` (``make test``) keeps on one worker: the
+    tests of one module together (its module fixtures, such as a generated project, are
+    made once), and every test that needs the pipeline in one group, in this order, as
+    a single process runs them: they share the one built copy, and some change a file of
+    it for a moment and put it back.
     """
     if item.path.suffix == ".ipynb" or "project" in getattr(item, "fixturenames", ()):
         item.add_marker(pytest.mark.pipeline)
+        item.add_marker(pytest.mark.xdist_group("pipeline"))
+    else:
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     """Order the session: tests that need no pipeline first, while it is built in the background.
 
-    Then the rest, in their own order; the working-tree check last.
+    Then the rest, in their own order.
     """
-
-    def rank(item) -> int:
-        if item.get_closest_marker("worktree_check"):
-            return 2
-        return 1 if item.get_closest_marker("pipeline") else 0
-
-    items.sort(key=rank)  # stable: each group keeps pytest's order
+    items.sort(key=lambda item: bool(item.get_closest_marker("pipeline")))  # stable: each keeps pytest's order
 
 
 def pytest_collection_finish(session):
@@ -81,17 +84,30 @@ def pytest_unconfigure(config):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Delete the sandbox after a green run; keep it, and say where, after a red one."""
+    """Fail a session that changed the working tree; delete the sandbox after a green run, else say where it is.
+
+    Both in the one process that ran the tests, or in pytest-xdist's controller once every
+    worker has finished (a check in a test could run while the other worker still runs).
+    """
+    if hasattr(session.config, "workerinput"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    before = session.config.stash.get(WORKTREE_BEFORE, None)
+    changed = sandbox.worktree_changes(before, sandbox.worktree_state()) if before is not None else []
+    if changed:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if reporter is not None:
+            reporter.write_line(f"the test run changed the working tree {sandbox.WORKTREE} (git status):", red=True)
+            for entry in changed:
+                reporter.write_line(f"  {entry}")
     box = session.config.stash.get(SANDBOX, None)
     if box is None or not box.owned:
         return
     box.stop_pipeline()
-    if exitstatus == 0:
+    if session.exitstatus == 0:
         box.cleanup()
-    else:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"pipeline sandbox kept for inspection: {box.root}")
+    elif reporter is not None:
+        reporter.write_line(f"pipeline sandbox kept for inspection: {box.root}")
 
 
 @pytest.fixture(scope="session")
@@ -112,9 +128,3 @@ def raw(project):
 def splits(project):
     """The pipeline's (train, test) splits."""
     return data.load_processed(paths.TRAIN_FILE), data.load_processed(paths.TEST_FILE)
-
-
-@pytest.fixture(scope="session")
-def worktree_before(request):
-    """``git status`` of the working tree when the session started (None outside Git)."""
-    return request.config.stash[WORKTREE_BEFORE]
