@@ -155,8 +155,9 @@ pipeline: system-packages setup ## run every stage that is out of date (dvc repr
 test: system-packages setup ## every test: unit, pipeline (dvc repro in a scratch copy), notebooks (nbval), lint gates, the team stack
 	@$(BIN)/python -m lib.preflight
 	@# Two pytest-xdist workers (TEST_WORKERS), beside the pipeline's one build in the background (tests/sandbox.py).
-	@# --dist loadgroup keeps a module on one worker and every test that needs the pipeline on one (conftest.py).
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_FLAGS)
+	@# --dist loadgroup: the tests that need the pipeline on one worker, a module with a shared fixture on one;
+	@# --no-loadscope-reorder: handed out in conftest.py's order (the pipeline's tests, then the slow ones).
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_FLAGS)
 
 test-fast: system-packages setup ## the quick subset (unit, API through TestClient, lint gates): no pipeline, no slow servers
 	@# Two pytest-xdist workers, one per core of the reference machine; each loads the test modules (about 10 s).

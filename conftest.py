@@ -9,6 +9,7 @@ import os
 from contextlib import ExitStack
 
 import pytest
+from _pytest.nodeid import NodeId
 
 from lib import data, paths
 from lib.course import toolstate
@@ -47,27 +48,59 @@ def pytest_runtest_setup(item):
 def pytest_itemcollected(item):
     """Mark what needs the pipeline (notebooks, and tests using ``project``), before ``-m`` selects.
 
-    ``make test-fast`` deselects the ``pipeline`` and ``slow`` tests. Each test also gets
-    the group pytest-xdist's ``--dist loadgroup`` (``make test``) keeps on one worker: the
-    tests of one module together (its module fixtures, such as a generated project, are
-    made once), and every test that needs the pipeline in one group, in this order, as
-    a single process runs them: they share the one built copy, and some change a file of
-    it for a moment and put it back.
+    ``make test-fast`` deselects the ``pipeline`` and ``slow`` tests. A test may also get a
+    group, which pytest-xdist's ``--dist loadgroup`` (``make test``) keeps on one worker:
+    every test that needs the pipeline is in one, in this order, as a single process runs
+    them (they share the one built copy, and some change a file of it for a moment and put
+    it back); the tests of a module with a module- or class-scoped fixture (a generated
+    project, a running server) are in one, so it is made once. The others go wherever a
+    worker is free.
     """
     if item.path.suffix == ".ipynb" or "project" in getattr(item, "fixturenames", ()):
         item.add_marker(pytest.mark.pipeline)
         item.add_marker(pytest.mark.xdist_group("pipeline"))
-    else:
+    elif _shares_fixtures(item):
         item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
+def _shares_fixtures(item) -> bool:
+    """Whether a test uses a fixture made once for several tests of its module or class."""
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    return any(defs and defs[-1].scope in ("package", "module", "class") for defs in definitions.values())
+
+
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """Order the session: tests that need no pipeline first, while it is built in the background.
 
-    Then the rest, in their own order.
+    Under pytest-xdist's ``--dist loadgroup --no-loadscope-reorder`` (``make test``) the order
+    is the order in which the controller hands out the groups: the pipeline's tests first (one
+    worker waits for the build, which keeps both cores busy meanwhile, then runs them), then the
+    slow tests (generated projects, servers: the longest units start early instead of ending
+    the run alone), then the rest. Each group keeps pytest's order (the sort is stable).
     """
-    items.sort(key=lambda item: bool(item.get_closest_marker("pipeline")))  # stable: each keeps pytest's order
+    if getattr(config.option, "loadgroup", False):  # a worker of pytest-xdist's --dist loadgroup (set by xdist)
+        items.sort(key=lambda item: 0 if _needs_pipeline(item) else 1 if item.get_closest_marker("slow") else 2)
+        _name_groups(items)
+    else:
+        items.sort(key=_needs_pipeline)
+
+
+def _needs_pipeline(item) -> bool:
+    return bool(item.get_closest_marker("pipeline"))
+
+
+def _name_groups(items) -> None:
+    """Put each test's ``xdist_group`` at the end of its node id (``path::test@group``): how the controller sees it.
+
+    pytest-xdist 3.8 does this by setting ``item._nodeid``, which pytest 9.2 no longer reads
+    (the node id is ``item._id``): its groups are silently ignored, and the tests of a group
+    are spread over the workers. tests/project/test_sandbox.py checks that a group stays on one worker.
+    """
+    for item in items:
+        mark = item.get_closest_marker("xdist_group")
+        if mark is not None and not item.nodeid.endswith(f"@{mark.args[0]}"):
+            item._id = NodeId.parse(f"{item.nodeid}@{mark.args[0]}")  # pylint: disable=protected-access
 
 
 def pytest_collection_finish(session):

@@ -5,11 +5,13 @@ pipeline (tests.sandbox.build runs the course's when given none), in real backgr
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections import defaultdict
 
 import pytest
 
@@ -127,3 +129,32 @@ def test_worktree_changes_name_every_file_added_changed_or_put_back(tmp_path):
         " M b.txt",
         "?? new.txt",
     ]
+
+
+def test_make_tests_groups_each_stay_on_one_worker(project):
+    """make test's distribution: the pipeline's tests on one worker, first; a module's shared fixture on one.
+
+    pytest-xdist 3.8 under pytest 9.2 ignores its own groups (conftest.py's _name_groups): without
+    them this run spreads each group over both workers.
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder", "-v"]
+        + ["-p", "no:nbval", "-p", "no:cacheprovider", "-o", "addopts="]
+        + ["tests/unit/test_schema.py", "tests/unit/test_energy.py", "tests/model/test_performance.py"],
+        cwd=sandbox.WORKTREE,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=sandbox.tool_env({sandbox.ROOT_ENV_VAR: str(project.root)}),  # the session's pipeline, built
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    ran = re.findall(r"^\[(gw\d)\] \[ *\d+%\] PASSED (\S+)", done.stdout, flags=re.MULTILINE)
+    workers = defaultdict(set)
+    for worker, nodeid in ran:
+        workers[nodeid.rpartition("@")[2] if "@" in nodeid else nodeid].add(worker)
+    assert len(workers["pipeline"]) == 1 and len(workers["tests/unit/test_energy.py"]) == 1, ran
+    pipeline = [nodeid for _, nodeid in ran if nodeid.endswith("@pipeline")]
+    assert len(pipeline) >= 4 and all(n.startswith("tests/model/test_performance.py::") for n in pipeline), ran
+    first = next(nodeid for worker, nodeid in ran if worker in workers["pipeline"])
+    assert first.endswith("@pipeline"), ran  # that worker's first test

@@ -7,6 +7,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn.base
 
 from lib import champion, data, modeling, population, schema, tracking, training, validation
 from lib.loop import feedback, gate, promotion, season
@@ -192,6 +193,19 @@ def test_the_gate_runs_the_behavioural_tests_and_never_reads_the_test_split(proj
     tests = gate.behaviour(champion.load_model())
     assert set(tests["family"]) == {"minimum functionality", "invariance", "directional"}, tests["family"].unique()
     assert (tests["outcome"] == "passed").all() and len(tests) >= 20
+
+
+def test_the_behavioural_tests_run_again_only_for_other_bytes(splits, monkeypatch):
+    """The same model's bytes: the answer of the run before; a model refitted differently: pytest again."""
+    model = champion.load_model()
+    first = gate.behaviour(model)
+    runs = []
+    monkeypatch.setattr(gate, "_run_behaviour", lambda fitted: runs.append(fitted) or first.iloc[:1])
+    again = gate.behaviour(champion.load_model())  # read again from the export: the same bytes
+    assert runs == [] and again.equals(first) and again is not first
+    train, _ = splits
+    other = sklearn.base.clone(model).fit(modeling.features(train.head(200)), modeling.labels(train.head(200)))
+    assert len(gate.behaviour(other)) == 1 and len(runs) == 1
 
 
 def test_the_gate_promotes_on_enough_birds_and_not_on_few(project, splits):
