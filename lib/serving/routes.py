@@ -29,6 +29,7 @@ from lib.serving.bodies import (
     Prediction,
     Reload,
     limited_batch,
+    limited_batch_fields,
 )
 from lib.serving.state import serving
 
@@ -50,6 +51,14 @@ def to_rows(penguins: list[Penguin]) -> list[inference.Row]:
     return [(p.island, p.bill_length_mm, p.bill_depth_mm, p.flipper_length_mm, p.body_mass_g, p.sex) for p in penguins]
 
 
+def fields_to_rows(penguins: list[dict[str, Any]]) -> list[inference.Row]:
+    """Validated penguins as dicts (the batch route's, :func:`lib.serving.bodies.fields_of`) as rows in schema order."""
+    return [
+        (p["island"], p["bill_length_mm"], p["bill_depth_mm"], p["flipper_length_mm"], p["body_mass_g"], p["sex"])
+        for p in penguins
+    ]
+
+
 def answer(row: np.ndarray, classes: list[str], version: str) -> Prediction:
     """One prediction: the most probable species and every class's probability (6 decimals, as numpy rounds)."""
     probabilities = dict(zip(classes, np.round(row, 6).tolist(), strict=True))
@@ -59,12 +68,11 @@ def answer(row: np.ndarray, classes: list[str], version: str) -> Prediction:
 def batch_json(probabilities: np.ndarray, classes: list[str], version: str) -> bytes:
     """The ``/predict/batch`` response body, written directly: the same JSON as :class:`BatchPrediction`.
 
-    Building 1000 pydantic objects and passing them through FastAPI's ``jsonable_encoder``
-    is several times slower than writing the text; each row is one f-string of its three
-    probabilities, rounded for the whole matrix at once by numpy (:func:`answer` rounds the
-    same way, so both routes give the same digits) and written by Python's ``repr``, the
-    shortest text that reads back as the same float (``1e-06`` where pydantic writes ``1e-6``:
-    the same number to every JSON parser). The names and the version are JSON-escaped once.
+    Building 1000 pydantic objects (or dicts) and serialising them is several times slower
+    than writing the text. The probabilities are rounded for the whole matrix at once by numpy
+    (:func:`answer` rounds the same way, so both routes give the same numbers) and written in
+    one call of pydantic-core (Rust), as ``/predict``'s answer writes them (``1e-6``); each row
+    is then one f-string of those texts, with the names and the version JSON-escaped once.
     ``make bench`` measures the route (docs/performance.md).
     """
     best = probabilities.argmax(axis=1).tolist()
@@ -75,20 +83,21 @@ def batch_json(probabilities: np.ndarray, classes: list[str], version: str) -> b
             for top, row in zip(best, rounded, strict=True)
         ]
         return to_json({"predictions": predictions, "model_version": version}, inf_nan_mode="null")
-    names = [json.dumps(name) for name in classes]
+    cells = to_json(rounded)[2:-2].decode().split("],[")  # "[[a,b,c],[d,e,f]]" -> "a,b,c", "d,e,f"
+    names = [f"{json.dumps(name)}:" for name in classes]
     quoted = json.dumps(version)
-    opening = [f'{{"species":{name},"probabilities":{{' for name in names]
+    opening = [f'{{"species":{json.dumps(name)},"probabilities":{{' for name in classes]
     closing = f'}},"model_version":{quoted}}}'
     if len(names) == 3:  # the penguins' three species: one f-string per row, no inner loop
-        first, second, third = (f"{name}:" for name in names)
+        first, second, third = names
         rows = [
-            f"{opening[top]}{first}{row[0]!r},{second}{row[1]!r},{third}{row[2]!r}{closing}"
-            for top, row in zip(best, rounded, strict=True)
+            f"{opening[top]}{first}{a},{second}{b},{third}{c}{closing}"
+            for top, (a, b, c) in zip(best, (cell.split(",") for cell in cells), strict=True)
         ]
     else:
         rows = [
-            opening[top] + ",".join(f"{name}:{value!r}" for name, value in zip(names, row, strict=True)) + closing
-            for top, row in zip(best, rounded, strict=True)
+            opening[top] + ",".join(name + value for name, value in zip(names, cell.split(","), strict=True)) + closing
+            for top, cell in zip(best, cells, strict=True)
         ]
     return f'{{"predictions":[{",".join(rows)}],"model_version":{quoted}}}'.encode()
 
@@ -101,12 +110,13 @@ def is_json(content_type: str | None) -> bool:
     return kind == JSON or (kind.startswith("application/") and kind.endswith("+json"))
 
 
-def parse_batch(adapter: TypeAdapter, body: bytes, content_type: str | None) -> BatchRequest:
+def parse_batch(adapter: TypeAdapter, body: bytes, content_type: str | None) -> dict[str, Any]:
     """Parse and validate a batch body in one pass of pydantic-core (Rust), with FastAPI's 422 errors.
 
     FastAPI would parse the JSON with Python's ``json`` and then validate the objects;
-    for 1000 penguins that is most of the route's time. The errors are FastAPI's: each
-    with its location under ``body``.
+    for 1000 penguins that is most of the route's time. ``adapter`` validates into dicts
+    (:func:`lib.serving.bodies.limited_batch_fields`). The errors are FastAPI's: each with
+    its location under ``body``.
     """
     if not body:
         raise RequestValidationError([{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}])
@@ -146,14 +156,14 @@ async def predict(penguin: Penguin, request: Request, x_request_id: RequestId = 
     return answer(probabilities[0], model.info.classes, model.info.version)
 
 
-def batch_route(body_type: type[BatchRequest]) -> Any:
-    """The ``/predict/batch`` route for a request body of ``body_type`` (its penguins limited by a setting)."""
-    adapter = TypeAdapter(body_type)
+def batch_route(limit: int) -> Any:
+    """The ``/predict/batch`` route for up to ``limit`` penguins (a setting)."""
+    adapter = TypeAdapter(limited_batch_fields(limit))
 
     async def predict_batch(request: Request, x_request_id: RequestId = None) -> Response:
         """Classify up to the batch limit of penguins; answers come back in request order."""
         body = parse_batch(adapter, await request.body(), request.headers.get("content-type"))
-        model, probabilities = await serving(request).classify(to_rows(body.penguins), x_request_id)
+        model, probabilities = await serving(request).classify(fields_to_rows(body["penguins"]), x_request_id)
         return Response(batch_json(probabilities, model.info.classes, model.info.version), media_type=JSON)
 
     return predict_batch
@@ -208,7 +218,7 @@ def add_routes(api: FastAPI, batch_limit: int, admin_token: str | None = None) -
     body_type = limited_batch(batch_limit)
     api.add_api_route(
         "/predict/batch",
-        batch_route(body_type),
+        batch_route(batch_limit),
         methods=["POST"],
         response_model=BatchPrediction,
         responses=UNPARSABLE | UNAVAILABLE,
