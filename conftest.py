@@ -58,6 +58,7 @@ def pytest_itemcollected(item):
     """
     if item.path.suffix == ".ipynb" or "project" in getattr(item, "fixturenames", ()):
         item.add_marker(pytest.mark.pipeline)
+    if _needs_pipeline(item):  # also a test marked by hand (a planted wrong answer asks for its fixtures itself)
         item.add_marker(pytest.mark.xdist_group("pipeline"))
     elif _shares_fixtures(item):
         item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
@@ -143,6 +144,27 @@ def pytest_sessionfinish(session, exitstatus):
         reporter.write_line(f"pipeline sandbox kept for inspection: {box.root}")
 
 
+MLFLOW_URIS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _mlflow_uris_put_back():
+    """Put back the MLflow URIs of the environment after each module's tests (and its fixtures: made after).
+
+    ``mlflow.set_tracking_uri`` and ``set_registry_uri`` (and so ``lib.tracking.configure``) also write
+    ``MLFLOW_TRACKING_URI`` and ``MLFLOW_REGISTRY_URI`` into ``os.environ``, for subprocesses: a test
+    that points MLflow at its own server or store would otherwise hand it to every later module's
+    subprocesses (a generated project registering its model on a team server stopped long before).
+    """
+    saved = {name: os.environ.get(name) for name in MLFLOW_URIS}
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(scope="session")
 def project(request) -> sandbox.Sandbox:
     """The session's project, with the pipeline run in it (built on first use)."""
@@ -153,11 +175,11 @@ def project(request) -> sandbox.Sandbox:
 
 @pytest.fixture(scope="session")
 def raw(project):
-    """The raw export the session's pipeline acquired (lib.paths follows the sandbox's root)."""
-    return data.load_raw(paths.RAW_DATA_FILE)
+    """The raw export the session's pipeline acquired (under its root, whatever root a test has set meanwhile)."""
+    return data.load_raw(project.root / paths.LAYOUT["RAW_DATA_FILE"])
 
 
 @pytest.fixture(scope="session")
 def splits(project):
-    """The pipeline's (train, test) splits."""
-    return data.load_processed(paths.TRAIN_FILE), data.load_processed(paths.TEST_FILE)
+    """The pipeline's (train, test) splits (under its root, whatever root a test has set meanwhile)."""
+    return tuple(data.load_processed(project.root / paths.LAYOUT[name]) for name in ("TRAIN_FILE", "TEST_FILE"))

@@ -42,13 +42,15 @@ DEFAULTS: dict[str, Any] = {
     "mlflow": "",  # a tracking URI; default the project's mlflow.db if it has one, else MLFLOW_TRACKING_URI
 }
 # What the checker's own environment holds that must not reach a team's commands: another project's root
-# and store, this environment's activation, an enclosing make's flags.
+# and store (MLflow's set_tracking_uri and set_registry_uri write both variables into the environment of
+# the process that calls them), this environment's activation, an enclosing make's flags.
 LEFT_OUT = {
     "PROJECT_ROOT",
     "PENGUINS_PROJECT_ROOT",
     "VIRTUAL_ENV",
     "PYTHONPATH",
     "MLFLOW_TRACKING_URI",
+    "MLFLOW_REGISTRY_URI",
     "MAKEFLAGS",
     "MAKELEVEL",
     "MFLAGS",
