@@ -65,9 +65,12 @@ def pytest_itemcollected(item):
 
 
 def _shares_fixtures(item) -> bool:
-    """Whether a test uses a fixture made once for several tests of its module or class."""
+    """Whether a test uses a fixture made once for several tests of its module or class (not this file's own)."""
     definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
-    return any(defs and defs[-1].scope in ("package", "module", "class") for defs in definitions.values())
+    return any(
+        defs and defs[-1].scope in ("package", "module", "class") and name not in EVERY_MODULE
+        for name, defs in definitions.items()
+    )
 
 
 @pytest.hookimpl(trylast=True)
@@ -81,7 +84,12 @@ def pytest_collection_modifyitems(config, items):
     the run alone), then the rest. Each group keeps pytest's order (the sort is stable).
     """
     if getattr(config.option, "loadgroup", False):  # a worker of pytest-xdist's --dist loadgroup (set by xdist)
-        items.sort(key=lambda item: 0 if _needs_pipeline(item) else 1 if item.get_closest_marker("slow") else 2)
+        rank = {}  # a group's rank: that of its first item, so that a group is never split
+        for item in items:
+            key = _group(item) or item.nodeid
+            here = 0 if _needs_pipeline(item) else 1 if item.get_closest_marker("slow") else 2
+            rank[key] = min(rank.get(key, here), here)
+        items.sort(key=lambda item: rank[_group(item) or item.nodeid])
         _name_groups(items)
     else:
         items.sort(key=_needs_pipeline)
@@ -89,6 +97,11 @@ def pytest_collection_modifyitems(config, items):
 
 def _needs_pipeline(item) -> bool:
     return bool(item.get_closest_marker("pipeline"))
+
+
+def _group(item) -> str | None:
+    mark = item.get_closest_marker("xdist_group")
+    return mark.args[0] if mark else None
 
 
 def _name_groups(items) -> None:
@@ -99,9 +112,9 @@ def _name_groups(items) -> None:
     are spread over the workers. tests/project/test_sandbox.py checks that a group stays on one worker.
     """
     for item in items:
-        mark = item.get_closest_marker("xdist_group")
-        if mark is not None and not item.nodeid.endswith(f"@{mark.args[0]}"):
-            item._id = NodeId.parse(f"{item.nodeid}@{mark.args[0]}")  # pylint: disable=protected-access
+        group = _group(item)
+        if group is not None and not item.nodeid.endswith(f"@{group}"):
+            item._id = NodeId.parse(f"{item.nodeid}@{group}")  # pylint: disable=protected-access
 
 
 def pytest_collection_finish(session):
@@ -145,6 +158,7 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 MLFLOW_URIS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+EVERY_MODULE = {"_mlflow_uris_put_back"}  # this file's module-scoped autouse fixture: keeps no module together
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -17,6 +17,7 @@ the result that build writes last (``status.json``, in the folder beside the cop
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -62,12 +63,14 @@ def build(root: Path, command: list[str] | None = None) -> int:
     """Run the pipeline in ``root`` as ``make pipeline`` runs it, then ``dvc repro`` once more; record both.
 
     ``command`` replaces the pipeline (the tests of this module use a small one). The result,
-    ``status.json`` (exit code and seconds), is written last and atomically, whatever happens:
-    the processes waiting for it read it as the end of the build.
+    ``status.json`` (exit code and seconds), is written last and atomically, also after an error
+    or SIGTERM (``stop_pipeline``): a build stopped before its end records a failure. A build killed
+    outright writes nothing; the processes waiting for it see the lock it held released (see
+    :meth:`Sandbox.start_pipeline`).
     """
     folder = build_folder(root)
     started = time.perf_counter()
-    code = 1
+    code, finished = 1, False
     try:
         with (folder / "log").open("w", encoding="utf-8") as log:
             code = subprocess.run(
@@ -81,9 +84,11 @@ def build(root: Path, command: list[str] | None = None) -> int:
         if code == 0 and command is None:
             second = run(["dvc", "repro"], root)
             (folder / "second.log").write_text(second.stdout + second.stderr, encoding="utf-8")
+        finished = True
     finally:
         partial = folder / "status.json.partial"
-        partial.write_text(json.dumps({"code": code, "seconds": round(time.perf_counter() - started, 1)}))
+        result = {"code": code if finished else code or 1, "seconds": round(time.perf_counter() - started, 1)}
+        partial.write_text(json.dumps(result))
         partial.replace(folder / "status.json")
     return code
 
@@ -125,30 +130,51 @@ class Sandbox:
         command = [sys.executable, "-m", "tests.sandbox", str(self.root)]
         if self.command:
             command += ["--", *self.command]
-        with (self.build_folder / "builder.err").open("w", encoding="utf-8") as errors:
-            self._background = subprocess.Popen(
-                command,
-                cwd=WORKTREE,  # where ``tests`` is; build() runs the pipeline in the copy
-                env=tool_env(),
-                stdout=subprocess.DEVNULL,
-                stderr=errors,
-                start_new_session=True,
-            )
-        (self.build_folder / "pid").write_text(str(self._background.pid))
+        # The build holds an exclusive lock on ``lock`` for as long as it lives, taken here before it
+        # starts and handed over: when it dies, however it dies, the lock is free, and a process
+        # waiting for status.json knows it will never come (the build's own processes do not inherit it).
+        lock = os.open(self.build_folder / "lock", os.O_CREAT | os.O_RDWR)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            with (self.build_folder / "builder.err").open("w", encoding="utf-8") as errors:
+                self._background = subprocess.Popen(
+                    command,
+                    cwd=WORKTREE,  # where ``tests`` is; build() runs the pipeline in the copy
+                    env=tool_env(),
+                    stdout=subprocess.DEVNULL,
+                    stderr=errors,
+                    start_new_session=True,
+                    pass_fds=(lock,),
+                )
+            (self.build_folder / "pid").write_text(str(self._background.pid))
+        finally:
+            os.close(lock)  # the build keeps its copy, and the lock with it
 
     def _wait_for_build(self) -> dict:
         """Wait for the build's ``status.json``; raise if it never comes."""
         status = self.build_folder / "status.json"
         deadline = time.monotonic() + BUILD_TIMEOUT
         while not status.exists():
-            ended = self._background is not None and self._background.poll() is not None
-            if ended and not status.exists():  # the build process died without its result
+            if self._build_died() and not status.exists():  # it died without its result
                 errors = (self.build_folder / "builder.err").read_text(encoding="utf-8", errors="replace")
                 raise RuntimeError(f"the pipeline build in {self.root} stopped without a result:\n{errors[-4000:]}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"no pipeline build in {self.root} finished within {BUILD_TIMEOUT:.0f} s")
             time.sleep(0.25)
         return json.loads(status.read_text())
+
+    def _build_died(self) -> bool:
+        """Whether the build has ended: its lock is free (it was held from before its start: see start_pipeline)."""
+        if not (self.build_folder / "pid").exists():
+            return False  # not started yet, or starting: its lock is taken before the pid is written
+        lock = os.open(self.build_folder / "lock", os.O_RDWR)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(lock)  # closing releases the lock, if this took it
+        return True
 
     def ensure_pipeline(self) -> None:
         """Start the pipeline's build (unless a process of the session has) and wait for it; raise if it failed."""
@@ -158,7 +184,11 @@ class Sandbox:
             return
         self.start_pipeline()  # unless this session has started it already
         self.built = True
-        result = self._wait_for_build()
+        try:
+            result = self._wait_for_build()
+        except RuntimeError as error:
+            self.failure = str(error)  # every later test that needs the pipeline fails with it too
+            raise
         self.repro_seconds = result["seconds"]
         self.repro_output = (self.build_folder / "log").read_text(encoding="utf-8", errors="replace")
         second = self.build_folder / "second.log"
@@ -170,7 +200,7 @@ class Sandbox:
     def stop_pipeline(self) -> None:
         """Stop a build that is still running (a session ended early, by -x or Ctrl-C), whoever started it."""
         pid_file = self.build_folder / "pid"
-        if not pid_file.exists() or (self.build_folder / "status.json").exists():
+        if not pid_file.exists() or self._build_died():
             return
         pid = int(pid_file.read_text())
         for sig, wait in ((signal.SIGTERM, 30.0), (signal.SIGKILL, 5.0)):
@@ -179,8 +209,8 @@ class Sandbox:
             except ProcessLookupError:
                 return
             deadline = time.monotonic() + wait
-            while time.monotonic() < deadline and not (self.build_folder / "status.json").exists():
-                if self._background is not None and self._background.poll() is not None:
+            while time.monotonic() < deadline:
+                if self._build_died():
                     return
                 time.sleep(0.2)
 

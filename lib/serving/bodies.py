@@ -93,21 +93,21 @@ def fields_of(model: type[BaseModel]) -> Any:
         name: Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
         for name, field in model.model_fields.items()
     }
-    fields = _typed_dict(f"{model.__name__}Fields", annotations)
+    fields = _TypedDict(f"{model.__name__}Fields", annotations)
     fields.__pydantic_config__ = model.model_config
     return fields
 
 
 def limited_batch_fields(limit: int) -> Any:
     """The body of :func:`limited_batch` as TypedDicts (see :func:`fields_of`): what ``/predict/batch`` validates."""
-    penguins = _list[fields_of(Penguin)]
-    body = _typed_dict("BatchFields", {"penguins": Annotated[penguins, Field(min_length=1, max_length=limit)]})
+    penguins = _List[fields_of(Penguin)]
+    body = _TypedDict("BatchFields", {"penguins": Annotated[penguins, Field(min_length=1, max_length=limit)]})
     body.__pydantic_config__ = BatchRequest.model_config
     return body
 
 
-_typed_dict: Any = TypedDict  # called with fields known only at run time, which a type checker cannot follow
-_list: Any = list
+_TypedDict: Any = TypedDict  # called with fields known only at run time, which a type checker cannot follow
+_List: Any = list
 
 
 class Prediction(BaseModel):

@@ -126,6 +126,10 @@ def test_invalid_penguin_gets_422_naming_the_field(client, example, change, fiel
     assert response.status_code == 422
     errors = response.json()["detail"]
     assert any(e["loc"] == ["body", field] and reason in e["msg"] for e in errors), errors
+    # The batch route validates its own way (routes.parse_batch): the same errors, under the penguin's index.
+    batch = client.post("/predict/batch", json={"penguins": [example, example | change]})
+    assert batch.status_code == 422
+    assert batch.json()["detail"] == [e | {"loc": ["body", "penguins", 1, *e["loc"][1:]]} for e in errors]
 
 
 @pytest.mark.parametrize("missing", list(schema.FEATURES))
@@ -134,6 +138,10 @@ def test_missing_field_gets_422(client, example, missing):
     body = {k: v for k, v in example.items() if k != missing}
     errors = client.post("/predict", json=body).json()["detail"]
     assert errors == [{"loc": ["body", missing], "msg": "Field required", "type": "missing"}]
+    batch = client.post("/predict/batch", json={"penguins": [body]}).json()["detail"]
+    assert [(e["loc"], e["msg"], e["type"]) for e in batch] == [
+        (["body", "penguins", 0, missing], "Field required", "missing")
+    ]
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])

@@ -55,9 +55,12 @@ def test_mypy_finds_nothing_in_lib():
 def test_pylint_finds_nothing_in_lib(project):
     """pylint (configured in pyproject.toml) has no message on lib/: lesson 3.2 shows its 10.00/10.
 
-    The pipeline's quality stage (lesson 3.2) has just run pylint on this same lib/, in the session's
-    copy, and recorded it in reports/quality.json; a second run here would cost another minute of CPU
-    (astroid infers into pandas, scikit-learn, MLflow...). nbval also compares the lesson's printed line.
+    The pipeline's quality stage (lesson 3.2) runs pylint on lib/ and records it in reports/quality.json;
+    in the session's copy of the project it has just run on this same lib/ (reports/ is not copied, so
+    every stage runs). A second run here would cost another minute of CPU (astroid infers into pandas,
+    scikit-learn, MLflow...). nbval also compares the lesson's printed line. (On a project given in
+    $PENGUINS_PROJECT_ROOT it is that project's last run: its quality stage depends on lib/, not on
+    pylint's settings in pyproject.toml.)
     """
     recorded = json.loads((project.root / "reports" / "quality.json").read_text())["pylint"]
     assert recorded == {"messages": 0, "score": 10.0}, (
