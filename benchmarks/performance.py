@@ -45,19 +45,21 @@ WHY = """## What makes the difference
   follows that.
 - **The batch route in one pass** (its rows and targets above say whether it is enough on this
   machine). `/predict/batch` parses and validates its body in one call
-  of pydantic-core (Rust) instead of Python's `json` and then pydantic, transforms the rows
-  column by column, and writes its answer with numpy's rounding and one f-string per row
-  instead of 1000 response objects; the server reads a batch body whole instead of pausing
-  the socket at uvicorn's 64 KB until the app asks for more.
+  of pydantic-core (Rust) instead of Python's `json` and then pydantic, into plain dicts
+  checked by the `Penguin` model's own fields rather than 1000 model objects, transforms the
+  rows column by column, and writes its answer with numpy's rounding, one pydantic-core call
+  for all the numbers and one f-string per row, instead of 1000 response objects; the server
+  reads a batch body whole instead of pausing the socket at uvicorn's 64 KB until the app asks
+  for more.
 - **The stages side by side.** `make pipeline` starts each DVC stage as soon as the stages it
   reads are done (`lib/course/repro.py`), so the five lessons after `train` run together, lesson
   5.2 at full priority and the others under `nice`, and the waits of lessons 5.1 and 5.2 on their
   clocks overlap the others' work (the *pipeline, cold* rows: side by side, each stage's time with
   the slowest named, and one stage at a time).
-- **Metrics that cost little.** `/metrics` keeps plain counters on the event loop's one thread
-  and hands them to prometheus_client only when scraped (the *`/metrics` on vs off* rows). A batch
-  also fills the feature histograms (with numpy) and counts its islands and sexes: on
-  `/predict/batch` those rows show what that costs in this run, against the targets.
+- **Metrics counted on the loop, handed over when scraped.** `/metrics` keeps plain counters on
+  the event loop's one thread and hands them to prometheus_client only when scraped. A batch also
+  fills the feature histograms (with numpy) and counts its islands and sexes. What that costs in
+  this run, against the targets, is in the *`/metrics` on vs off* rows.
 - **The garbage collector kept off the loaded model.** The app calls `gc.freeze()` after
   start-up, so Python's full collections, which a large batch triggers now and then, no longer
   walk the model's and the libraries' objects in the middle of a request.
