@@ -141,8 +141,11 @@ def measure(root: Path, scratch: Path) -> dict:
 
 
 def minutes(seconds: float) -> str:
-    """Seconds as a reader wants them: whole minutes from two minutes on, else seconds."""
-    return f"{round(seconds / 60)} min" if seconds >= 120 else f"{round(seconds)} s"
+    """Seconds as a reader wants them: minutes and seconds from two minutes on (not rounded to a minute)."""
+    if seconds < 120:
+        return f"{round(seconds)} s"
+    whole, rest = divmod(round(seconds), 60)
+    return f"{whole} min {rest} s" if rest else f"{whole} min"
 
 
 def figures(report: dict) -> str:
@@ -156,7 +159,8 @@ def figures(report: dict) -> str:
         f"{report['venv_mb']} MB on disk, the package caches {report['caches_mb']} MB); `make pipeline` then "
         f"ran every lesson in "
         f"{minutes(report['pipeline_s'])}, its processes holding at most {report['pipeline_peak_memory_mb']} MB "
-        f"of memory together; the project's own files grew to {report['project_mb']} MB beside the "
+        f"of memory together (their resident memory summed: an upper bound); the project's own files grew to "
+        f"{report['project_mb']} MB beside the "
         f"{report['git_mb']} MB of Git history. Plan for about {disk_gb:.1f} GB of disk with the package "
         f"caches, which you may delete afterwards."
     )

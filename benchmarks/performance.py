@@ -39,16 +39,18 @@ WHY = """## What makes the difference
   in-process here, nearly all of it the fixed cost of a DataFrame and the `ColumnTransformer`;
   the API replays the fitted preprocessing with numpy instead ({numpy_1:.3f} ms), checked
   against the pipeline when the model loads ([fastapi-demo.md](fastapi-demo.md)).
-- **Micro-batching only where it pays.** On the numpy path a model call is so cheap that
-  queueing for a shared call costs more than it saves (the *micro-batching on vs off* rows);
-  on the pandas path sharing calls is what makes the throughput. `PENGUINS_MICRO_BATCHING=auto`
-  follows that.
+- **Micro-batching: off by default on the numpy path.** With one client, queueing for a shared
+  call costs more than it saves; with 16 it may raise the throughput (the *micro-batching on vs
+  off* rows say how much in this run). `PENGUINS_MICRO_BATCHING=auto` batches only on the pandas
+  path, where each call costs milliseconds (no row compares the pandas path with and without
+  batching).
 - **The batch route in one pass** (its rows and targets above say whether it is enough on this
   machine). `/predict/batch` parses and validates its body in one call
   of pydantic-core (Rust) instead of Python's `json` and then pydantic, into plain dicts
-  checked by the `Penguin` model's own fields rather than 1000 model objects, transforms the
-  rows column by column, and writes its answer with numpy's rounding, one pydantic-core call
-  for all the numbers and one f-string per row, instead of 1000 response objects; the server
+  checked by the `Penguin` model's own fields rather than 1000 model objects; the numpy path
+  (shared with `/predict`) transforms them column by column; the route writes its answer with
+  numpy's rounding, one pydantic-core call for all the numbers and one f-string per row,
+  instead of 1000 response objects; the server
   reads a batch body whole instead of pausing the socket at uvicorn's 64 KB until the app asks
   for more.
 - **The stages side by side.** `make pipeline` starts each DVC stage as soon as the stages it
@@ -57,12 +59,14 @@ WHY = """## What makes the difference
   clocks overlap the others' work (the *pipeline, cold* rows: side by side, each stage's time with
   the slowest named, and one stage at a time).
 - **Metrics counted on the loop, handed over when scraped.** `/metrics` keeps plain counters on
-  the event loop's one thread and hands them to prometheus_client only when scraped. A batch also
-  fills the feature histograms (with numpy) and counts its islands and sexes. What that costs in
+  the event loop's one thread and hands them to prometheus_client only when scraped. Every
+  prediction also fills the feature histograms (bisect for one penguin, numpy for a batch) and
+  counts islands and sexes. What that costs in
   this run, against the targets, is in the *`/metrics` on vs off* rows.
 - **The garbage collector kept off the loaded model.** The app calls `gc.freeze()` after
   start-up, so Python's full collections, which a large batch triggers now and then, no longer
-  walk the model's and the libraries' objects in the middle of a request.
+  walk the model's and the libraries' objects in the middle of a request (the model loaded at
+  start-up: a model loaded later by a reload is not frozen).
 - **Where a batch's time goes.** `python -m benchmarks.batch_profile` times each step of
   `/predict/batch` in-process (parsing and validating, the rows, the model, the answer) and
   profiles the server's main thread while wrk sends batches, at concurrency 1 and 16.

@@ -28,7 +28,7 @@ def test_the_figures_say_what_was_measured_and_how():
     text = first_run.figures(REPORT)
     assert "2-core Linux machine with 8.2 GB" in text and "Python 3.13.1" in text
     assert "downloaded 412 MB and took 95 s" in text and "`.venv` is 1630 MB" in text and "caches 1290 MB" in text
-    assert "every lesson in 6 min" in text and "at most 2140 MB" in text
+    assert "every lesson in 5 min 30 s" in text and "at most 2140 MB" in text
     assert "about 3.0 GB of disk" in text  # .venv, the project, Git and the caches: 1630 + 96 + 31 + 1290 MB
 
 
