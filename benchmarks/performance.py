@@ -24,7 +24,7 @@ the *`/metrics` off*, *micro-batching on* and *pandas path* rows force those set
 comparison. **The limit** is the exported pipeline's `predict_proba` called in-process; the
 **numpy path** is what the API calls instead (`lib/serving/inference.py`). **The peer** is
 what a user would pick otherwise, `mlflow models serve` (local env manager) on the same
-registered model, with the same payloads. The model switches are measured on a scratch copy
+registered model, with the same rows (in MLflow's input format). The model switches are measured on a scratch copy
 of the export that is replaced while the API serves it (`benchmarks/reload.py`). The
 pipeline rows time a cold run of every stage in a fresh copy of the project, as `make pipeline`
 runs it (`lib/course/repro.py`: the stages after `train` side by side), with each stage's own
@@ -124,7 +124,8 @@ def summary(report: dict, rows: list[Row]) -> str:
         f"{api['predict@1']['p50_ms']:.2f} ms (p50, one client), {ratios['throughput_vs_peer']:.1f}x the "
         f"throughput of `mlflow models serve` with 16 clients; `/predict/batch` of 1000 penguins in "
         f"{ratios['batch_1000_p50_ms']:.2f} ms (p50); a replaced export answering "
-        f"{switches['file_change_to_new_answer_s']['median']:.2f} s after the change (median). {verdict}"
+        f"{switches['file_change_to_new_answer_s']['median']:.2f} s after the change (median, the API checking "
+        f"every {switches['reload_interval_s']:g} s; `make api` checks every 10 s). {verdict}"
     )
 
 
