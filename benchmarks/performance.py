@@ -28,8 +28,11 @@ registered model, with the same rows (in MLflow's input format). The model switc
 of the export that is replaced while the API serves it (`benchmarks/reload.py`). The
 pipeline rows time a cold run of every stage in a fresh copy of the project, as `make pipeline`
 runs it (`lib/course/repro.py`: the stages after `train` side by side), with each stage's own
-time, and then a `dvc repro` with nothing to do. Compare rows within one run: another machine,
-or the same one busier, moves them all.
+time, and then a `dvc repro` with nothing to do; a second cold run, one stage at a time, must
+write the same data, splits, model bytes and scores, byte for byte (the *both cold runs* rows
+compare the md5 each run's `dvc.lock` records, and say whether they are the ones the project's
+`dvc.lock` holds). The soak row is `tests/api/test_soak.py` run for a minute (`make test` runs it
+for 20 s). Compare rows within one run: another machine, or the same one busier, moves them all.
 
 """
 

@@ -8,8 +8,11 @@ Measured side by side in one run, on one machine, with the same champion model:
 - **the peer**: ``mlflow models serve`` (local env manager) serving the same registered
   model, with the same payloads and concurrency;
 - **model switches**: a running API replacing its model (:mod:`benchmarks.reload`);
+- **the soak**: ``tests/api/test_soak.py`` for a minute (``make test`` runs it for 20 s);
 - **the pipeline**: a cold run of every stage in a fresh copy (``make pipeline``'s driver, each stage's
-  seconds recorded), then a no-op ``dvc repro``, and a cold run with one stage at a time for comparison.
+  seconds recorded), then a no-op ``dvc repro``, and a cold run with one stage at a time for comparison;
+  the two cold runs' data, splits, model bytes and scores are compared, with each other and with the
+  ``dvc.lock`` of the project.
 
 Prints a table and writes ``reports/bench.json``. Run ``make pipeline`` first.
 """
@@ -27,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from benchmarks import onnx, performance, reload
 from benchmarks.table import summarise
@@ -36,6 +40,17 @@ from lib.course import snapshot
 from lib.serving import inference
 
 HERE = Path(__file__).resolve().parent
+# What two cold runs must write byte for byte the same (item by item: data, splits, model bytes, scores).
+# The rest differ by what they measure (seconds, energy, run ids) or hold such figures (the lessons).
+DETERMINISTIC = {
+    "data/raw/penguins_raw.csv": "data",
+    "data/processed/train.csv": "split",
+    "data/processed/test.csv": "split",
+    "models/penguins-classifier.skops": "model bytes",
+    "metrics/scores.json": "scores",
+    "metrics/candidates.csv": "scores",
+}
+SOAK_SECONDS = 60
 CONCURRENCY = (1, 16)
 WARMUP_S = 2
 
@@ -127,10 +142,17 @@ def start_peer(port: int) -> processes.Server:
     )
 
 
-def cold_run(jobs: int) -> tuple[float, dict, float]:
+def locked_digests(root: Path) -> dict[str, str]:
+    """The md5 ``dvc.lock`` records for each of :data:`DETERMINISTIC`'s outputs (what DVC itself compares)."""
+    lock = yaml.safe_load((root / "dvc.lock").read_text(encoding="utf-8"))
+    digests = {out["path"]: out["md5"] for stage in lock["stages"].values() for out in stage.get("outs", [])}
+    return {path: digests.get(path, "") for path in DETERMINISTIC}
+
+
+def cold_run(jobs: int) -> tuple[float, dict, float, dict[str, str]]:
     """In a fresh copy: the pipeline from nothing (``python -m lib.course.repro --jobs jobs``, 0: as ``make
     pipeline``), in a new, empty home as ``make pipeline`` gives it; its seconds, the driver's record of each
-    stage, and the seconds of a ``dvc repro`` with nothing left to do."""
+    stage, the seconds of a ``dvc repro`` with nothing left to do, and the digests of what must not vary."""
     with tempfile.TemporaryDirectory(prefix="penguins-bench-") as folder:
         root = Path(folder)
         snapshot.copy_project(paths.PROJ_ROOT, root)
@@ -159,21 +181,47 @@ def cold_run(jobs: int) -> tuple[float, dict, float]:
         cold = time.perf_counter() - start
         start = time.perf_counter()
         subprocess.run(["dvc", "repro"], cwd=root, check=True, env=env, capture_output=True)
-        return cold, json.loads(times.read_text(encoding="utf-8")), time.perf_counter() - start
+        noop = time.perf_counter() - start
+        return cold, json.loads(times.read_text(encoding="utf-8")), noop, locked_digests(root)
 
 
 def pipeline_seconds() -> dict:
     """A cold run as ``make pipeline`` runs it (each stage's seconds from the driver), a no-op ``dvc repro``,
-    and a cold run with one stage at a time (what ``dvc repro`` alone does), for comparison."""
-    cold, recorded, noop = cold_run(0)
-    sequential, _, _ = cold_run(1)
+    and a cold run with one stage at a time (what ``dvc repro`` alone does), for comparison; then whether
+    the two runs wrote the same data, splits, model bytes and scores as each other and as ``dvc.lock``."""
+    cold, recorded, noop, side_by_side = cold_run(0)
+    sequential, _, _, one_at_a_time = cold_run(1)
+    committed = locked_digests(paths.PROJ_ROOT)
     return {
         "cold_repro_s": cold,
         "noop_repro_s": noop,
         "cold_one_at_a_time_s": sequential,
         "most_at_once": recorded["most_at_once"],
         "stages": {stage["stage"]: stage["seconds"] for stage in recorded["stages"]},
+        "determinism": {
+            path: {
+                "what": what,
+                "same_in_both_runs": side_by_side[path] == one_at_a_time[path] != "",
+                "same_as_dvc_lock": side_by_side[path] == committed[path] != "",
+            }
+            for path, what in DETERMINISTIC.items()
+        },
     }
+
+
+def soak(seconds: int) -> dict:
+    """``tests/api/test_soak.py`` for ``seconds`` (``make test`` gives it 20): its verdict and its own summary."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/api/test_soak.py", "-q", "-p", "no:nbval", "-p", "no:cacheprovider"]
+        + ["-o", "addopts=", "-s"],
+        cwd=paths.PROJ_ROOT,
+        env=processes.tool_env({"PENGUINS_SOAK_SECONDS": str(seconds)}),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    line = next((line for line in done.stdout.splitlines() if line.startswith("soak: ")), "")
+    return {"seconds": seconds, "passed": done.returncode == 0, "summary": line.removeprefix("soak: ")}
 
 
 def measure_servers(report: dict, files: dict, seconds: int) -> None:
@@ -249,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     print("model switches (a scratch export replaced while the API serves it):", flush=True)
     report["reload"] = reload.measure(one[0])
     print(f"  {report['reload']}", flush=True)
+    print(f"soak: tests/api/test_soak.py for {SOAK_SECONDS} s", flush=True)
+    report["soak"] = soak(SOAK_SECONDS)
+    print(f"  {report['soak']}", flush=True)
     report["ratios"] = {
         "added_latency_ms": report["api"]["predict@1"]["p50_ms"] - report["limit"]["1_row"]["p50_ms"],
         "http_overhead_ms": report["api"]["predict@1"]["p50_ms"] - report["limit_numpy"]["1_row"]["p50_ms"],

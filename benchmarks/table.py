@@ -201,6 +201,40 @@ def _pipeline(report: dict) -> list[Row]:
             f"< {TARGETS['noop_repro_s']} s",
             noop < TARGETS["noop_repro_s"],
         ),
+        *_determinism(report["pipeline"].get("determinism", {})),
+    ]
+
+
+def _determinism(outputs: dict) -> list[Row]:
+    """One row per kind of output (data, split, model bytes, scores): the two cold runs wrote the same bytes."""
+    rows = []
+    for what in dict.fromkeys(output["what"] for output in outputs.values()):
+        mine = {path: output for path, output in outputs.items() if output["what"] == what}
+        same = all(output["same_in_both_runs"] for output in mine.values())
+        locked = all(output["same_as_dvc_lock"] for output in mine.values())
+        rows.append(
+            Row(
+                f"pipeline, both cold runs: the same {what} ({', '.join(mine)})",
+                ("identical" if same else "different")
+                + ("; the first as in dvc.lock" if locked else "; the first not as in dvc.lock"),
+                "identical",
+                same,
+            )
+        )
+    return rows
+
+
+def _soak(report: dict) -> list[Row]:
+    if "soak" not in report:
+        return []
+    soak = report["soak"]
+    return [
+        Row(
+            f"soak: tests/api/test_soak.py for {soak['seconds']} s (64 clients, mixed and hostile)",
+            soak["summary"] or "(no summary printed)",
+            "passes",
+            soak["passed"],
+        )
     ]
 
 
@@ -222,5 +256,6 @@ def summarise(report: dict) -> list[Row]:
         + _settings(report)
         + _onnx(report)
         + _switches(report)
+        + _soak(report)
         + _pipeline(report)
     )

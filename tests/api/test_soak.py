@@ -1,9 +1,11 @@
-"""A soak test: the production server under a minute of mixed traffic from 64 concurrent clients.
+"""A soak test: the production server under mixed traffic from 64 concurrent clients.
 
 Valid single and batch predictions, invalid bodies, and oversized bodies (declared and
 chunked), interleaved on 64 connections. Holds when no response is a 5xx, no valid request
 loses its connection, and the server's resident memory ends within 20% of where it started.
-``PENGUINS_SOAK_SECONDS`` sets the duration (60 by default).
+``PENGUINS_SOAK_SECONDS`` sets the duration: 20 s by default, as ``make test`` runs it (about 15,000
+responses on a 2-core machine); ``make bench`` runs it for a minute and records its summary on
+docs/performance.md.
 """
 
 import asyncio
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 EXAMPLE = serving.bodies.EXAMPLE
 CONCURRENCY = 64
-SECONDS = float(os.environ.get("PENGUINS_SOAK_SECONDS", "60"))
+SECONDS = float(os.environ.get("PENGUINS_SOAK_SECONDS", "20"))
 JSON = {"content-type": "application/json"}
 # One cycle of a client's requests: mostly valid, some invalid, some far too large.
 CYCLE = ["predict"] * 14 + ["batch"] * 2 + ["invalid"] * 2 + ["oversized", "oversized-chunked"]
@@ -96,7 +98,7 @@ async def soak(url: str, seconds: float) -> dict:
     return results
 
 
-def test_a_minute_of_mixed_hostile_traffic(models_dir, capsys):
+def test_mixed_hostile_traffic_from_64_clients(models_dir, capsys):
     server = processes.start_server(env={"PENGUINS_MODELS_DIR": str(models_dir)}, production=True)
     try:
         asyncio.run(soak(server.url, 3))  # warm-up: the first requests pay for lazy imports and caches

@@ -116,3 +116,30 @@ def test_a_readme_without_the_markers_is_refused_and_left_alone(report, tmp_path
     with pytest.raises(ValueError, match="no summary block"):
         performance.update_readme(readme, report, summarise(report))
     assert readme.read_text() == "# Course\n"
+
+
+def test_two_cold_runs_that_wrote_other_bytes_miss_and_name_what_differed(report):
+    """The determinism rows: one per kind of output, missed by the kind whose bytes differ between the runs."""
+    same = {"same_in_both_runs": True, "same_as_dvc_lock": True}
+    report["pipeline"]["determinism"] = {
+        "data/processed/train.csv": {"what": "split", **same},
+        "data/processed/test.csv": {"what": "split", **same},
+        "models/penguins-classifier.skops": {
+            "what": "model bytes",
+            "same_in_both_runs": False,
+            "same_as_dvc_lock": True,
+        },
+        "metrics/scores.json": {"what": "scores", "same_in_both_runs": True, "same_as_dvc_lock": False},
+    }
+    report["soak"] = {"seconds": 60, "passed": False, "summary": ""}
+    rows = {row.measure: row for row in summarise(report)}
+    splits = rows["pipeline, both cold runs: the same split (data/processed/train.csv, data/processed/test.csv)"]
+    assert (splits.value, splits.met) == ("identical; the first as in dvc.lock", True)
+    model = rows["pipeline, both cold runs: the same model bytes (models/penguins-classifier.skops)"]
+    assert (model.value, model.met) == ("different; the first as in dvc.lock", False)
+    scores = rows["pipeline, both cold runs: the same scores (metrics/scores.json)"]
+    assert (scores.value, scores.met) == ("identical; the first not as in dvc.lock", True)
+    soak = rows["soak: tests/api/test_soak.py for 60 s (64 clients, mixed and hostile)"]
+    assert (soak.value, soak.met) == ("(no summary printed)", False)
+    missed = [row.measure for row in summarise(report) if row.met is False]
+    assert model.measure in missed and soak.measure in missed
