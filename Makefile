@@ -26,9 +26,9 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # One OpenMP thread per process (unless OMP_NUM_THREADS is already set): make pipeline runs up to five
 # lessons at once and make test two workers beside the pipeline's build, and OpenMP's default of a thread
 # per core in each of them oversubscribes the cores; libgomp's threads then wait for each other at every
-# barrier (one HistGradientBoosting fit took 37 s instead of 0.9 s in a make test run). The penguins are a
-# few hundred rows: one thread is as fast. It also makes a boosted model's bytes the same on every machine
-# (scikit-learn records the thread count in the fitted model).
+# barrier (a test that fits a HistGradientBoosting model twice took 37 s in one make test run, 0.9 s in
+# another). The penguins are a few hundred rows: one thread is as fast. It also makes a boosted model's
+# bytes the same on every machine (scikit-learn records the thread count in the fitted model).
 export OMP_NUM_THREADS ?= 1
 # Python's default: cache bytecode (__pycache__/, ignored by Git and DVC). Many containers and CI images
 # set PYTHONDONTWRITEBYTECODE; then pytest cannot keep the modules it rewrites for its assertion messages
