@@ -28,8 +28,13 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # per core in each of them oversubscribes the cores; libgomp's threads then wait for each other at every
 # barrier (a test that fits a HistGradientBoosting model twice took 37 s in one make test run, 0.9 s in
 # another). The penguins are a few hundred rows: one thread is as fast. It also makes a boosted model's
-# bytes the same on every machine (scikit-learn records the thread count in the fitted model).
-export OMP_NUM_THREADS ?= 1
+# bytes the same on every machine (scikit-learn records the thread count in the fitted model). OpenBLAS
+# (numpy's and scipy's matrix products) reads the same variable: one thread is as fast on matrices this small.
+ifeq ($(strip $(OMP_NUM_THREADS)),)
+export OMP_NUM_THREADS := 1
+else
+export OMP_NUM_THREADS
+endif
 # Python's default: cache bytecode (__pycache__/, ignored by Git and DVC). Many containers and CI images
 # set PYTHONDONTWRITEBYTECODE; then pytest cannot keep the modules it rewrites for its assertion messages
 # (the test files and every plugin, schemathesis and hypothesis among them), and every pytest start

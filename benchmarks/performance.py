@@ -30,9 +30,12 @@ pipeline rows time a cold run of every stage in a fresh copy of the project, as 
 runs it (`lib/course/repro.py`: the stages after `train` side by side), with each stage's own
 time, and then a `dvc repro` with nothing to do; a second cold run, one stage at a time, must
 write the same data, splits, model bytes and scores, byte for byte (the *both cold runs* rows
-compare the md5 each run's `dvc.lock` records, and say whether they are the ones the project's
-`dvc.lock` holds). The soak row is `tests/api/test_soak.py` run for a minute (`make test` runs it
-for 20 s). Compare rows within one run: another machine, or the same one busier, moves them all.
+compare the md5 each run's `dvc.lock` records, and say whether the first run's are the ones the
+project's `dvc.lock` holds). These outputs come from `inception`, `prepare` and `train`, which run
+alone in both runs: the rows show a cold run repeats itself, not that stages side by side leave
+each other's outputs alone (the stages after `train` write measured figures). The soak row is
+`tests/api/test_soak.py` run for a minute (`make test` runs it for 20 s). Compare rows within one
+run: another machine, or the same one busier, moves them all.
 
 """
 

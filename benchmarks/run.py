@@ -11,8 +11,8 @@ Measured side by side in one run, on one machine, with the same champion model:
 - **the soak**: ``tests/api/test_soak.py`` for a minute (``make test`` runs it for 20 s);
 - **the pipeline**: a cold run of every stage in a fresh copy (``make pipeline``'s driver, each stage's
   seconds recorded), then a no-op ``dvc repro``, and a cold run with one stage at a time for comparison;
-  the two cold runs' data, splits, model bytes and scores are compared, with each other and with the
-  ``dvc.lock`` of the project.
+  the two cold runs' data, splits, model bytes and scores are compared with each other, and the first
+  run's with the ``dvc.lock`` of the project.
 
 Prints a table and writes ``reports/bench.json``. Run ``make pipeline`` first.
 """

@@ -184,7 +184,9 @@ def test_a_regression_target_works_the_same_way(tmp_path):
     again from what a fresh clone holds (the model is rebuilt, not looked up in a registry Git does not hold).
 
     ``git clean -xdf`` leaves the clone as ``git clone`` makes it: every untracked and ignored file goes (the
-    registry, the DVC cache, the outputs), but the venv is kept, so the run does not install the lock again.
+    registry, the DVC cache, the model and the data DVC tracks), but the venv is kept, so the run does not
+    install the lock again. The model is trained again and must score exactly as before (the evaluate stage
+    runs again: the skops archive's bytes differ, as a zip file records when each member was written).
     """
     load_diabetes(as_frame=True, scaled=False).frame.to_csv(tmp_path / "diabetes.csv", index=False)
     clone = fresh_clone(newproject.create(tmp_path / "progression", tmp_path / "diabetes.csv", "target"))
@@ -198,6 +200,7 @@ def test_a_regression_target_works_the_same_way(tmp_path):
     assert not (clone / "mlflow.db").exists() and not (clone / "models" / "model.skops").exists()
     done = subprocess.run(["make", "pipeline"], check=False, cwd=clone, env=clean_env(), capture_output=True, text=True)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert (clone / "models" / "model.skops").exists()
     again = json.loads((clone / "reports" / "metrics.json").read_text())
     assert {k: v for k, v in again.items() if k != "version"} == {k: v for k, v in metrics.items() if k != "version"}
 
