@@ -22,6 +22,13 @@ run, and the stages of ``dvc.lock`` are put back in ``dvc.yaml``'s order (a stag
 recorded for the first time is appended where it finished): the file ends as a
 sequential run writes it. ``--times FILE`` saves each stage's seconds as JSON.
 
+A stage whose kernel dies at start-up because its port was taken is started again (at most
+twice more). Jupyter picks a kernel's TCP ports by binding them and closing them, then
+starts the kernel, which binds them again: another process (five kernels starting together,
+a test's server) can take one in between, and the kernel exits with ``Address already in
+use`` before any cell has run (nteract/papermill#511, jupyter/jupyter_client#487). Any
+other failure is reported as it is.
+
     python -m lib.course.repro [--jobs N] [--keep-going] [--times FILE]
 """
 
@@ -42,6 +49,9 @@ from lib.processes import tool_env
 
 DVC = [str(Path(sys.executable).with_name("dvc")), "--wait-for-lock"]
 SKIPPED = "didn't change, skipping"
+# What papermill prints when a kernel could not bind the port Jupyter chose for it: no cell has run.
+PORT_TAKEN = ("Address already in use", "Kernel died before replying to kernel_info")
+ATTEMPTS = 3
 # Stages that run side by side get one thread each for the numeric libraries (OpenMP, as in scikit-learn's
 # HistGradientBoosting, and the BLAS): threads that wait on each other on cores another stage holds spend
 # more CPU than they save. The results are the same (the model files and scores are byte-identical).
@@ -64,6 +74,7 @@ class StageRun:
     stage: str
     status: str = "not started"
     seconds: float = 0.0
+    attempts: int = 0
     output: list[str] = field(default_factory=list, repr=False)
 
 
@@ -105,6 +116,12 @@ def order(stages: dict[str, dict]) -> list[str]:
     return done
 
 
+def kernel_port_taken(output: list[str]) -> bool:
+    """Whether a stage's output says its kernel died at start-up because its port was taken (no cell ran)."""
+    text = "".join(output)
+    return all(sign in text for sign in PORT_TAKEN)
+
+
 class Driver:
     """Runs the stages of ``root``'s ``dvc.yaml`` with at most ``jobs`` at a time (0: no limit)."""
 
@@ -142,8 +159,25 @@ class Driver:
     def _run(self, name: str, nice: int, together: bool) -> None:
         run = self.runs[name]
         started = time.perf_counter()
-        command = [*(["nice", "-n", str(nice)] if nice else []), *DVC, "repro", "--single-item", name]
         status = "failed"  # unless DVC says otherwise: whatever goes wrong here, the stage ends and run() goes on
+        try:
+            while run.attempts < ATTEMPTS:
+                run.attempts += 1
+                first_line = len(run.output)
+                status = self._attempt(run, nice, together)
+                if status != "failed" or not kernel_port_taken(run.output[first_line:]) or run.attempts == ATTEMPTS:
+                    break
+                echo(f"{name:>10} | its kernel could not bind its port (another process took it): starting it again")
+        finally:
+            run.seconds = round(time.perf_counter() - started, 1)
+            with self._finished:
+                run.status = status
+                self._finished.notify_all()
+
+    def _attempt(self, run: StageRun, nice: int, together: bool) -> str:
+        """Run ``run``'s stage once with DVC; its status."""
+        command = [*(["nice", "-n", str(nice)] if nice else []), *DVC, "repro", "--single-item", run.stage]
+        first_line = len(run.output)
         try:
             with subprocess.Popen(
                 command,
@@ -158,16 +192,13 @@ class Driver:
                 assert process.stdout is not None
                 for line in process.stdout:
                     run.output.append(line)
-                    echo(f"{name:>10} | {line.rstrip()}")
-            if not process.returncode:
-                status = "up to date" if any(SKIPPED in line for line in run.output) else "ran"
+                    echo(f"{run.stage:>10} | {line.rstrip()}")
         except OSError as error:
             run.output.append(f"could not run {' '.join(command)}: {error}\n")
-        finally:
-            run.seconds = round(time.perf_counter() - started, 1)
-            with self._finished:
-                run.status = status
-                self._finished.notify_all()
+            return "failed"
+        if process.returncode:
+            return "failed"
+        return "up to date" if any(SKIPPED in line for line in run.output[first_line:]) else "ran"
 
     def run(self) -> bool:
         """Run every stage that is out of date; return whether all of them succeeded."""
@@ -224,7 +255,8 @@ def summary(driver: Driver, total: float, times: Path | None) -> None:
     width = max(map(len, driver.runs))
     print(f"\n{'stage':<{width}}  {'status':<11}  seconds")
     for run in driver.runs.values():
-        print(f"{run.stage:<{width}}  {run.status:<11}  {run.seconds:7.1f}")
+        again = f"  (started {run.attempts} times: its kernel's port was taken)" if run.attempts > 1 else ""
+        print(f"{run.stage:<{width}}  {run.status:<11}  {run.seconds:7.1f}{again}")
     print(f"{'total':<{width}}  {'':<11}  {total:7.1f}  (up to {driver.peak} stages at a time)")
     if times:
         stages = [{key: value for key, value in asdict(run).items() if key != "output"} for run in driver.runs.values()]

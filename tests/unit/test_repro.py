@@ -35,6 +35,19 @@ TINY = textwrap.dedent("""\
     """)
 
 
+# A stage whose first start fails as a kernel does when Jupyter's port was taken before it bound it.
+RACY = textwrap.dedent("""\
+    import os, sys
+    with open("starts.txt", "a", encoding="utf-8") as starts:
+        starts.write("x")
+    if os.path.getsize("starts.txt") == 1:
+        print("zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:55521')")
+        sys.exit("RuntimeError: Kernel died before replying to kernel_info")
+    os.makedirs("q", exist_ok=True)
+    open("q/quick.txt", "w").write("q")
+    """)
+
+
 def tiny_project(root):
     root.mkdir()
     (root / "out").mkdir()
@@ -85,6 +98,10 @@ def runs(tmp_path_factory):
     sequential, parallel = tiny_project(folder / "sequential"), tiny_project(folder / "parallel")
     broken = tiny_project(folder / "broken")
     (broken / "dvc.yaml").write_text(TINY.replace("time.sleep(2); ", "raise SystemExit(3); "), encoding="utf-8")
+    racy = tiny_project(folder / "racy")
+    (racy / "racy.py").write_text(RACY, encoding="utf-8")
+    quick = yaml.safe_load(TINY)["stages"]["quick"]["cmd"]
+    (racy / "dvc.yaml").write_text(TINY.replace(quick, "python racy.py"), encoding="utf-8")
     commands = {
         "sequential": ([str(WORKTREE / ".venv/bin/dvc"), "repro"], sequential),
         "parallel": (
@@ -92,6 +109,7 @@ def runs(tmp_path_factory):
             WORKTREE,
         ),
         "broken": ([*DRIVER, "--keep-going", "--root", str(broken), "--times", str(broken / "times.json")], WORKTREE),
+        "racy": ([*DRIVER, "--root", str(racy), "--times", str(racy / "times.json")], WORKTREE),
     }
     processes = {
         name: subprocess.Popen(
@@ -107,6 +125,7 @@ def runs(tmp_path_factory):
         "sequential": sequential,
         "parallel": parallel,
         "broken": broken,
+        "racy": racy,
         "finished": finished,
     }
 
@@ -145,3 +164,18 @@ def test_a_failed_stage_stops_what_it_feeds_and_says_so(runs):
     }
     assert statuses == {"source": "ran", "slow": "failed", "quick": "ran", "last": "not started"}
     assert "stage 'slow' failed" in err
+    runs_of = {
+        stage["stage"]: stage["attempts"] for stage in json.loads((runs["broken"] / "times.json").read_text())["stages"]
+    }
+    assert runs_of["slow"] == 1  # a lesson that fails is not run again: only a kernel that could not start is
+
+
+def test_a_stage_whose_kernel_lost_its_port_is_started_again(runs):
+    code, out, err = runs["finished"]["racy"]
+    assert code == 0, out + err
+    assert (runs["racy"] / "starts.txt").read_text() == "xx"
+    assert (runs["racy"] / "last.txt").read_text() == "asq"
+    assert "quick | its kernel could not bind its port (another process took it): starting it again" in out
+    stages = {stage["stage"]: stage for stage in json.loads((runs["racy"] / "times.json").read_text())["stages"]}
+    assert (stages["quick"]["status"], stages["quick"]["attempts"]) == ("ran", 2)
+    assert stages["slow"]["attempts"] == 1
