@@ -3,7 +3,9 @@
 Nothing in the ML system (``lib``'s other modules) imports from here (a test checks it).
 
 - ``repro``: the pipeline as ``make pipeline`` runs it, ``dvc repro --single-item`` per stage with the stages
-  that do not read each other's outputs side by side, then one ``dvc repro`` to confirm;
+  that do not read each other's outputs side by side, then one ``dvc repro`` to confirm (a stage whose
+  kernel could not bind its port is started again);
+- ``dvc_graph``: which stages read which stages' outputs in ``dvc.yaml``, and ``dvc.lock`` put back in its order;
 - ``toolstate``: where every tool keeps its caches and settings, never the user's home (a scratch
   home per run: ``python -m lib.course.toolstate COMMAND`` in ``make pipeline`` and ``make notebooks``,
   ``toolstate.scratch_home`` in the test session);

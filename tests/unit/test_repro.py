@@ -9,7 +9,7 @@ import textwrap
 import pytest
 import yaml
 
-from lib.course import repro
+from lib.course import dvc_graph
 from lib.processes import tool_env
 from tests.sandbox import WORKTREE
 
@@ -59,31 +59,31 @@ def tiny_project(root):
 
 def test_upstream_reads_files_and_folders_either_side():
     stages = yaml.safe_load(TINY)["stages"]
-    assert repro.upstream(stages) == {
+    assert dvc_graph.upstream(stages) == {
         "source": set(),
         "slow": {"source"},
         "quick": {"source"},
         "last": {"slow", "quick"},
     }
-    assert repro.order(stages) == ["source", "slow", "quick", "last"]
+    assert dvc_graph.order(stages) == ["source", "slow", "quick", "last"]
 
 
 def test_the_course_pipeline_fans_out_after_train():
     """The five lessons after train wait for the stages up to train only, not for each other: side by side."""
     stages = yaml.safe_load((WORKTREE / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
-    after = repro.upstream(stages)
+    after = dvc_graph.upstream(stages)
     assert after["prepare"] == {"inception"}
     assert after["train"] == {"prepare"}
     for lesson in ("energy", "quality", "deploy", "monitor", "loop"):
         assert after[lesson] <= {"inception", "prepare", "train"}, lesson
         assert "train" in after[lesson], lesson
-    assert repro.order(stages) == list(stages)
+    assert dvc_graph.order(stages) == list(stages)
 
 
 def test_a_cycle_is_refused_before_anything_runs():
     stages = {"a": {"deps": ["b.txt"], "outs": ["a.txt"]}, "b": {"deps": ["a.txt"], "outs": ["b.txt"]}}
     with pytest.raises(ValueError, match="cycle"):
-        repro.order(stages)
+        dvc_graph.order(stages)
 
 
 DRIVER = [sys.executable, "-m", "lib.course.repro"]
