@@ -115,17 +115,24 @@ def drift_timeline(log: pd.DataFrame, reference: pd.DataFrame, step: int) -> pd.
     """Evidently's drift test of each feature on the first ``step``, ``2 * step``, ... predictions of the log.
 
     One row per (penguins, column): the test's p-value (or distance), its threshold, and whether it drifted.
+    Each step runs the per-column metric ``DataDriftPreset`` runs (``ValueDrift``, with the preset's default
+    test and threshold, in its column order) without the preset's dataset-level count and charts, which the
+    timeline does not read: the same values, in half the time.
     """
     evidently_on_pandas3()  # Evidently 0.7 on pandas 3 (lib/monitoring/drift.py)
-    from evidently import DataDefinition, Dataset, Report  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
-    from evidently.presets import DataDriftPreset  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
+    # pylint: disable=import-outside-toplevel
+    from evidently import DataDefinition, Dataset, Report  # noqa: PLC0415
+    from evidently.core.datasets import ColumnType  # noqa: PLC0415
+    from evidently.metrics import ValueDrift  # noqa: PLC0415
 
+    # pylint: enable=import-outside-toplevel
     definition = DataDefinition(numerical_columns=list(schema.NUMERIC), categorical_columns=list(schema.CATEGORICAL))
+    columns = list(definition.get_columns([ColumnType.Numerical, ColumnType.Categorical, ColumnType.Text]))
     baseline = Dataset.from_pandas(reference[list(schema.FEATURES)], data_definition=definition)
     frames = []
     for size in range(step, len(log) + 1, step):
         current = Dataset.from_pandas(log[list(schema.FEATURES)].iloc[:size], data_definition=definition)
-        table = drift_table(Report([DataDriftPreset()]).run(current, baseline))
+        table = drift_table(Report([ValueDrift(column=column) for column in columns]).run(current, baseline))
         frames.append(table.reset_index().assign(penguins=size))
     return pd.concat(frames, ignore_index=True)[["penguins", "column", "test", "value", "threshold", "drifted"]]
 

@@ -115,29 +115,26 @@ def test_a_stub_states_its_exercise_as_the_lesson_does(copy):
             assert " ".join(stated[number].split()[-6:]) in words, exercise.id  # the statement to its end
 
 
-def test_in_a_hand_out_the_planted_wrong_answers_skip_themselves(copy):
-    """A student running the exercise tests in their hand-out gets no errors from the tests of the tests."""
-    destination, _ = copy
-    command = [sys.executable, "-m", "pytest", "tests/exercises/test_wrong_answers.py", "-p", "no:cacheprovider"]
-    command += ["-o", "addopts=", "-p", "no:nbval", "-m", "not pipeline and not slow", "-rs"]
-    done = subprocess.run(command, cwd=destination, capture_output=True, text=True, check=False, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:]
-    assert "a hand-out" in done.stdout and " passed" not in done.stdout, done.stdout[-2000:]
-
-
-@pytest.mark.slow  # two pytest runs in a new hand-out
-def test_in_a_hand_out_an_unanswered_exercise_skips_and_a_wrong_answer_fails(tmp_path):
-    """The class's repository stays green while students work: a stub skips as not answered; an answer is graded."""
+@pytest.mark.slow  # a pytest run in a new hand-out
+def test_a_students_run_in_a_hand_out_skips_what_is_unanswered_and_fails_a_wrong_answer(tmp_path):
+    """The class's repository stays green while students work, in one run of their exercise tests: a stub skips as
+    not answered, an answer is graded (a wrong one fails), and the tests of the tests (the planted wrong answers)
+    skip themselves instead of erroring."""
     destination = tmp_path / "penguins-course"
     handout.write(destination, WORKTREE)
-    command = [sys.executable, "-m", "pytest", "tests/exercises/test_solutions.py", "-p", "no:cacheprovider"]
-    command += ["-o", "addopts=", "-p", "no:nbval", "-k", "lint", "-rs"]
-    done = subprocess.run(command, cwd=destination, capture_output=True, text=True, check=False, timeout=600)
-    assert done.returncode == 0 and "not answered yet (exercise quality_assurance.lint_findings" in done.stdout, (
-        done.stdout[-2000:]
-    )
     module = destination / "exercises" / "quality_assurance.py"
     stub = 'raise NotImplementedError("exercise quality_assurance.lint_findings: your answer goes here")'
+    assert stub in module.read_text(encoding="utf-8")
     module.write_text(module.read_text(encoding="utf-8").replace(stub, 'return {"ruff": [], "pylint": []}'))
-    wrong = subprocess.run(command, cwd=destination, capture_output=True, text=True, check=False, timeout=600)
-    assert wrong.returncode == 1 and "1 failed" in wrong.stdout, wrong.stdout[-2000:]
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-p", "no:nbval", "-rfs"]
+    command += [
+        "tests/exercises/test_solutions.py::test_qa_lint_fix",
+        "tests/exercises/test_solutions.py::test_qa_group_criterion",
+    ]
+    command += ["tests/exercises/test_wrong_answers.py", "-m", "not pipeline and not slow"]
+    done = subprocess.run(command, cwd=destination, capture_output=True, text=True, check=False, timeout=600)
+    summary = done.stdout.strip().splitlines()[-1]
+    assert done.returncode == 1 and "1 failed" in summary and " passed" not in summary, done.stdout[-3000:]
+    assert "FAILED tests/exercises/test_solutions.py::test_qa_lint_fix" in done.stdout, done.stdout[-3000:]
+    assert "not answered yet (exercise quality_assurance.group_criterion" in done.stdout, done.stdout[-3000:]
+    assert "a hand-out: the planted wrong answers test the worked solutions' tests" in done.stdout, done.stdout[-3000:]
