@@ -41,10 +41,15 @@ def test_saved_executed_top_to_bottom_with_outputs(notebook):
 
 @pytest.mark.parametrize("notebook", lessons.NOTEBOOKS, ids=NOTEBOOK_IDS)
 def test_parameters_cell_follows_the_imports(notebook):
-    """Imports in the first code cell; the papermill parameters cell right after it."""
+    """Imports in the first code cell; the papermill parameters cell right after it, then the cell that checks them.
+
+    papermill puts the values it is given after the parameters cell, so the check cell sees them and stops the
+    lesson on a bad one before it writes anything (tests/project/test_faults.py runs one through papermill).
+    """
     cells = lessons.code_cells(notebook)
     assert "import" in cells[0].source
     assert "parameters" in cells[1].metadata.get("tags", [])
+    assert cells[2].source.strip() == "params.check_namespace(globals())"
 
 
 @pytest.mark.parametrize("notebook", lessons.NOTEBOOKS, ids=NOTEBOOK_IDS)

@@ -129,34 +129,24 @@ def test_a_failed_training_keeps_the_last_good_export(project, tmp_path):
     assert digests(copy, kept) == before
 
 
+# One lesson run through papermill with a bad value: each lesson checks its parameters in the cell after them
+# (tests/notebooks/test_lessons.py), with the rules of lib/params.py (each rule's message: tests/unit/test_params.py).
 INVALID_PARAMETERS = [
-    pytest.param(
-        "2.1-data-versioning",
-        ["-p", "test_size", "1.5"],
-        "parameter 'test_size' is 1.5 (float), expected a number strictly between 0.0 and 1.0",
-        id="test-size",
-    ),
     pytest.param(
         "2.2-experiment-tracking",
         ["-p", "cv_folds", "1"],
         "parameter 'cv_folds' is 1 (int), expected an integer from 2 to 20",
         id="cv-folds",
     ),
-    pytest.param(
-        "4.1-deployment",
-        ["-p", "keep_serving", "maybe"],
-        "parameter 'keep_serving' is 'maybe' (str), expected true or false",
-        id="keep-serving",
-    ),
 ]
 
 
 @pytest.fixture(scope="module")
 def invalid_parameter_runs(project, tmp_path_factory):
-    """Start papermill on every bad parameter at once; return the digests before and {notebook: (process, log)}.
+    """Start papermill on each bad parameter; return the digests before and {notebook: (process, log)}.
 
-    Each run is mostly a kernel start and its imports (about 10 s); started
-    together, they overlap one another and the corrupted-data run.
+    A run is mostly a kernel start and its imports (about 10 s); started first, it overlaps the
+    corrupted-data run.
     """
     before = digests(project.root, PROTECTED)
     folder = tmp_path_factory.mktemp("invalid-parameters")

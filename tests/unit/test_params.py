@@ -156,3 +156,18 @@ def test_check_namespace_checks_only_the_parameters_it_finds():
     assert params.check_namespace({"seed": 42, "test_size": 0.25, "raw": object(), "__name__": "x"}) is None
     with pytest.raises(params.InvalidParameter, match="parameter 'test_size' is 1.5"):
         params.check_namespace({"seed": 42, "test_size": 1.5})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("test_size", 1.5, "parameter 'test_size' is 1.5 (float), expected a number strictly between 0.0 and 1.0"),
+        ("cv_folds", 1, "parameter 'cv_folds' is 1 (int), expected an integer from 2 to 20"),
+        ("keep_serving", "maybe", "parameter 'keep_serving' is 'maybe' (str), expected true or false"),
+    ],
+)
+def test_a_bad_value_from_papermill_is_named_with_what_was_expected(name, value, message):
+    """What a lesson's check cell says of a bad ``-p`` value."""
+    with pytest.raises(params.InvalidParameter) as refused:
+        params.check_namespace({name: value})
+    assert message in str(refused.value)
