@@ -116,8 +116,8 @@ def drift_timeline(log: pd.DataFrame, reference: pd.DataFrame, step: int) -> pd.
 
     One row per (penguins, column): the test's p-value (or distance), its threshold, and whether it drifted.
     Each step runs the per-column metric ``DataDriftPreset`` runs (``ValueDrift``, with the preset's default
-    test and threshold, in its column order) without the preset's dataset-level count and charts, which the
-    timeline does not read: the same values, in half the time.
+    test and threshold, in its column order) without the preset's count of drifted columns and the drift table
+    it draws, which the timeline does not read: the same values, in about half the time.
     """
     evidently_on_pandas3()  # Evidently 0.7 on pandas 3 (lib/monitoring/drift.py)
     # pylint: disable=import-outside-toplevel

@@ -38,7 +38,7 @@ def read_prediction_log(path: Path) -> pd.DataFrame:
 
 
 def drift_table(run: Any) -> pd.DataFrame:
-    """Evidently's per-column verdict from a ``Report([DataDriftPreset()])`` run.
+    """Evidently's per-column verdict from a report run of ``ValueDrift`` metrics (``DataDriftPreset()``'s, or alone).
 
     One row per column: the test Evidently chose (when the reference has at most 1000 rows, K-S
     for numbers and chi-square or a Z-test for categories, all p-values), its value, the

@@ -56,11 +56,16 @@ def fresh_clone(made: Path) -> Path:
     return clone
 
 
-def write_cards_and_commit(project: Path) -> None:
-    """What a team does for M1 and M2: write the cards' prose, run the pipeline again, commit everything."""
+def write_cards(project: Path) -> None:
+    """What a team does for M1: write the cards' prose (the pipeline's cards stage puts it beside the facts)."""
     keys = yaml.safe_load((project / "cards.yaml").read_text())
     prose = {key: f"The team's own words for {key}, written with the people who know the data." for key in keys}
     (project / "cards.yaml").write_text(yaml.safe_dump(prose))
+
+
+def write_cards_and_commit(project: Path) -> None:
+    """What a team does for M1 and M2: write the cards' prose, run the pipeline again, commit everything."""
+    write_cards(project)
     done = subprocess.run(
         ["make", "pipeline"], check=False, cwd=project, env=clean_env(), capture_output=True, text=True
     )
@@ -180,8 +185,9 @@ def test_a_card_without_its_sections_is_not_met(wine):
 
 
 def test_a_regression_target_works_the_same_way(tmp_path):
-    """diabetes' progression score: a regression project passes its own make test, then, committed, runs
-    again from what a fresh clone holds (the model is rebuilt, not looked up in a registry Git does not hold).
+    """diabetes' progression score: a regression project (its cards' prose written before the first run) passes
+    its own make test, then, committed, runs again from what a fresh clone holds (the model is rebuilt, not looked
+    up in a registry Git does not hold).
 
     ``git clean -xdf`` leaves the clone as ``git clone`` makes it: every untracked and ignored file goes (the
     registry, the DVC cache, the model and the data DVC tracks), but the venv is kept, so the run does not
@@ -189,10 +195,13 @@ def test_a_regression_target_works_the_same_way(tmp_path):
     runs again: the skops archive's bytes differ, as a zip file records when each member was written).
     """
     load_diabetes(as_frame=True, scaled=False).frame.to_csv(tmp_path / "diabetes.csv", index=False)
-    clone = fresh_clone(newproject.create(tmp_path / "progression", tmp_path / "diabetes.csv", "target"))
+    made = newproject.create(tmp_path / "progression", tmp_path / "diabetes.csv", "target")
+    write_cards(made)
+    commit_all(made, "Cards written")
+    clone = fresh_clone(made)
     metrics = json.loads((clone / "reports" / "metrics.json").read_text())
     assert metrics["metric"] == "r2" and metrics["requirement_met"]
-    write_cards_and_commit(clone)
+    commit_all(clone, "First results")
     project = Project.load(clone)
     findings = inception.check(project) + versioning.check(project) + service.check(project, {"M4"})
     assert [f for f in findings if f.status != MET] == []
