@@ -203,6 +203,11 @@ def pipeline_seconds() -> dict:
                 "what": what,
                 "same_in_both_runs": side_by_side[path] == one_at_a_time[path] != "",
                 "same_as_dvc_lock": side_by_side[path] == committed[path] != "",
+                "missing_from": [
+                    run
+                    for run, digests in (("the first run", side_by_side), ("the second", one_at_a_time))
+                    if not digests[path]
+                ],
             }
             for path, what in DETERMINISTIC.items()
         },

@@ -130,6 +130,12 @@ def test_two_cold_runs_that_wrote_other_bytes_miss_and_name_what_differed(report
             "same_as_dvc_lock": True,
         },
         "metrics/scores.json": {"what": "scores", "same_in_both_runs": True, "same_as_dvc_lock": False},
+        "metrics/candidates.csv": {
+            "what": "candidates",
+            "same_in_both_runs": False,
+            "same_as_dvc_lock": False,
+            "missing_from": ["the second"],
+        },
     }
     report["soak"] = {"seconds": 60, "passed": False, "summary": ""}
     rows = {row.measure: row for row in summarise(report)}
@@ -139,7 +145,9 @@ def test_two_cold_runs_that_wrote_other_bytes_miss_and_name_what_differed(report
     assert (model.value, model.met) == ("different; the first as in dvc.lock", False)
     scores = rows["pipeline, both cold runs: the same scores (metrics/scores.json)"]
     assert (scores.value, scores.met) == ("identical; the first not as in dvc.lock", True)
+    candidates = rows["pipeline, both cold runs: the same candidates (metrics/candidates.csv)"]
+    assert (candidates.value, candidates.met) == ("missing from the dvc.lock of the second", False)
     soak = rows["soak: tests/api/test_soak.py for 60 s (64 clients, mixed and hostile)"]
     assert (soak.value, soak.met) == ("(no summary printed)", False)
     missed = [row.measure for row in summarise(report) if row.met is False]
-    assert model.measure in missed and soak.measure in missed
+    assert model.measure in missed and soak.measure in missed and candidates.measure in missed
