@@ -213,11 +213,11 @@ def _determinism(outputs: dict) -> list[Row]:
         same = all(output["same_in_both_runs"] for output in mine.values())
         locked = all(output["same_as_dvc_lock"] for output in mine.values())
         missing = sorted({run for output in mine.values() for run in output.get("missing_from", [])})
-        value = ("identical" if same else "different") + (
-            "; the first as in dvc.lock" if locked else "; the first not as in dvc.lock"
-        )
         if missing:  # a run's dvc.lock does not record the output: the stage did not write it
             value = f"missing from the dvc.lock of {' and '.join(missing)}"
+        else:
+            value = ("identical" if same else "different") + ("; the first" if locked else "; the first not")
+            value += " as in dvc.lock"
         rows.append(Row(f"pipeline, both cold runs: the same {what} ({', '.join(mine)})", value, "identical", same))
     return rows
 

@@ -124,11 +124,10 @@ class Driver:
         started = time.perf_counter()
         status = "failed"  # unless DVC says otherwise: whatever goes wrong here, the stage ends and run() goes on
         try:
-            while run.attempts < ATTEMPTS:
+            while True:
                 run.attempts += 1
-                first_line = len(run.output)
-                status = self._attempt(run, nice, together)
-                if status != "failed" or not kernel_port_taken(run.output[first_line:]) or run.attempts == ATTEMPTS:
+                status, lines = self._attempt(run, nice, together)
+                if status != "failed" or run.attempts == ATTEMPTS or not kernel_port_taken(lines):
                     break
                 echo(f"{name:>10} | its kernel could not bind its port (another process took it): starting it again")
         finally:
@@ -137,8 +136,8 @@ class Driver:
                 run.status = status
                 self._finished.notify_all()
 
-    def _attempt(self, run: StageRun, nice: int, together: bool) -> str:
-        """Run ``run``'s stage once with DVC; its status."""
+    def _attempt(self, run: StageRun, nice: int, together: bool) -> tuple[str, list[str]]:
+        """Run ``run``'s stage once with DVC; its status and the lines this run printed."""
         command = [*(["nice", "-n", str(nice)] if nice else []), *DVC, "repro", "--single-item", run.stage]
         first_line = len(run.output)
         try:
@@ -158,10 +157,11 @@ class Driver:
                     echo(f"{run.stage:>10} | {line.rstrip()}")
         except OSError as error:
             run.output.append(f"could not run {' '.join(command)}: {error}\n")
-            return "failed"
+            return "failed", run.output[first_line:]
+        lines = run.output[first_line:]
         if process.returncode:
-            return "failed"
-        return "up to date" if any(SKIPPED in line for line in run.output[first_line:]) else "ran"
+            return "failed", lines
+        return ("up to date" if any(SKIPPED in line for line in lines) else "ran"), lines
 
     def run(self) -> bool:
         """Run every stage that is out of date; return whether all of them succeeded."""

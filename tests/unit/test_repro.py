@@ -154,10 +154,15 @@ def test_parallel_run_writes_the_lock_a_sequential_run_writes(runs):
     ]
 
 
+def recorded(root):
+    """The driver's record of each stage (``--times``), by stage."""
+    return {stage["stage"]: stage for stage in json.loads((root / "times.json").read_text())["stages"]}
+
+
 def test_a_failed_stage_stops_what_it_feeds_and_says_so(runs):
     code, _, err = runs["finished"]["broken"]
     assert code == 1
-    stages = {stage["stage"]: stage for stage in json.loads((runs["broken"] / "times.json").read_text())["stages"]}
+    stages = recorded(runs["broken"])
     assert {name: stage["status"] for name, stage in stages.items()} == {
         "source": "ran",
         "slow": "failed",
@@ -173,5 +178,5 @@ def test_a_stage_whose_kernel_lost_its_port_is_started_again(runs):
     assert (runs["broken"] / "starts.txt").read_text() == "xx"
     assert (runs["broken"] / "q" / "quick.txt").read_text() == "q"
     assert "quick | its kernel could not bind its port (another process took it): starting it again" in out
-    stages = {stage["stage"]: stage for stage in json.loads((runs["broken"] / "times.json").read_text())["stages"]}
+    stages = recorded(runs["broken"])
     assert (stages["quick"]["status"], stages["quick"]["attempts"]) == ("ran", 2)
